@@ -1,0 +1,123 @@
+// An operator is a plain async function with declared inputs and outputs. The framework wraps
+// it with validation, deadlines, error mapping, spans and metrics; the handler sees none of it.
+import { z } from 'zod';
+import type { Span } from '@opentelemetry/api';
+
+export type ResourceClass = 'cpu' | 'gpu';
+
+/** A field whose value is big bytes kept in the blob store ("processor input/output"). */
+export interface BlobField {
+  readonly kind: 'blob';
+  readonly description: string;
+  readonly optional: boolean;
+}
+
+export function blob(description = '', options: { optional?: boolean } = {}): BlobField {
+  return { kind: 'blob', description, optional: options.optional ?? false };
+}
+
+export type FieldDecl = z.ZodTypeAny | BlobField;
+export type FieldDecls = Record<string, FieldDecl>;
+
+type ValueOf<D> = D extends BlobField ? Uint8Array : D extends z.ZodTypeAny ? z.infer<D> : never;
+type OptionalKeys<Ds extends FieldDecls> = {
+  [K in keyof Ds]: Ds[K] extends BlobField ? never : undefined extends ValueOf<Ds[K]> ? K : never;
+}[keyof Ds];
+type OptionalBlobKeys<Ds extends FieldDecls> = {
+  [K in keyof Ds]: Ds[K] extends BlobField ? K : never;
+}[keyof Ds];
+
+/** Values of declared fields: JSON fields as their zod type, blob fields as bytes. */
+export type FieldValuesOf<Ds extends FieldDecls> = {
+  [K in Exclude<keyof Ds, OptionalKeys<Ds> | OptionalBlobKeys<Ds>>]: ValueOf<Ds[K]>;
+} & {
+  [K in OptionalKeys<Ds> | OptionalBlobKeys<Ds>]?: ValueOf<Ds[K]>;
+};
+
+export interface OperatorLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** What the handler knows of the item it works on: references, never transport types. */
+export interface TriggerInfo {
+  messageId: string;
+  itemKey: string;
+  dag: string;
+  node: string;
+  tenant: string;
+  priority: 'high' | 'normal' | 'low';
+  source: Readonly<Record<string, string>>;
+  traceId: string;
+}
+
+export interface ChildItem {
+  itemKey: string;
+  /** The DAG the child enters, through the gate; it inherits priority, tenant and trace. */
+  dag: string;
+  source: Record<string, string>;
+}
+
+export interface OperatorContext {
+  signal: AbortSignal;
+  /** Epoch ms by which the handler must have answered. */
+  deadline: number;
+  attempt: number;
+  trigger: TriggerInfo;
+  log: OperatorLogger;
+  span: Span;
+  /** Fan-out: emit a child item into another DAG. */
+  emit(child: ChildItem): void;
+}
+
+export interface OperatorSpec<I extends FieldDecls, O extends FieldDecls> {
+  name: string;
+  version: string;
+  description?: string;
+  resource?: ResourceClass;
+  inputs: I;
+  outputs: O;
+  handler(input: FieldValuesOf<I>, ctx: OperatorContext): Promise<Partial<FieldValuesOf<O>> | FieldValuesOf<O>>;
+}
+
+export interface OperatorDefinition<I extends FieldDecls = FieldDecls, O extends FieldDecls = FieldDecls> {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly resource: ResourceClass;
+  readonly inputs: I;
+  readonly outputs: O;
+  readonly handler: OperatorSpec<I, O>['handler'];
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const FIELD = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
+
+export function defineOperator<I extends FieldDecls, O extends FieldDecls>(spec: OperatorSpec<I, O>): OperatorDefinition<I, O> {
+  if (!NAME.test(spec.name)) {
+    throw new TypeError(`Operator name \`${spec.name}\` must be lower-case kebab-case (a-z, 0-9, -), 1–63 characters`);
+  }
+  for (const [side, decls] of [['input', spec.inputs], ['output', spec.outputs]] as const) {
+    for (const field of Object.keys(decls)) {
+      if (!FIELD.test(field)) throw new TypeError(`Operator \`${spec.name}\` ${side} field \`${field}\` must match ${FIELD}`);
+    }
+  }
+  return Object.freeze({
+    name: spec.name,
+    version: spec.version,
+    description: spec.description ?? '',
+    resource: spec.resource ?? 'cpu',
+    inputs: spec.inputs,
+    outputs: spec.outputs,
+    handler: spec.handler,
+  });
+}
+
+export function isBlobField(decl: FieldDecl): decl is BlobField {
+  return (decl as BlobField).kind === 'blob' && !(decl instanceof z.ZodType);
+}
+
+export function isOptionalField(decl: FieldDecl): boolean {
+  return isBlobField(decl) ? decl.optional : decl.safeParse(undefined).success;
+}
