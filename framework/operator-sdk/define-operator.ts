@@ -16,15 +16,29 @@ export function blob(description = '', options: { optional?: boolean } = {}): Bl
   return { kind: 'blob', description, optional: options.optional ?? false };
 }
 
-export type FieldDecl = z.ZodTypeAny | BlobField;
+/**
+ * A field holding a blob *reference* (a string) rather than its bytes: for operators that only
+ * record where a blob lives (e.g. a relation writer storing a thumbnail reference).
+ */
+export interface BlobRefField {
+  readonly kind: 'blob-ref';
+  readonly description: string;
+  readonly optional: boolean;
+}
+
+export function blobRef(description = '', options: { optional?: boolean } = {}): BlobRefField {
+  return { kind: 'blob-ref', description, optional: options.optional ?? false };
+}
+
+export type FieldDecl = z.ZodTypeAny | BlobField | BlobRefField;
 export type FieldDecls = Record<string, FieldDecl>;
 
-type ValueOf<D> = D extends BlobField ? Uint8Array : D extends z.ZodTypeAny ? z.infer<D> : never;
+type ValueOf<D> = D extends BlobField ? Uint8Array : D extends BlobRefField ? string : D extends z.ZodTypeAny ? z.infer<D> : never;
 type OptionalKeys<Ds extends FieldDecls> = {
-  [K in keyof Ds]: Ds[K] extends BlobField ? never : undefined extends ValueOf<Ds[K]> ? K : never;
+  [K in keyof Ds]: Ds[K] extends BlobField | BlobRefField ? never : undefined extends ValueOf<Ds[K]> ? K : never;
 }[keyof Ds];
 type OptionalBlobKeys<Ds extends FieldDecls> = {
-  [K in keyof Ds]: Ds[K] extends BlobField ? K : never;
+  [K in keyof Ds]: Ds[K] extends BlobField | BlobRefField ? K : never;
 }[keyof Ds];
 
 /** Values of declared fields: JSON fields as their zod type, blob fields as bytes. */
@@ -115,9 +129,18 @@ export function defineOperator<I extends FieldDecls, O extends FieldDecls>(spec:
 }
 
 export function isBlobField(decl: FieldDecl): decl is BlobField {
-  return (decl as BlobField).kind === 'blob' && !(decl instanceof z.ZodType);
+  return !(decl instanceof z.ZodType) && decl.kind === 'blob';
+}
+
+export function isBlobRefField(decl: FieldDecl): decl is BlobRefField {
+  return !(decl instanceof z.ZodType) && decl.kind === 'blob-ref';
+}
+
+/** The wire kind of a declared field: JSON text, blob bytes, or a blob reference (JSON string). */
+export function fieldKind(decl: FieldDecl): 'json' | 'blob' | 'blob-ref' {
+  return decl instanceof z.ZodType ? 'json' : decl.kind;
 }
 
 export function isOptionalField(decl: FieldDecl): boolean {
-  return isBlobField(decl) ? decl.optional : decl.safeParse(undefined).success;
+  return decl instanceof z.ZodType ? decl.safeParse(undefined).success : decl.optional;
 }

@@ -9,3 +9,5 @@
  *   await serveOperators([createUpper()], { port: 50051 });
  */
 export * from './define-operator.ts';
+export { serveOperators, type ServeOptions, type OperatorServer } from './serve.ts';
+export { invokeOperator, describeOperator, errorToResponse } from './invoke.ts';

@@ -1,0 +1,179 @@
+// Encoding of the wire contract (proto/quarry.proto) with protobufjs, loaded once at start.
+// The TS shapes below mirror the .proto; `decode*` validates what arrives from the bus.
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import { QuarryError } from '../errors/index.ts';
+
+export const PROTO_PATH = fileURLToPath(new URL('../../proto/quarry.proto', import.meta.url));
+
+const root = protobuf.loadSync(PROTO_PATH);
+const lookup = (name: string): protobuf.Type => root.lookupType(`quarry.v1.${name}`);
+
+export const TriggerType = lookup('Trigger');
+export const EchoRequestType = lookup('EchoRequest');
+export const EchoResponseType = lookup('EchoResponse');
+export const DescribeRequestType = lookup('DescribeRequest');
+export const DescribeResponseType = lookup('DescribeResponse');
+export const HealthRequestType = lookup('HealthRequest');
+export const HealthResponseType = lookup('HealthResponse');
+export const DeadLetterType = lookup('DeadLetter');
+
+export type Priority = 'high' | 'normal' | 'low';
+
+export interface Trigger {
+  messageId: string;
+  itemKey: string;
+  dag: string;
+  dagVersion: number;
+  node: string;
+  tupleRef: string;
+  tupleVersion: number;
+  priority: Priority;
+  tenant: string;
+  attempt: number;
+  deadlineMs: number;
+  traceparent: string;
+  tracestate: string;
+  parentId: string;
+  fromNode: string;
+  createdMs: number;
+  source: Record<string, string>;
+  notBeforeMs: number;
+}
+
+export type EchoStatus = 'OK' | 'FILTERED' | 'RETRY' | 'FAILED';
+
+export interface EchoRequest {
+  trigger: Trigger;
+  operator: string;
+  fields: Record<string, Uint8Array>;
+  blobs: Record<string, Uint8Array>;
+}
+
+export interface WireChild {
+  itemKey: string;
+  dag: string;
+  source: Record<string, string>;
+}
+
+export interface EchoResponse {
+  status: EchoStatus;
+  errorCode: string;
+  message: string;
+  retryAfterMs: number;
+  fields: Record<string, Uint8Array>;
+  blobs: Record<string, Uint8Array>;
+  children: WireChild[];
+}
+
+export interface WireFieldSpec {
+  name: string;
+  kind: 'json' | 'blob' | 'blob-ref';
+  description: string;
+  optional: boolean;
+}
+
+export interface OperatorDescription {
+  name: string;
+  version: string;
+  inputs: WireFieldSpec[];
+  outputs: WireFieldSpec[];
+  resource: 'cpu' | 'gpu';
+}
+
+export interface DeadLetter {
+  trigger?: Trigger;
+  raw: Uint8Array;
+  node: string;
+  attempts: number;
+  errorCode: string;
+  lastError: string;
+  traceId: string;
+  atMs: number;
+  sourceTopic: string;
+  quarantined: boolean;
+}
+
+const PRIORITY_TO_WIRE: Record<Priority, string> = { high: 'HIGH', normal: 'NORMAL', low: 'LOW' };
+const PRIORITY_FROM_WIRE: Record<string, Priority> = { HIGH: 'high', NORMAL: 'normal', LOW: 'low', PRIORITY_UNSPECIFIED: 'normal' };
+
+const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, bytes: Buffer as unknown as typeof String, defaults: true, arrays: true, objects: true };
+
+function encodeWith(type: protobuf.Type, value: object): Uint8Array {
+  return type.encode(type.fromObject(value)).finish();
+}
+
+function triggerToWire(t: Trigger): object {
+  return { ...t, priority: PRIORITY_TO_WIRE[t.priority] };
+}
+
+function triggerFromWire(o: Record<string, unknown>): Trigger {
+  return { ...(o as unknown as Trigger), priority: PRIORITY_FROM_WIRE[String(o.priority)] ?? 'normal' };
+}
+
+export function encodeTrigger(t: Trigger): Uint8Array {
+  return encodeWith(TriggerType, triggerToWire(t));
+}
+
+/** Decode and validate a trigger; a malformed message is a non-retryable `BAD_TRIGGER`. */
+export function decodeTrigger(bytes: Uint8Array): Trigger {
+  let o: Record<string, unknown>;
+  try {
+    o = TriggerType.toObject(TriggerType.decode(bytes), TO_OBJECT);
+  } catch (err) {
+    throw new QuarryError('BAD_TRIGGER', `not a valid trigger message (${bytes.length} bytes): ${(err as Error).message}`, { cause: err });
+  }
+  const missing = ['messageId', 'dag', 'node', 'tupleRef'].filter((k) => !o[k]);
+  if (missing.length > 0) {
+    throw new QuarryError('BAD_TRIGGER', `trigger message lacks required field(s): ${missing.join(', ')}`);
+  }
+  return triggerFromWire(o);
+}
+
+export function encodeEchoRequest(r: EchoRequest): Uint8Array {
+  return encodeWith(EchoRequestType, { ...r, trigger: triggerToWire(r.trigger) });
+}
+
+export function decodeEchoRequest(bytes: Uint8Array): EchoRequest {
+  const o = EchoRequestType.toObject(EchoRequestType.decode(bytes), TO_OBJECT) as Record<string, unknown>;
+  return { ...(o as unknown as EchoRequest), trigger: triggerFromWire((o.trigger ?? {}) as Record<string, unknown>) };
+}
+
+export function encodeEchoResponse(r: EchoResponse): Uint8Array {
+  return encodeWith(EchoResponseType, r);
+}
+
+export function decodeEchoResponse(bytes: Uint8Array): EchoResponse {
+  const o = EchoResponseType.toObject(EchoResponseType.decode(bytes), TO_OBJECT) as unknown as EchoResponse;
+  if ((o.status as string) === 'STATUS_UNSPECIFIED') o.status = 'FAILED';
+  return o;
+}
+
+export function encodeDescribeResponse(operators: OperatorDescription[]): Uint8Array {
+  return encodeWith(DescribeResponseType, { operators });
+}
+
+export function decodeDescribeResponse(bytes: Uint8Array): OperatorDescription[] {
+  const o = DescribeResponseType.toObject(DescribeResponseType.decode(bytes), TO_OBJECT) as { operators: OperatorDescription[] };
+  return o.operators;
+}
+
+export function encodeDeadLetter(d: DeadLetter): Uint8Array {
+  return encodeWith(DeadLetterType, { ...d, trigger: d.trigger ? triggerToWire(d.trigger) : undefined });
+}
+
+export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
+  const o = DeadLetterType.toObject(DeadLetterType.decode(bytes), { ...TO_OBJECT, defaults: true }) as Record<string, unknown>;
+  const t = o.trigger as Record<string, unknown> | undefined;
+  return { ...(o as unknown as DeadLetter), trigger: t && t.messageId ? triggerFromWire(t) : undefined };
+}
+
+/** Trigger as plain JSON (for `quarry inspect`). */
+export function triggerToJson(t: Trigger): Record<string, unknown> {
+  return { ...t };
+}
+
+export function traceIdOf(traceparent: string): string {
+  const parts = traceparent.split('-');
+  return parts.length >= 4 && parts[1] ? parts[1] : '';
+}
