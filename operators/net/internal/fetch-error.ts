@@ -1,0 +1,35 @@
+// The one error type safe-fetch throws: a QuarryError whose stable `code` callers map to their
+// own outcomes (a spider turns SSRF_BLOCKED into FilteredError('ssrf-blocked'), and so on).
+import { QuarryError } from '../../../framework/errors/index.ts';
+
+export type FetchErrorCode =
+  | 'BAD_URL'
+  | 'SSRF_BLOCKED'
+  | 'REDIRECT_LOOP'
+  | 'TOO_MANY_REDIRECTS'
+  | 'TOO_LARGE'
+  | 'TIMEOUT'
+  | 'CONNECT_FAILED'
+  | 'DNS_FAILED'
+  | 'READ_FAILED'
+  | 'DECODE_FAILED'
+  | 'UNSUPPORTED_ENCODING'
+  | 'ABORTED';
+
+const RETRYABLE: ReadonlySet<FetchErrorCode> = new Set(['TIMEOUT', 'CONNECT_FAILED', 'READ_FAILED']);
+
+export class FetchError extends QuarryError {
+  override readonly code: FetchErrorCode;
+  /** The URL being fetched when it failed (the redirect hop, not necessarily the first URL). */
+  readonly url: string;
+  constructor(code: FetchErrorCode, url: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(code, `${message} (${url})`, { retryable: options.retryable ?? RETRYABLE.has(code), cause: options.cause });
+    this.name = 'FetchError';
+    this.code = code;
+    this.url = url;
+  }
+}
+
+export function isFetchError(err: unknown): err is FetchError {
+  return err instanceof FetchError;
+}

@@ -1,0 +1,72 @@
+// safeFetch: follows redirects itself so every hop is re-validated (scheme, SSRF guard) and loops
+// and long chains end with a clear code rather than a hang.
+import { createAddressGuard } from './address-guard.ts';
+import { checkUrl } from './check-url.ts';
+import { FetchError } from './fetch-error.ts';
+import { systemResolver, type Resolver } from './guarded-lookup.ts';
+import { requestOnce } from './request-once.ts';
+
+export interface SafeFetchOptions {
+  /** CIDRs that may be contacted even though private/loopback/etc., e.g. `['127.0.0.0/8']`. */
+  allowPrivate?: readonly string[];
+  /** Time allowed for DNS + TCP (+ TLS) per hop. */
+  connectTimeoutMs: number;
+  /** Longest silence allowed while waiting for headers or body bytes. */
+  readTimeoutMs: number;
+  /** Cap on the body, on the wire and after decoding. */
+  maxBytes: number;
+  maxRedirects: number;
+  accept?: string;
+  signal?: AbortSignal;
+  userAgent?: string;
+  /** Name resolution; defaults to the system resolver. Tests inject hostile answers here. */
+  resolver?: Resolver;
+}
+
+export interface SafeFetchResult {
+  finalUrl: string;
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** Every URL that answered with a redirect, in order (the first is the requested URL). */
+  redirects: string[];
+}
+
+export const DEFAULT_USER_AGENT = 'QuarryBot/0.1 (+https://github.com/quarry)';
+
+export async function safeFetch(url: string, options: SafeFetchOptions): Promise<SafeFetchResult> {
+  const guard = createAddressGuard(options.allowPrivate);
+  const headers: Record<string, string> = {
+    'user-agent': options.userAgent ?? DEFAULT_USER_AGENT,
+    accept: options.accept ?? '*/*',
+    'accept-encoding': 'gzip, deflate, br',
+  };
+  let current = checkUrl(url);
+  const visited = new Set<string>([current.href]);
+  const redirects: string[] = [];
+  for (;;) {
+    const result = await requestOnce(current, {
+      guard,
+      resolver: options.resolver ?? systemResolver,
+      connectTimeoutMs: options.connectTimeoutMs,
+      readTimeoutMs: options.readTimeoutMs,
+      maxBytes: options.maxBytes,
+      headers,
+      signal: options.signal,
+    });
+    if (result.kind === 'response') {
+      return { finalUrl: current.href, status: result.status, headers: result.headers, body: result.body, redirects };
+    }
+    redirects.push(current.href);
+    const next = checkUrl(result.location, current.href);
+    if (visited.has(next.href)) {
+      throw new FetchError('REDIRECT_LOOP', url, `Redirect loop: ${[...redirects, next.href].join(' -> ')}`);
+    }
+    if (redirects.length > options.maxRedirects) {
+      throw new FetchError('TOO_MANY_REDIRECTS', url, `More than ${options.maxRedirects} redirects`);
+    }
+    visited.add(next.href);
+    current = next;
+  }
+}
