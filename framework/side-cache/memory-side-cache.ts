@@ -1,0 +1,63 @@
+// The embedded side-cache: tuples in a Map. Values are copied in and out so a caller mutating
+// its buffer never changes what another reader sees (Redis gives the same isolation).
+import type { FieldRead, FieldValues, SideCache, SideCacheStats } from './side-cache.ts';
+import { checkFieldNames, checkTupleRef } from './internal/check-input.ts';
+
+export function createMemorySideCache(): SideCache {
+  const tuples = new Map<string, Map<string, Uint8Array>>();
+  let closed = false;
+  const open = (): void => {
+    if (closed) throw new Error('side-cache is closed');
+  };
+
+  return {
+    async readMany(reads: readonly FieldRead[]) {
+      open();
+      return reads.map(({ tupleRef, fields }) => {
+        checkTupleRef(tupleRef);
+        const tuple = tuples.get(tupleRef);
+        if (tuple === undefined) return null;
+        const out: FieldValues = new Map();
+        for (const name of fields) {
+          const value = tuple.get(name);
+          if (value !== undefined) out.set(name, value.slice());
+        }
+        return out;
+      });
+    },
+    async write(tupleRef, fields) {
+      open();
+      checkTupleRef(tupleRef);
+      checkFieldNames([...fields.keys()]);
+      let tuple = tuples.get(tupleRef);
+      if (tuple === undefined) tuples.set(tupleRef, (tuple = new Map()));
+      for (const [name, value] of fields) tuple.set(name, Uint8Array.from(value));
+    },
+    async deleteFields(tupleRef, fields) {
+      open();
+      checkTupleRef(tupleRef);
+      const tuple = tuples.get(tupleRef);
+      for (const name of fields) tuple?.delete(name);
+    },
+    async deleteTuple(tupleRef) {
+      open();
+      checkTupleRef(tupleRef);
+      tuples.delete(tupleRef);
+    },
+    async exists(tupleRef) {
+      open();
+      checkTupleRef(tupleRef);
+      return tuples.has(tupleRef);
+    },
+    async stats(): Promise<SideCacheStats> {
+      open();
+      let bytes = 0;
+      for (const tuple of tuples.values()) for (const value of tuple.values()) bytes += value.byteLength;
+      return { tuples: tuples.size, bytes };
+    },
+    async close() {
+      closed = true;
+      tuples.clear();
+    },
+  };
+}
