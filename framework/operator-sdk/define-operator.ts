@@ -6,28 +6,28 @@ import type { Span } from '@opentelemetry/api';
 export type ResourceClass = 'cpu' | 'gpu';
 
 /** A field whose value is big bytes kept in the blob store ("processor input/output"). */
-export interface BlobField {
+export interface BlobField<Opt extends boolean = boolean> {
   readonly kind: 'blob';
   readonly description: string;
-  readonly optional: boolean;
+  readonly optional: Opt;
 }
 
-export function blob(description = '', options: { optional?: boolean } = {}): BlobField {
-  return { kind: 'blob', description, optional: options.optional ?? false };
+export function blob<Opt extends boolean = false>(description = '', options: { optional?: Opt } = {}): BlobField<Opt> {
+  return { kind: 'blob', description, optional: (options.optional ?? false) as Opt };
 }
 
 /**
  * A field holding a blob *reference* (a string) rather than its bytes: for operators that only
  * record where a blob lives (e.g. a relation writer storing a thumbnail reference).
  */
-export interface BlobRefField {
+export interface BlobRefField<Opt extends boolean = boolean> {
   readonly kind: 'blob-ref';
   readonly description: string;
-  readonly optional: boolean;
+  readonly optional: Opt;
 }
 
-export function blobRef(description = '', options: { optional?: boolean } = {}): BlobRefField {
-  return { kind: 'blob-ref', description, optional: options.optional ?? false };
+export function blobRef<Opt extends boolean = false>(description = '', options: { optional?: Opt } = {}): BlobRefField<Opt> {
+  return { kind: 'blob-ref', description, optional: (options.optional ?? false) as Opt };
 }
 
 export type FieldDecl = z.ZodTypeAny | BlobField | BlobRefField;
@@ -38,7 +38,7 @@ type OptionalKeys<Ds extends FieldDecls> = {
   [K in keyof Ds]: Ds[K] extends BlobField | BlobRefField ? never : undefined extends ValueOf<Ds[K]> ? K : never;
 }[keyof Ds];
 type OptionalBlobKeys<Ds extends FieldDecls> = {
-  [K in keyof Ds]: Ds[K] extends BlobField | BlobRefField ? K : never;
+  [K in keyof Ds]: Ds[K] extends BlobField<true> | BlobRefField<true> ? K : never;
 }[keyof Ds];
 
 /** Values of declared fields: JSON fields as their zod type, blob fields as bytes. */
