@@ -12,7 +12,7 @@
  *   res.status; res.finalUrl; res.body; // Uint8Array
  */
 export { safeFetch, DEFAULT_USER_AGENT, type SafeFetchOptions, type SafeFetchResult } from './internal/safe-fetch.ts';
-export { FetchError, isFetchError, type FetchErrorCode } from './internal/fetch-error.ts';
+export { FetchError, isFetchError, fetchErrorReason, type FetchErrorCode } from './internal/fetch-error.ts';
 export { createAddressGuard, type AddressGuard } from './internal/address-guard.ts';
 export { checkUrl } from './internal/check-url.ts';
 export type { Resolver, ResolvedAddress } from './internal/guarded-lookup.ts';

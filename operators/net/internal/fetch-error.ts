@@ -33,3 +33,11 @@ export class FetchError extends QuarryError {
 export function isFetchError(err: unknown): err is FetchError {
   return err instanceof FetchError;
 }
+
+/**
+ * The kebab-case reason a spider records when it filters an item for this error:
+ * SSRF_BLOCKED → `ssrf-blocked`, TOO_LARGE → `too-large`, REDIRECT_LOOP → `redirect-loop`, …
+ */
+export function fetchErrorReason(err: FetchError): string {
+  return err.code.toLowerCase().replace(/_/g, '-');
+}
