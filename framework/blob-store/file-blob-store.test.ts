@@ -1,0 +1,51 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { blobStoreContract } from '../testing/blob-store-contract.ts';
+import { createFileBlobStore } from './index.ts';
+
+const root = await mkdtemp(join(tmpdir(), 'quarry-blobs-'));
+let n = 0;
+after(() => rm(root, { recursive: true, force: true }));
+
+blobStoreContract('file', async () => createFileBlobStore({ dir: join(root, String(++n)) }));
+blobStoreContract('file (fsync)', async () => createFileBlobStore({ dir: join(root, String(++n)), fsync: true }));
+
+describe('file blob store specifics', () => {
+  it('keeps blobs across a restart', async () => {
+    const dir = join(root, 'restart');
+    const first = createFileBlobStore({ dir });
+    const ref = await first.put('msg-1/html', new TextEncoder().encode('<html>'));
+    await first.close();
+    const second = createFileBlobStore({ dir });
+    assert.equal(new TextDecoder().decode((await second.get(ref)) ?? undefined), '<html>');
+    assert.deepEqual(await second.stats(), { blobs: 1, bytes: 6 });
+  });
+
+  it('refuses path traversal in keys and refs, and never writes outside its folder', async () => {
+    const dir = join(root, 'jail', 'blobs');
+    const store = createFileBlobStore({ dir });
+    for (const key of ['..', '.', '../escape', 'a/../../escape', 'a/./b', 'a\\..\\b', 'nul\0byte']) {
+      await assert.rejects(store.put(key, Uint8Array.of(1)), /is not allowed/);
+      await assert.rejects(store.get(`file:${key}`), /is not allowed/);
+    }
+    // Encoded keys that look like paths stay inside: `/` is percent-encoded.
+    const ref = await store.put('..%2F..%2Fescape/a', Uint8Array.of(1));
+    assert.deepEqual((await store.get(ref)) ?? [], Uint8Array.of(1));
+    assert.deepEqual(await readdir(join(root, 'jail')), ['blobs']);
+  });
+
+  it('leaves no temp files behind', async () => {
+    const dir = join(root, 'temps');
+    const store = createFileBlobStore({ dir });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(`k${i % 5}`, Uint8Array.of(i))));
+    assert.deepEqual(await readdir(join(dir, '.tmp')), []);
+    assert.deepEqual(await store.stats(), { blobs: 5, bytes: 5 });
+  });
+
+  it('rejects a missing dir option', () => {
+    assert.throws(() => createFileBlobStore({} as { dir: string }), /Expected `dir` to be a non-empty path/);
+  });
+});

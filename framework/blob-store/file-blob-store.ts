@@ -1,0 +1,111 @@
+// Blobs as files, the embedded default that survives a restart. Refs are `file:${key}`.
+//
+// A key maps to `${dir}/${shard}/${name}`: `name` is the key percent-encoded (so `/` and `..`
+// can never leave the directory; keys whose segments are `.` or `..` are refused outright so a
+// mistake is loud), `shard` the first byte of its SHA-256 (256 folders keep listings short).
+// Writes go to `${dir}/.tmp/` and are renamed into place, so a reader never sees half a blob
+// and a retried put of the same key simply replaces it.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobStore } from './blob-store.ts';
+import { ConfigError, QuarryError, describeValue } from '../errors/index.ts';
+import { checkBytes, checkKey, keyOfRef } from './internal/refs.ts';
+
+export interface FileBlobStoreOptions {
+  /** Folder holding the blobs; created when missing. */
+  dir: string;
+  /** fsync each blob before renaming it into place (survives power loss, not just a restart). */
+  fsync?: boolean;
+}
+
+const PREFIX = 'file:';
+const TMP = '.tmp';
+
+export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
+  const dir = options?.dir;
+  if (typeof dir !== 'string' || dir.length === 0) {
+    throw new ConfigError([{ field: 'dir', expected: 'a non-empty path', received: dir }], 'file blob store options');
+  }
+  const ready = mkdir(join(dir, TMP), { recursive: true });
+  const pathOf = (key: string): { folder: string; path: string } => {
+    checkSafeKey(key);
+    const hash = createHash('sha256').update(key).digest('hex');
+    let name = encodeURIComponent(key).replace(/[~*'()!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    // Names stay under the 255-byte file name limit; `~` never appears in an encoded key.
+    if (name.length > 200) name = `${name.slice(0, 100)}~${hash}`;
+    const folder = join(dir, hash.slice(0, 2));
+    return { folder, path: join(folder, name) };
+  };
+  const pathOfRef = (ref: string) => pathOf(keyOfRef(ref, PREFIX, 'file blob store'));
+
+  return {
+    async put(key, bytes) {
+      checkKey(key);
+      checkBytes(bytes);
+      const { folder, path } = pathOf(key);
+      await ready;
+      await mkdir(folder, { recursive: true });
+      const temp = join(dir, TMP, randomUUID());
+      try {
+        if (options.fsync) {
+          const handle = await open(temp, 'w');
+          try {
+            await handle.writeFile(bytes);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        } else {
+          await writeFile(temp, bytes);
+        }
+        await rename(temp, path);
+      } catch (err) {
+        await rm(temp, { force: true });
+        throw err;
+      }
+      return PREFIX + key;
+    },
+    async get(ref) {
+      const { path } = pathOfRef(ref);
+      try {
+        const data = await readFile(path);
+        return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+    },
+    async delete(refs) {
+      const paths = refs.map((ref) => pathOfRef(ref).path);
+      for (const path of paths) {
+        await unlink(path).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
+    },
+    async stats() {
+      await ready;
+      let blobs = 0;
+      let bytes = 0;
+      for (const shard of await readdir(dir)) {
+        if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+        for (const name of await readdir(join(dir, shard))) {
+          const info = await stat(join(dir, shard, name)).catch(() => null);
+          if (info?.isFile()) {
+            blobs += 1;
+            bytes += info.size;
+          }
+        }
+      }
+      return { blobs, bytes };
+    },
+    async close() {},
+  };
+}
+
+function checkSafeKey(key: string): void {
+  if (key.includes('\0') || key.split(/[/\\]/).some((segment) => segment === '.' || segment === '..')) {
+    throw new QuarryError('BLOB_BAD_KEY', `Blob key ${describeValue(key)} is not allowed: it contains a \`.\`/\`..\` path segment or a NUL byte`);
+  }
+}

@@ -1,0 +1,62 @@
+// Blobs as Redis strings at `${namespace}:b:${key}`; refs are `redis:${namespace}:b:${key}`, so a
+// ref names its namespace and a store refuses refs from another namespace or store kind.
+import type { Redis } from 'ioredis';
+import type { BlobStore } from './blob-store.ts';
+import { ConfigError } from '../errors/index.ts';
+import { checkBytes, checkKey, keyOfRef } from './internal/refs.ts';
+import { useRedis } from './internal/redis-connection.ts';
+
+export interface RedisBlobStoreOptions {
+  /** A URL (the store owns and closes the connection) or a client (the caller's to close). */
+  redis: string | Redis;
+  namespace: string;
+}
+
+export function createRedisBlobStore(options: RedisBlobStoreOptions): BlobStore {
+  const namespace = options?.namespace;
+  if (typeof namespace !== 'string' || namespace.length === 0) {
+    throw new ConfigError([{ field: 'namespace', expected: 'a non-empty string', received: namespace }], 'Redis blob store options');
+  }
+  const { client, release } = useRedis(options.redis);
+  const keyPrefix = `${namespace}:b:`;
+  const refPrefix = `redis:${keyPrefix}`;
+  const redisKeyOf = (ref: string): string => keyPrefix + keyOfRef(ref, refPrefix, `Redis blob store (namespace \`${namespace}\`)`);
+
+  return {
+    async put(key, bytes) {
+      checkKey(key);
+      checkBytes(bytes);
+      await client.set(keyPrefix + key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return refPrefix + key;
+    },
+    async get(ref) {
+      const value = await client.getBuffer(redisKeyOf(ref));
+      return value === null ? null : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    },
+    async delete(refs) {
+      const keys = refs.map(redisKeyOf);
+      for (let i = 0; i < keys.length; i += 500) await client.unlink(...keys.slice(i, i + 500));
+    },
+    async stats() {
+      let blobs = 0;
+      let bytes = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const pipeline = client.pipeline();
+        for (const key of keys) pipeline.strlen(key);
+        for (const [err, length] of (await pipeline.exec()) ?? []) {
+          if (err) throw err;
+          blobs += 1;
+          bytes += Number(length);
+        }
+      } while (cursor !== '0');
+      return { blobs, bytes };
+    },
+    async close() {
+      await release();
+    },
+  };
+}
