@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAdmissionPolicy } from './admission-policy.ts';
+import { parseGateConfig } from './gate-config.ts';
+import type { AdmissionSignals } from './signals.ts';
+
+const cfg = (over: object = {}) => parseGateConfig({ admission: { initialLimit: 20, adjustIntervalMs: 100, targetQueue: 10, ...over } }).admission;
+const sig = (over: Partial<AdmissionSignals> = {}): AdmissionSignals =>
+  ({ lagByNode: {}, inFlight: 0, capacity: 10, resourceExhausted: 0, timeouts: 0, utilization: 0.5, ...over });
+
+test('the window grows while it binds and the queue is short', () => {
+  const p = createAdmissionPolicy(cfg());
+  let t = 0;
+  for (let i = 0; i < 10; i++) p.decide(sig({ inFlight: p.limit, lagByNode: { a: 2 } }), (t += 100));
+  assert.ok(p.limit > 20, `limit ${p.limit}`);
+});
+
+test('the window does not grow when it is not the constraint', () => {
+  const p = createAdmissionPolicy(cfg());
+  for (let t = 100; t <= 2000; t += 100) p.decide(sig({ inFlight: 3 }), t);
+  assert.equal(p.limit, 20);
+});
+
+test('RESOURCE_EXHAUSTED cuts the window multiplicatively', () => {
+  const p = createAdmissionPolicy(cfg());
+  p.decide(sig({ inFlight: 0, resourceExhausted: 5 }), 100);
+  const d = p.decide(sig({ inFlight: 20, resourceExhausted: 9 }), 200);
+  assert.equal(d.reason, 'resource-exhausted');
+  assert.equal(p.limit, 14);
+  assert.equal(d.budget, 0, 'no room while over the window');
+});
+
+test('timeouts and a lag flood also brake; moderate lag steps down', () => {
+  const p = createAdmissionPolicy(cfg());
+  p.decide(sig({ timeouts: 1 }), 100);
+  assert.equal(p.decide(sig({ timeouts: 3, inFlight: 20 }), 200).reason, 'timeouts');
+  const before = p.limit;
+  assert.equal(p.decide(sig({ lagByNode: { ocr: 25 }, inFlight: 20 }), 300).reason, 'lag-flood');
+  assert.ok(p.limit < before);
+  const l = p.limit;
+  assert.equal(p.decide(sig({ lagByNode: { ocr: 15 }, inFlight: 20 }), 400).reason, 'lag');
+  assert.ok(p.limit < l && p.limit >= l - Math.sqrt(l) - 1e-9, 'an additive step, not a cut');
+});
+
+test('budget is the free room of the window, capped by the rate', () => {
+  const p = createAdmissionPolicy(cfg({ maxRatePerSec: 10 }));
+  assert.equal(p.decide(sig({ inFlight: 5 }), 0).budget, 10);
+  p.spent(10);
+  assert.equal(p.decide(sig({ inFlight: 5 }), 500).budget, 5, 'half a second refills half the rate');
+});
+
+test('the window stays within its bounds', () => {
+  const p = createAdmissionPolicy(cfg({ minLimit: 4, maxLimit: 30 }));
+  for (let i = 1; i < 50; i++) p.decide(sig({ resourceExhausted: i }), i * 100);
+  assert.equal(p.limit, 4);
+  for (let i = 50; i < 200; i++) p.decide(sig({ resourceExhausted: 49, inFlight: p.limit, utilization: 0.5 }), i * 100);
+  assert.equal(p.limit, 30);
+});

@@ -1,0 +1,87 @@
+import type { GateConfig } from './gate-config.ts';
+import { maxLag, type AdmissionSignals } from './signals.ts';
+
+export type CongestionReason = 'resource-exhausted' | 'timeouts' | 'lag-flood' | 'lag' | 'probe' | 'hold';
+
+export interface AdmissionDecision {
+  /** The in-flight window: items allowed inside the DAG at once. */
+  limit: number;
+  /** Items the gate may admit now: the window's free room, capped by the rate. */
+  budget: number;
+  reason: CongestionReason;
+}
+
+export interface AdmissionPolicy {
+  decide(signals: AdmissionSignals, nowMs: number): AdmissionDecision;
+  /** Items actually admitted from the last budget (charges the rate cap). */
+  spent(n: number): void;
+  readonly limit: number;
+}
+
+/**
+ * A Vegas-style window controller with AIMD's hard brake. The window bounds items in the
+ * DAG (in flight), so the queue inside it stays short: Vegas keeps the measured queue (the
+ * worst node's lag) near a target — grow by √limit while it is below, shrink by √limit
+ * while above — and any RESOURCE_EXHAUSTED, timeout or a lag flood (> 2× target) cuts the
+ * window multiplicatively. The window only grows while it is the binding constraint
+ * (TCP's "application-limited" rule), so idle periods don't inflate it.
+ */
+export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPolicy {
+  let limit = cfg.initialLimit;
+  let lastAdjust = -Infinity;
+  let lastExhausted: number | undefined;
+  let lastTimeouts: number | undefined;
+  let tokens = cfg.maxRatePerSec ?? 0;
+  let lastRefill: number | undefined;
+  let pendingHard = false;
+
+  const clamp = (v: number) => Math.min(cfg.maxLimit, Math.max(cfg.minLimit, v));
+
+  return {
+    get limit() { return limit; },
+    spent(n) { if (cfg.maxRatePerSec !== undefined) tokens = Math.max(0, tokens - n); },
+    decide(s, nowMs) {
+      const exhausted = lastExhausted === undefined ? 0 : Math.max(0, s.resourceExhausted - lastExhausted);
+      const timedOut = lastTimeouts === undefined ? 0 : Math.max(0, s.timeouts - lastTimeouts);
+      lastExhausted = s.resourceExhausted;
+      lastTimeouts = s.timeouts;
+      const target = cfg.targetQueue ?? Math.max(4, s.capacity / 2);
+      const queue = maxLag(s);
+      let reason: CongestionReason = 'hold';
+      if (exhausted > 0) reason = 'resource-exhausted';
+      else if (timedOut > 0) reason = 'timeouts';
+      else if (queue > 2 * target) reason = 'lag-flood';
+      if (reason !== 'hold') pendingHard = true;
+
+      if (nowMs - lastAdjust >= cfg.adjustIntervalMs) {
+        const step = Math.max(1, Math.sqrt(limit));
+        if (pendingHard) {
+          limit = clamp(limit * cfg.backoff);
+          if (reason === 'hold') reason = 'resource-exhausted';
+        } else if (queue > target) {
+          limit = clamp(limit - step);
+          reason = 'lag';
+        } else if (s.inFlight >= limit - step && s.utilization < 0.999) {
+          limit = clamp(limit + step);
+          reason = 'probe';
+        } else if (s.inFlight >= limit - step && queue < target / 2) {
+          // Saturated but the queue is short: room to grow without harm.
+          limit = clamp(limit + step);
+          reason = 'probe';
+        }
+        pendingHard = false;
+        lastAdjust = nowMs;
+      }
+
+      let budget = Math.max(0, Math.floor(limit - s.inFlight));
+      if (cfg.maxRatePerSec !== undefined) {
+        const dt = lastRefill === undefined ? 0 : (nowMs - lastRefill) / 1000;
+        lastRefill = nowMs;
+        tokens = Math.min(cfg.maxRatePerSec, tokens + dt * cfg.maxRatePerSec);
+        budget = Math.min(budget, Math.floor(tokens));
+      }
+      return { limit, budget, reason };
+    },
+  };
+}
+

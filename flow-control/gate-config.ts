@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../framework/errors/index.ts';
+
+// One schema: it gives the defaults, the runtime checks, the types and the docs.
+const nonNeg = z.number().finite().nonnegative();
+const pos = z.number().finite().positive();
+
+const quota = z.object({
+  ratePerSec: pos.describe('sustained items/s a tenant may have admitted (all classes)'),
+  burst: pos.describe('bucket size: items a tenant may have admitted at once'),
+});
+
+export const gateConfigSchema = z.object({
+  tickMs: pos.default(100).describe('how often the gate polls signals and admits'),
+  admission: z.object({
+    initialLimit: pos.default(16).describe('in-flight window to start with'),
+    minLimit: pos.default(1),
+    maxLimit: pos.default(100_000),
+    targetQueue: nonNeg.optional().describe('items allowed to wait inside the DAG (lag); default max(4, capacity/2)'),
+    backoff: z.number().gt(0).lt(1).default(0.7).describe('multiplicative decrease on RESOURCE_EXHAUSTED, timeouts or a lag flood'),
+    adjustIntervalMs: pos.default(250).describe('the window changes at most this often'),
+    maxRatePerSec: pos.optional().describe('hard cap on admissions per second'),
+  }).default({}),
+  priority: z.object({
+    highMaxShare: z.number().gt(0).max(1).default(0.8).describe('share of each admission round high may take while others wait'),
+    weights: z.object({ normal: pos.default(3), low: pos.default(1), deferred: pos.default(1) }).default({}),
+    agingMs: pos.default(30_000).describe('a lane waiting this long doubles its weight'),
+  }).default({}),
+  intake: z.object({
+    maxPerClass: pos.int().default(1_000_000).describe('backlog items per class before submit answers try-later'),
+    maxPerTenant: pos.int().default(200_000).describe('backlog items per class and tenant before try-later'),
+    minRetryAfterMs: pos.default(1_000),
+  }).default({}),
+  tenants: z.object({
+    default: quota.optional().describe('quota for tenants not listed; none = only fair share'),
+    quotas: z.record(quota).default({}),
+  }).default({}),
+  deferral: z.object({
+    classes: z.array(z.enum(['high', 'normal', 'low'])).default(['low']).describe('priorities whose gpu work is deferred'),
+    windows: z.array(z.object({ cron: z.string().min(1), durationMs: pos })).default([]).describe('off-peak windows (UTC cron + length)'),
+    spareUtilization: z.number().min(0).max(1).default(0.7).describe('below this bottleneck utilization there is spare capacity'),
+    maxDrainPerSec: pos.default(1_000).describe('release rate inside a window or with all capacity spare'),
+    trickleRatePerSec: nonNeg.default(0).describe('release rate with no window and no spare capacity'),
+    leaseMs: pos.default(60_000),
+    maxDeferred: pos.int().default(50_000_000),
+  }).default({}),
+  staging: z.object({
+    prefetch: pos.int().default(512).describe('items pulled ahead of admission per class'),
+  }).default({}),
+});
+
+export type GateConfig = z.infer<typeof gateConfigSchema>;
+export type GateConfigInput = z.input<typeof gateConfigSchema>;
+
+/** Parse once at the edge; every problem is listed in one ConfigError. */
+export function parseGateConfig(raw: unknown = {}): GateConfig {
+  const res = gateConfigSchema.safeParse(raw ?? {});
+  if (res.success) return res.data;
+  const problems: ConfigProblem[] = res.error.issues.map((i) => ({
+    field: i.path.join('.') || '(root)',
+    expected: describeIssue(i),
+    received: pick(raw, i.path),
+  }));
+  throw new ConfigError(problems, 'gate configuration');
+}
+
+function describeIssue(i: z.ZodIssue): string {
+  switch (i.code) {
+    case 'invalid_type': return `a ${i.expected}`;
+    case 'too_small': return `${i.inclusive ? '≥' : '>'} ${String(i.minimum)}`;
+    case 'too_big': return `${i.inclusive ? '≤' : '<'} ${String(i.maximum)}`;
+    case 'invalid_enum_value': return `one of ${i.options.join(', ')}`;
+    default: return i.message.toLowerCase();
+  }
+}
+
+function pick(raw: unknown, path: (string | number)[]): unknown {
+  let v = raw;
+  for (const k of path) v = typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}

@@ -1,0 +1,33 @@
+// What a backlog stores: small (references only), so millions fit in a durable queue.
+
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export type ResourceClass = 'cpu' | 'gpu';
+
+export interface GateItem {
+  /** Unique message id created at the source; carried by every descendant. */
+  id: string;
+  dag: string;
+  itemKey: string;
+  priority: Priority;
+  tenant: string;
+  resource: ResourceClass;
+  source: Record<string, string>;
+  traceparent?: string;
+  parentId?: string;
+  /** When the item first reached the gate (the start of its ingest latency). */
+  enqueuedMs: number;
+}
+
+export function isPriority(v: unknown): v is Priority {
+  return typeof v === 'string' && (PRIORITIES as readonly string[]).includes(v);
+}
+
+/** JSON round-trip used by every durable adapter, so they agree on the bytes. */
+export function encodeGateItem(item: GateItem): string {
+  return JSON.stringify(item);
+}
+
+export function decodeGateItem(text: string): GateItem {
+  return JSON.parse(text) as GateItem;
+}
