@@ -20,7 +20,7 @@ test('reports width, height, format, dominant colour and a bounded WebP thumbnai
   assert.equal(out.width, 300);
   assert.equal(out.height, 200);
   assert.equal(out.format, 'png');
-  assert.equal(out.dominantColor.length, 7);
+  assert.equal(out.dominantColor!.length, 7);
   // stats().dominant works on a 16-level histogram: the bin centre is within 8 of each channel.
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(out.dominantColor!.slice(i, i + 2), 16));
   assert.ok(Math.abs(r! - 0xd0) <= 8 && Math.abs(g! - 0x20) <= 8 && Math.abs(b! - 0x30) <= 8, out.dominantColor);
