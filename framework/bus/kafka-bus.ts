@@ -1,0 +1,197 @@
+// The Kafka TriggerBus (kafkajs): an idempotent producer with acks=all, consumer groups that
+// commit by hand after each handled batch, lag from committed vs end offsets, and `read`
+// through a throwaway group. Nothing Kafka-specific crosses the port.
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type Producer } from 'kafkajs';
+import { ConfigError, type ConfigProblem } from '../errors/index.ts';
+import type { ConsumedBatch, Subscription, TopicLag, TriggerBus } from './trigger-bus.ts';
+import {
+  busClosedError,
+  checkMessages,
+  checkPartitions,
+  checkReadLimit,
+  checkSubscribeOptions,
+  checkTopics,
+} from './internal/validate.ts';
+import { kafkaErrorType, toKafkaMessage } from './internal/kafka-convert.ts';
+import { subscribeKafka } from './internal/kafka-subscription.ts';
+import { readKafkaTopic } from './internal/kafka-read.ts';
+
+export type KafkaBusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaBusOptions {
+  /** `host:port` of at least one broker. */
+  brokers: readonly string[];
+  clientId: string;
+  /** kafkajs's own logging. Default `error` (it is chatty at `info`). */
+  logLevel?: KafkaBusLogLevel;
+  /** Pause before a rejected batch is fetched again. Default 100 ms. */
+  redeliveryDelayMs?: number;
+  /** Longest a fetch waits for new messages; also bounds how long `close` waits. Default 500 ms. */
+  maxWaitTimeMs?: number;
+  /** `subscribe` resolves once the member joined its group; fail after this. Default 30 s. */
+  joinTimeoutMs?: number;
+  /** `read` gives up after this. Default 30 s. */
+  readTimeoutMs?: number;
+  /** Batch size when the subscriber gives no `maxBatchSize`. Default 500. */
+  defaultMaxBatchSize?: number;
+  /** Told about every rejected batch (which will be redelivered). */
+  onHandlerError?: (err: unknown, batch: ConsumedBatch) => void;
+}
+
+const LOG_LEVELS: Record<KafkaBusLogLevel, kafkaLogLevel> = {
+  nothing: kafkaLogLevel.NOTHING,
+  error: kafkaLogLevel.ERROR,
+  warn: kafkaLogLevel.WARN,
+  info: kafkaLogLevel.INFO,
+  debug: kafkaLogLevel.DEBUG,
+};
+
+function checkOptions(o: KafkaBusOptions): void {
+  const problems: ConfigProblem[] = [];
+  if (!Array.isArray(o?.brokers) || o.brokers.length === 0 || o.brokers.some((b) => typeof b !== 'string' || !/^[^\s:]+:\d+$/.test(b))) {
+    problems.push({ field: 'brokers', expected: 'a non-empty array of "host:port" strings', received: o?.brokers });
+  }
+  if (typeof o?.clientId !== 'string' || o.clientId.length === 0) {
+    problems.push({ field: 'clientId', expected: 'a non-empty string', received: o?.clientId });
+  }
+  if (o?.logLevel !== undefined && !(o.logLevel in LOG_LEVELS)) {
+    problems.push({ field: 'logLevel', expected: `one of ${Object.keys(LOG_LEVELS).join('|')}`, received: o.logLevel });
+  }
+  for (const field of ['redeliveryDelayMs', 'maxWaitTimeMs', 'joinTimeoutMs', 'readTimeoutMs', 'defaultMaxBatchSize'] as const) {
+    const v = o?.[field];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < (field === 'redeliveryDelayMs' ? 0 : 1))) {
+      problems.push({ field, expected: `an integer ≥ ${field === 'redeliveryDelayMs' ? 0 : 1}`, received: v });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems, 'Kafka bus options');
+}
+
+export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
+  checkOptions(options);
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: LOG_LEVELS[options.logLevel ?? 'error'],
+    connectionTimeout: 3_000,
+  });
+  const subConfig = {
+    redeliveryDelayMs: options.redeliveryDelayMs ?? 100,
+    maxWaitTimeMs: options.maxWaitTimeMs ?? 500,
+    joinTimeoutMs: options.joinTimeoutMs ?? 30_000,
+    defaultMaxBatchSize: options.defaultMaxBatchSize ?? 500,
+    onHandlerError: options.onHandlerError,
+  };
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  // Connections open on first use and are shared by every call.
+  let producer: Promise<Producer> | undefined;
+  let admin: Promise<Admin> | undefined;
+  const getProducer = (): Promise<Producer> =>
+    (producer ??= (async () => {
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // Explicit partitioner: keys hash as in the Java client, and no kafkajs v2 warning.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await p.connect();
+      return p;
+    })());
+  const getAdmin = (): Promise<Admin> =>
+    (admin ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })());
+  const assertOpen = (): void => {
+    if (closed) throw busClosedError('Kafka');
+  };
+
+  return {
+    async ensureTopics(topics, partitions) {
+      assertOpen();
+      checkTopics(topics, 'ensureTopics');
+      checkPartitions(partitions);
+      if (topics.length === 0) return;
+      const a = await getAdmin();
+      try {
+        await a.createTopics({
+          topics: [...new Set(topics)].map((topic) => ({ topic, numPartitions: partitions ?? 1 })),
+          waitForLeaders: true,
+        });
+      } catch (err) {
+        const errors = (err as { errors?: unknown[] }).errors;
+        if (!Array.isArray(errors) || !errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS')) throw err;
+      }
+    },
+
+    async produce(topic, messages) {
+      assertOpen();
+      checkMessages(topic, messages);
+      if (messages.length === 0) return;
+      const p = await getProducer();
+      await p.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) });
+    },
+
+    async subscribe(o) {
+      assertOpen();
+      checkSubscribeOptions(o);
+      const sub = await subscribeKafka(kafka, o, subConfig);
+      const tracked: Subscription = {
+        async close() {
+          await sub.close();
+          subscriptions.delete(tracked);
+        },
+      };
+      subscriptions.add(tracked);
+      return tracked;
+    },
+
+    async lag(groupId, topics): Promise<TopicLag[]> {
+      assertOpen();
+      checkTopics(topics, 'lag');
+      const a = await getAdmin();
+      const result: TopicLag[] = [];
+      const ends = new Map<string, Awaited<ReturnType<Admin['fetchTopicOffsets']>>>();
+      for (const topic of new Set(topics)) {
+        try {
+          ends.set(topic, await a.fetchTopicOffsets(topic));
+        } catch (err) {
+          if (kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+        }
+      }
+      if (ends.size === 0) return [];
+      const committed = await a.fetchOffsets({ groupId, topics: [...ends.keys()] });
+      for (const [topic, partitions] of ends) {
+        const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+        for (const p of [...partitions].sort((x, y) => x.partition - y.partition)) {
+          const c = BigInt(mine.find((m) => m.partition === p.partition)?.offset ?? '-1');
+          const from = c >= 0n ? c : BigInt(p.low);
+          const high = BigInt(p.high);
+          result.push({ topic, partition: p.partition, lag: high > from ? Number(high - from) : 0 });
+        }
+      }
+      return result;
+    },
+
+    async read(topic, readOptions = {}) {
+      assertOpen();
+      checkTopics([topic], 'read');
+      checkReadLimit(readOptions.limit);
+      const limit = readOptions.limit ?? Number.MAX_SAFE_INTEGER;
+      return readKafkaTopic(kafka, await getAdmin(), options.clientId, topic, limit, options.readTimeoutMs ?? 30_000);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      const [p, a] = [producer, admin];
+      await Promise.all([
+        p?.then((x) => x.disconnect()).catch(() => {}),
+        a?.then((x) => x.disconnect()).catch(() => {}),
+      ]);
+    },
+  };
+}

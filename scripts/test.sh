@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): typecheck, start the real servers, run every *.test.ts.
+#   bash scripts/test.sh                      # everything
+#   bash scripts/test.sh framework/bus x.test.ts redis   # only matching files
+# A filter argument selects a file by exact path, every test file under a folder, or
+# every test file whose path contains it. Services this run started are stopped on exit
+# unless QUARRY_KEEP_SERVICES=1; services that were already running are left alone.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+SERVICES=(redis kafka cassandra)
+
+say() { printf '[test] %s\n' "$*" >&2; }
+
+say "tsc --noEmit"
+npx tsc --noEmit || { say "typecheck failed"; exit 1; }
+
+# Remember what was already up, so the exit trap only stops what this run started.
+was_running=()
+for s in "${SERVICES[@]}"; do
+  if bash scripts/services.sh status "$s" | grep -q running; then was_running+=("$s"); fi
+done
+stop_started() {
+  [ "${QUARRY_KEEP_SERVICES:-0}" = 1 ] && return 0
+  local s
+  for s in "${SERVICES[@]}"; do
+    [[ " ${was_running[*]-} " == *" $s "* ]] || bash scripts/services.sh stop "$s"
+  done
+}
+trap stop_started EXIT
+
+bash scripts/services.sh start all || { say "services failed to start"; exit 1; }
+
+export QUARRY_TEST_REDIS_URL="${QUARRY_TEST_REDIS_URL:-redis://127.0.0.1:6390}"
+export QUARRY_TEST_KAFKA_BROKERS="${QUARRY_TEST_KAFKA_BROKERS:-127.0.0.1:9092}"
+export QUARRY_TEST_CASSANDRA="${QUARRY_TEST_CASSANDRA:-127.0.0.1:9042}"
+
+# Tracked plus untracked-not-ignored files (so node_modules/ and .infra/ never appear).
+mapfile -t all < <(git ls-files --cached --others --exclude-standard -- '*.test.ts' | sort -u)
+files=()
+for f in "${all[@]}"; do
+  [ -f "$f" ] || continue # tracked but deleted in the working tree
+  if [ "$#" -eq 0 ]; then files+=("$f"); continue; fi
+  for arg in "$@"; do
+    arg="${arg#./}"
+    arg="${arg%/}"
+    if [ "$f" = "$arg" ] || [[ "$f" == "$arg"/* ]] || [[ "$f" == *"$arg"* ]]; then
+      files+=("$f")
+      break
+    fi
+  done
+done
+if [ "${#files[@]}" -eq 0 ]; then
+  say "no test files match: ${*:-<all>}"
+  exit 1
+fi
+
+say "running ${#files[@]} test file(s)"
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+status=$?
+say "tests exited with status $status"
+exit "$status"
