@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createFakeClock } from './fake-clock.ts';
+import { createGate } from './gate.ts';
+import { createGatePolicy } from './gate-policy.ts';
+import type { GateItem, Priority } from './gate-item.ts';
+import { createMemoryBacklog } from './internal/memory-backlog.ts';
+import { createMemoryDeferredStore } from './internal/memory-deferred-store.ts';
+import type { AdmissionSignals } from './signals.ts';
+
+let n = 0;
+const item = (priority: Priority, over: Partial<GateItem> = {}) =>
+  ({ id: `m${n++}`, dag: 'd', itemKey: `k${n}`, priority, tenant: 't1', resource: 'cpu' as const, source: {}, ...over });
+
+function harness(config: object, capacityPerTick = 10) {
+  const clock = createFakeClock(Date.UTC(2026, 0, 5, 12));
+  const admitted: GateItem[] = [];
+  let inFlight = 0;
+  let util: number | undefined;
+  const sig = (): AdmissionSignals => ({ lagByNode: {}, inFlight, capacity: capacityPerTick, resourceExhausted: 0, timeouts: 0, utilization: util ?? Math.min(1, inFlight / capacityPerTick) });
+  const gate = createGate({
+    backlog: createMemoryBacklog(), deferred: createMemoryDeferredStore(),
+    policy: createGatePolicy({ tickMs: 100, ...config }),
+    admit: async (items) => { admitted.push(...items); inFlight += items.length; },
+    signals: async () => sig(), now: clock.now, schedule: clock.schedule,
+  });
+  const finish = (k: number) => { inFlight = Math.max(0, inFlight - k); };
+  return { clock, gate, admitted, finish, setInFlight: (v: number) => { inFlight = v; }, setUtil: (v: number) => { util = v; } };
+}
+
+test('high is admitted before a larger, older normal/low backlog', async () => {
+  const h = harness({ admission: { initialLimit: 5, maxLimit: 5 }, priority: { highMaxShare: 0.8 } });
+  await h.gate.submit(Array.from({ length: 50 }, () => item('low')));
+  await h.gate.submit(Array.from({ length: 50 }, () => item('normal')));
+  await h.gate.submit(Array.from({ length: 20 }, () => item('high')));
+  await h.gate.tick();
+  assert.equal(h.admitted.length, 5);
+  assert.equal(h.admitted.filter((i) => i.priority === 'high').length, 4);
+});
+
+test('bounded intake answers try-later with a retry-after, per class and per tenant', async () => {
+  const h = harness({ intake: { maxPerClass: 10, maxPerTenant: 6, minRetryAfterMs: 500 } });
+  assert.deepEqual(await h.gate.submit(Array.from({ length: 6 }, () => item('normal', { tenant: 'a' }))), { accepted: 6 });
+  const r = await h.gate.submit([item('normal', { tenant: 'a' })]);
+  assert.ok('rejected' in r && r.rejected === 'try-later' && r.retryAfterMs >= 500, JSON.stringify(r));
+  assert.deepEqual(await h.gate.submit(Array.from({ length: 4 }, () => item('normal', { tenant: 'b' }))), { accepted: 4 });
+  assert.ok('rejected' in await h.gate.submit([item('normal', { tenant: 'c' })]), 'class bound');
+  assert.deepEqual(await h.gate.submit([item('high', { tenant: 'a' })]), { accepted: 1 }, 'other classes unaffected');
+  assert.equal(h.gate.stats().rejectedTotal, 2);
+  await h.gate.tick();
+  assert.ok(h.gate.stats().backlog.normal < 10);
+  assert.deepEqual(await h.gate.submit([item('normal', { tenant: 'c' })]), { accepted: 1 }, 'room after admission');
+  await assert.rejects(h.gate.submit([{ ...item('normal'), priority: 'urgent' as Priority, tenant: '' }]), /priority.*\n.*tenant|tenant[\s\S]*priority/);
+});
+
+test("one tenant's burst takes only its fair share; quotas cap a tenant", async () => {
+  const h = harness({ admission: { initialLimit: 10, maxLimit: 10 }, tenants: { quotas: { noisy: { ratePerSec: 20, burst: 2 } } } });
+  await h.gate.submit(Array.from({ length: 500 }, () => item('normal', { tenant: 'noisy' })));
+  await h.gate.submit(Array.from({ length: 5 }, () => item('normal', { tenant: 'quiet' })));
+  await h.gate.tick();
+  assert.equal(h.admitted.filter((i) => i.tenant === 'quiet').length, 5, 'quiet is not stuck behind noisy');
+  assert.equal(h.admitted.filter((i) => i.tenant === 'noisy').length, 2, 'noisy limited to its bucket');
+  h.finish(100);
+  await h.clock.advance(1000); // not started: tick by hand
+  await h.gate.tick();
+  assert.equal(h.admitted.filter((i) => i.tenant === 'noisy').length, 4, 'bucket holds at most its burst');
+});
+
+test('low gpu work is deferred, drains in a window or with spare capacity, never dropped', async () => {
+  const H = 3600_000;
+  const h = harness({ deferral: { windows: [{ cron: '0 1 * * *', durationMs: 2 * H }], maxDrainPerSec: 50, spareUtilization: 0.5, trickleRatePerSec: 0 },
+    admission: { initialLimit: 1000, maxLimit: 1000 } });
+  await h.gate.submit(Array.from({ length: 300 }, () => item('low', { resource: 'gpu' })));
+  await h.gate.submit([item('low'), item('normal', { resource: 'gpu' })]);
+  await h.gate.start();
+  h.setInFlight(900); // busy: utilization 1 (capacity 10)
+  await h.clock.advance(5 * 60_000);
+  assert.equal(h.admitted.filter((i) => i.resource === 'gpu' && i.priority === 'low').length, 0, 'busy and off-window: wait');
+  assert.equal(h.admitted.length, 2, 'cpu low and gpu normal pass');
+  assert.equal(h.gate.stats().deferred, 300);
+  assert.equal(h.gate.stats().deferralMode, 'trickle');
+  h.setInFlight(0); // idle: spare capacity
+  await h.clock.advance(2000);
+  const spare = h.admitted.length - 2;
+  assert.ok(spare > 0 && spare < 300, `spare drained ${spare}`);
+  h.setInFlight(900);
+  const at = h.admitted.length;
+  await h.clock.advance(60_000);
+  assert.equal(h.admitted.length, at, 'capacity gone: stop again');
+  await h.clock.advance(Date.UTC(2026, 0, 6, 0, 59) - h.clock.now());
+  assert.equal(h.admitted.length, at, 'still waiting just before the window');
+  h.setInFlight(0);
+  h.setUtil(0.99); // busy, but the window releases anyway
+  await h.clock.advance(90_000); // into tomorrow's window
+  await h.gate.stop();
+  assert.equal(h.gate.stats().deferralMode, 'window');
+  const ids = new Set(h.admitted.map((i) => i.id));
+  assert.equal(ids.size, 302, 'every item admitted exactly once');
+  assert.equal(h.gate.stats().deferred, 0);
+});
+
+test('a failed admit keeps items and retries them', async () => {
+  const h = harness({});
+  let fail = true;
+  const errors: unknown[] = [];
+  const gate = createGate({
+    backlog: createMemoryBacklog(), deferred: createMemoryDeferredStore(), policy: createGatePolicy({}),
+    admit: async (items) => { if (fail) throw new Error('bus down'); h.admitted.push(...items); },
+    signals: async () => ({ lagByNode: {}, inFlight: 0, capacity: 4, resourceExhausted: 0, timeouts: 0, utilization: 0 }),
+    now: h.clock.now, schedule: h.clock.schedule, onError: (e) => errors.push(e),
+  });
+  await gate.submit([item('high'), item('low')]);
+  await gate.tick();
+  assert.equal(errors.length, 1);
+  fail = false;
+  await gate.tick();
+  assert.deepEqual(h.admitted.map((i) => i.priority).sort(), ['high', 'low']);
+});
