@@ -1,0 +1,74 @@
+// Input schemas of the engine's writes, checked once at the API edge; bad input gets one
+// ConfigError naming every problem.
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../framework/errors/index.ts';
+
+// NUL separates key parts in the embedded store, so it may not occur in a URL or a sign.
+const id = z.string().min(1).max(4096).refine((s) => !s.includes('\u0000'), 'must not contain NUL');
+const ms = z.number().int().nonnegative();
+
+export const pageInputSchema = z.object({
+  url: id,
+  finalUrl: id.optional(),
+  title: z.string().max(4096).default(''),
+  pageType: z.string().max(256).default(''),
+  contentHash: z.string().max(256).default(''),
+  links: z.array(z.object({
+    url: id,
+    alt: z.string().max(8192).default(''),
+    title: z.string().max(8192).default(''),
+    context: z.string().max(16_384).default(''),
+  })).max(10_000).default([]),
+  crawledAtMs: ms,
+});
+export type PageInput = z.input<typeof pageInputSchema>;
+
+export const linkInputSchema = z.object({
+  url: id,
+  alive: z.boolean(),
+  reason: z.string().max(256).optional(),
+  contentSign: id.optional(),
+  crawledAtMs: ms,
+});
+export type LinkInput = z.input<typeof linkInputSchema>;
+
+export const featuresSchema = z.object({
+  width: z.number().int().nonnegative(),
+  height: z.number().int().nonnegative(),
+  format: z.string().max(64),
+  clarity: z.number().finite(),
+  phash: z.string().max(256),
+  dominantColor: z.string().max(64),
+});
+
+export const ocrLinesSchema = z.array(z.object({ text: z.string() }).passthrough()).max(10_000);
+
+export const ocrTextSchema = z.string().max(256_000);
+export const signSchema = id;
+export const urlSchema = id;
+
+export function check<S extends z.ZodTypeAny>(schema: S, value: unknown, context: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data as z.output<S>;
+  const problems: ConfigProblem[] = r.error.issues.map((issue) => ({
+    field: issue.path.join('.') || context,
+    expected: expectation(issue),
+    received: pick(value, issue.path),
+  }));
+  throw new ConfigError(problems, context);
+}
+
+function expectation(issue: z.ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': return `of type ${issue.expected}`;
+    case 'too_small': return `at least ${String(issue.minimum)} ${issue.type === 'string' ? 'characters' : issue.type === 'array' ? 'items' : ''}`.trim();
+    case 'too_big': return `at most ${String(issue.maximum)} ${issue.type === 'string' ? 'characters' : issue.type === 'array' ? 'items' : ''}`.trim();
+    default: return `valid (${issue.message})`;
+  }
+}
+
+function pick(value: unknown, path: (string | number)[]): unknown {
+  let cur = value;
+  for (const p of path) cur = typeof cur === 'object' && cur !== null ? (cur as Record<string | number, unknown>)[p] : undefined;
+  return cur;
+}
