@@ -1,0 +1,12 @@
+/**
+ * OCR: PP-OCRv4 (detection, orientation, recognition) on onnxruntime, and the `ocr` operator.
+ *
+ *   const engine = createPaddleOcrEngine({ maxSide: 960 });
+ *   const { text, lines } = await engine.read(pngBytes, { signal });
+ *   const op = createOcrOperator({ engine });   // serve with serveOperators([op], { port })
+ *   await engine.close();
+ */
+export type { OcrEngine, OcrLine, OcrResult } from './ocr-engine.ts';
+export { createPaddleOcrEngine } from './paddle-engine.ts';
+export { paddleOcrOptionsSchema, parsePaddleOcrOptions, type PaddleOcrOptions, type PaddleOcrConfig } from './paddle-options.ts';
+export { createOcrOperator, MAX_OCR_LINES, MAX_OCR_TEXT } from './ocr-operator.ts';
