@@ -15,6 +15,7 @@ import {
 import { kafkaErrorType, toKafkaMessage } from './internal/kafka-convert.ts';
 import { subscribeKafka } from './internal/kafka-subscription.ts';
 import { readKafkaTopic } from './internal/kafka-read.ts';
+import { quietLogCreator } from './internal/kafka-log.ts';
 
 export type KafkaBusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -72,6 +73,7 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
     clientId: options.clientId,
     brokers: [...options.brokers],
     logLevel: LOG_LEVELS[options.logLevel ?? 'error'],
+    logCreator: quietLogCreator,
     connectionTimeout: 3_000,
   });
   const subConfig = {

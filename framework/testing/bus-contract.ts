@@ -42,7 +42,8 @@ function waiter(what: string, done: () => boolean, seen: () => unknown) {
 
 export function busContract(name: string, makeBus: () => Promise<TriggerBus>): void {
   describe(`TriggerBus contract: ${name}`, () => {
-    let bus: TriggerBus;
+    // Assigned in `before`; if that fails (server unreachable) every test fails with its error.
+    let bus = undefined as unknown as TriggerBus;
     const run = randomBytes(4).toString('hex');
     let n = 0;
     const fresh = (what: string) => `contract-${run}-${what}-${++n}`;
@@ -53,7 +54,7 @@ export function busContract(name: string, makeBus: () => Promise<TriggerBus>): v
     });
     after(async () => {
       await Promise.all(open.map((s) => s.close()));
-      await bus.close();
+      if (bus !== undefined) await bus.close();
     });
 
     /** Subscribes and collects every delivered batch; `fail(batch)` may reject it. */
