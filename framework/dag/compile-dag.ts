@@ -56,7 +56,7 @@ export class DagCompileError extends QuarryError {
 }
 
 /** Delayed-retry tiers: a retry waits in the first tier at least as long as its backoff. */
-export const RETRY_TIERS_MS = [1_000, 10_000, 60_000] as const;
+export const RETRY_TIERS_MS = [1_000, 5_000, 20_000] as const;
 const ID = /^[a-z][a-z0-9-]{0,62}$/;
 
 export const nodeTopic = (dag: string, node: string): string => `quarry.${dag}.${node}`;

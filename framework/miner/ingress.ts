@@ -1,0 +1,142 @@
+// The ingress: where an item enters a DAG. It writes the source record into the side-cache,
+// opens the item in the ledger, and produces the trigger for the entry node. The gate sits in
+// front of it; children and deferred edges reach it through an `ItemSink`.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { QuarryError } from '../errors/index.ts';
+import type { TriggerBus } from '../bus/trigger-bus.ts';
+import type { DagPlan } from '../dag/index.ts';
+import type { ItemLedger } from '../item-ledger/item-ledger.ts';
+import type { SideCache } from '../side-cache/side-cache.ts';
+import { telemetry } from '../telemetry/index.ts';
+import { encodeTrigger, type Priority, type Trigger } from '../wire/index.ts';
+
+export interface NewItem {
+  dag: string;
+  itemKey: string;
+  source: Record<string, string>;
+  priority?: Priority;
+  tenant?: string;
+  resource?: 'cpu' | 'gpu';
+  traceparent?: string;
+  parentId?: string;
+  /** Fixed message id (re-drive, replays); random when absent. */
+  messageId?: string;
+  deadlineMs?: number;
+}
+
+/** Anything that takes new items: the ingress itself, or the gate in front of it. */
+export interface ItemSink {
+  submit(items: readonly NewItem[]): Promise<SubmitResult[]>;
+}
+
+export type SubmitResult = { itemKey: string; messageId: string; status: 'accepted' | 'duplicate' } | { itemKey: string; status: 'rejected'; reason: string; retryAfterMs?: number };
+
+export interface IngressOptions {
+  plans: ReadonlyMap<string, DagPlan>;
+  bus: TriggerBus;
+  sideCache: SideCache;
+  ledger: ItemLedger;
+  now?: () => number;
+  /**
+   * Skip an item whose key is already in flight in its DAG, or ended less than this long ago
+   * (a page linked from many pages is crawled once). 0 = only in-flight duplicates.
+   */
+  dedupeWindowMs?: number;
+  /** Only dedupe children (items with a parent); explicit submissions always enter. */
+  dedupeChildrenOnly?: boolean;
+}
+
+const enc = new TextEncoder();
+
+export function newTraceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+export function createIngress(options: IngressOptions): ItemSink {
+  const now = options.now ?? Date.now;
+  const window = options.dedupeWindowMs ?? 0;
+  const childrenOnly = options.dedupeChildrenOnly ?? true;
+
+  async function isDuplicate(item: NewItem): Promise<boolean> {
+    if (childrenOnly && !item.parentId) return false;
+    const rec = await options.ledger.findByKey(item.dag, item.itemKey);
+    if (!rec) return false;
+    if (rec.state === 'in-flight') return true;
+    return rec.endedMs !== undefined && now() - rec.endedMs < window;
+  }
+
+  return {
+    async submit(items) {
+      const results: SubmitResult[] = [];
+      const byTopic = new Map<string, { key: string; value: Uint8Array }[]>();
+      const seen = new Set<string>();
+      for (const item of items) {
+        const plan = options.plans.get(item.dag);
+        if (!plan) throw new QuarryError('UNKNOWN_DAG', `cannot submit to unknown DAG \`${item.dag}\` (known: ${[...options.plans.keys()].join(', ')})`);
+        const missing = plan.source.filter((f) => item.source[f] === undefined);
+        if (missing.length > 0) {
+          results.push({ itemKey: item.itemKey, status: 'rejected', reason: `source record lacks field(s) ${missing.join(', ')} required by DAG \`${plan.name}\`` });
+          continue;
+        }
+        const dedupeKey = `${item.dag}\u0000${item.itemKey}`;
+        if ((item.parentId && seen.has(dedupeKey)) || (await isDuplicate(item))) {
+          results.push({ itemKey: item.itemKey, messageId: '', status: 'duplicate' });
+          continue;
+        }
+        seen.add(dedupeKey);
+        const messageId = item.messageId ?? randomUUID();
+        const tupleRef = `${plan.name}:${messageId}`;
+        const traceparent = item.traceparent || newTraceparent();
+        const createdMs = now();
+        const fields = new Map<string, Uint8Array>();
+        for (const f of plan.source) {
+          const v = item.source[f]!;
+          fields.set(f, plan.blobs.includes(f) ? enc.encode(v) : enc.encode(JSON.stringify(v)));
+        }
+        await options.sideCache.write(tupleRef, fields);
+        const opened = await options.ledger.open({
+          ref: { dag: plan.name, messageId },
+          itemKey: item.itemKey,
+          tokens: [`${plan.entry}<`],
+          createdMs,
+          traceId: traceparent.split('-')[1] ?? '',
+          ...(item.parentId ? { parentId: item.parentId } : {}),
+          priority: item.priority ?? 'normal',
+          tenant: item.tenant ?? 'default',
+        });
+        if (!opened) {
+          results.push({ itemKey: item.itemKey, messageId, status: 'duplicate' });
+          continue;
+        }
+        const trigger: Trigger = {
+          messageId,
+          itemKey: item.itemKey,
+          dag: plan.name,
+          dagVersion: plan.version,
+          node: plan.entry,
+          tupleRef,
+          tupleVersion: 1,
+          priority: item.priority ?? 'normal',
+          tenant: item.tenant ?? 'default',
+          attempt: 0,
+          deadlineMs: item.deadlineMs ?? 0,
+          traceparent,
+          tracestate: '',
+          parentId: item.parentId ?? '',
+          fromNode: '',
+          createdMs,
+          source: item.source,
+          notBeforeMs: 0,
+        };
+        const topic = plan.nodes.find((n) => n.id === plan.entry)!.topic;
+        const value = encodeTrigger(trigger);
+        telemetry.triggerBytes(plan.name, plan.entry, value.length);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: item.itemKey, value }]);
+        results.push({ itemKey: item.itemKey, messageId, status: 'accepted' });
+        telemetry.submitted(plan.name, item.priority ?? 'normal');
+      }
+      for (const [topic, messages] of byTopic) await options.bus.produce(topic, messages);
+      return results;
+    },
+  };
+}

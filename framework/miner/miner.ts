@@ -1,0 +1,108 @@
+// A miner hosts DAG nodes: one consumer group per node topic, plus the forwarders that move
+// delayed retries back to their node when due. More miner processes with the same nodes join
+// the same groups and share the partitions.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Subscription } from '../bus/trigger-bus.ts';
+import { RETRY_TIERS_MS, type DagPlan } from '../dag/index.ts';
+import { QuarryError } from '../errors/index.ts';
+import type { EchoFn } from '../operator-client/index.ts';
+import { decodeTrigger, encodeTrigger, type OperatorDescription } from '../wire/index.ts';
+import type { MinerDeps } from './effects.ts';
+import { createNodeRunner, type NodeRunner } from './node-runner.ts';
+
+export interface HostedNode {
+  plan: DagPlan;
+  /** Node ids of the plan to host; all when absent. */
+  nodes?: readonly string[];
+}
+
+export interface MinerOptions extends MinerDeps {
+  hosts: readonly HostedNode[];
+  /** The operator's echo function by operator name (an operator client, routed). */
+  operators: (name: string) => EchoFn;
+  descriptions: ReadonlyMap<string, OperatorDescription>;
+  minerId?: string;
+  maxBatchSize?: number;
+  /** Also run the retry-tier forwarders for these DAGs (one set per deployment is enough). */
+  forwardRetries?: boolean;
+  quarantineAfter?: number;
+}
+
+export interface Miner {
+  readonly id: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  runners(): ReadonlyMap<string, NodeRunner>;
+}
+
+export const nodeGroup = (dag: string, node: string): string => `quarry.${dag}.${node}`;
+
+export function createMiner(options: MinerOptions): Miner {
+  const id = options.minerId ?? `miner-${randomUUID().slice(0, 8)}`;
+  const subs: Subscription[] = [];
+  const runners = new Map<string, NodeRunner>();
+
+  return {
+    id,
+    runners: () => runners,
+    async start() {
+      for (const host of options.hosts) {
+        const { plan } = host;
+        const hosted = plan.nodes.filter((n) => !host.nodes || host.nodes.includes(n.id));
+        await options.bus.ensureTopics([...plan.nodes.map((n) => n.topic), ...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine]);
+        for (const node of hosted) {
+          const description = node.kind === 'operator' ? options.descriptions.get(node.operator) : undefined;
+          if (node.kind === 'operator' && !description) throw new QuarryError('UNKNOWN_OPERATOR', `node \`${node.id}\` of DAG \`${plan.name}\` needs operator \`${node.operator}\`, which no configured endpoint describes`);
+          const runner = createNodeRunner({
+            ...options,
+            plan,
+            node,
+            ...(node.kind === 'operator' ? { echo: options.operators(node.operator) } : {}),
+            ...(description ? { description } : {}),
+            minerId: id,
+          });
+          runners.set(`${plan.name}/${node.id}`, runner);
+          subs.push(await options.bus.subscribe({ groupId: nodeGroup(plan.name, node.id), topics: [node.topic], maxBatchSize: options.maxBatchSize ?? 64, handleBatch: (b) => runner.handleBatch(b) }));
+        }
+        if (options.forwardRetries ?? true) {
+          for (const [i, topic] of plan.topics.retry.entries()) {
+            const tierMs = RETRY_TIERS_MS[i]!;
+            subs.push(
+              await options.bus.subscribe({
+                groupId: `quarry.${plan.name}.retry-forwarder`,
+                topics: [topic],
+                maxBatchSize: 256,
+                handleBatch: async (batch) => {
+                  // Messages of one tier are due in the order they arrived: wait for each, then
+                  // hand it back to its node (or to the same tier again when further away).
+                  for (const m of batch.messages) {
+                    let t;
+                    try {
+                      t = decodeTrigger(m.value);
+                    } catch {
+                      await options.bus.produce(plan.topics.deadLetter, [{ key: m.key, value: m.value }]);
+                      continue;
+                    }
+                    const wait = t.notBeforeMs - options.now();
+                    if (wait > tierMs) {
+                      await options.bus.produce(topic, [{ key: m.key, value: m.value }]);
+                      continue;
+                    }
+                    if (wait > 0) await sleep(wait);
+                    const node = plan.nodes.find((n) => n.id === t.node);
+                    const target = node ? node.topic : plan.topics.deadLetter;
+                    await options.bus.produce(target, [{ key: m.key, value: encodeTrigger({ ...t, notBeforeMs: 0 }) }]);
+                  }
+                },
+              }),
+            );
+          }
+        }
+      }
+    },
+    async stop() {
+      await Promise.all(subs.splice(0).map((s) => s.close()));
+    },
+  };
+}
