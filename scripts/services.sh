@@ -345,8 +345,15 @@ stop_one() {
 }
 
 status_one() {
-  local pid
-  if pid="$(running_pid "$1")"; then echo "$1: running (pid $pid)"; else echo "$1: stopped"; fi
+  local pid port
+  case "$1" in redis) port=$REDIS_PORT ;; kafka) port=9092 ;; cassandra) port=9042 ;; esac
+  if pid="$(running_pid "$1")"; then
+    echo "$1: running (pid $pid)"
+  elif port_busy "$port"; then
+    echo "$1: running externally on port $port (pid $(port_owner "$port"), not managed by this script)"
+  else
+    echo "$1: stopped"
+  fi
 }
 
 # ---------- main --------------------------------------------------------------------------
