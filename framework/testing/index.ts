@@ -1,0 +1,10 @@
+/**
+ * The test kit that ships with the framework: an in-memory runtime with operators over real
+ * gRPC, a mock operator context, and one contract suite per port.
+ *
+ *   const rt = await startInMemoryRuntime({ dags: [myDag], operators: [createUpper()] });
+ *   await rt.submit([{ dag: 'greet', itemKey: 'k1', source: { name: 'ada' } }]);
+ *   await rt.idle();
+ */
+export { startInMemoryRuntime, type InMemoryRuntime, type InMemoryRuntimeOptions } from './run-dag-in-memory.ts';
+export { mockOperatorContext, type MockOperatorContext } from './mock-operator-context.ts';

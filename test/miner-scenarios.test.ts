@@ -1,0 +1,116 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { blob, defineOperator } from '../framework/operator-sdk/index.ts';
+import { defineDag } from '../framework/dag/index.ts';
+import { FilteredError, NonRetryableError, RetryLaterError } from '../framework/errors/index.ts';
+import { startInMemoryRuntime } from '../framework/testing/index.ts';
+import { decodeDeadLetter, encodeTrigger } from '../framework/wire/index.ts';
+
+const calls = new Map<string, number>();
+const count = (k: string) => calls.set(k, (calls.get(k) ?? 0) + 1);
+const sinkSeen: string[] = [];
+
+const ops = [
+  defineOperator({ name: 'fetch', version: '1', inputs: { url: z.string() }, outputs: { body: blob(), size: z.number(), unused: z.string() },
+    async handler({ url }, ctx) {
+      count(`fetch:${url}`);
+      if (url.includes('filtered')) throw new FilteredError('not-wanted');
+      if (url.includes('bad')) throw new NonRetryableError('cannot fetch', { code: 'BAD_INPUT' });
+      if (url.includes('flaky') && ctx.attempt < 2) throw new RetryLaterError(10, 'flaky upstream');
+      if (url.includes('never')) throw new RetryLaterError(10, 'never works');
+      const body = new TextEncoder().encode(`<html>${url}</html>`);
+      return { body, size: body.length, unused: 'x' };
+    } }),
+  defineOperator({ name: 'split', version: '1', inputs: { body: blob() }, outputs: { words: z.number() },
+    async handler({ body }, ctx) {
+      const n = new TextDecoder().decode(body).length;
+      if (ctx.trigger.source.children) for (let i = 0; i < Number(ctx.trigger.source.children); i++) ctx.emit({ itemKey: `${ctx.trigger.itemKey}#${i}`, dag: 'leaf', source: { parent: ctx.trigger.itemKey } });
+      return { words: n };
+    } }),
+  defineOperator({ name: 'measure', version: '1', inputs: { size: z.number(), body: blob() }, outputs: { kb: z.number() },
+    async handler({ size }) { return { kb: size / 1024 }; } }),
+  defineOperator({ name: 'sink', version: '1', inputs: { words: z.number(), kb: z.number() }, outputs: { summary: z.string() },
+    async handler({ words, kb }, ctx) { sinkSeen.push(ctx.trigger.itemKey); return { summary: `${words}/${kb.toFixed(3)}` }; } }),
+  defineOperator({ name: 'leaf', version: '1', inputs: { parent: z.string() }, outputs: { ok: z.boolean() },
+    async handler() { return { ok: true }; } }),
+];
+
+const main = defineDag({ name: 'main', source: ['url', 'children'], blobs: ['body'], keep: ['summary'], defaults: { retry: { maxAttempts: 3, backoffMs: 10, maxBackoffMs: 50 } } }, [
+  { id: 'fetch', operator: 'fetch', reads: ['url'], writes: ['body', 'size', 'unused'] },
+  { id: 'split', operator: 'split', after: ['fetch'], reads: ['body'], writes: ['words'], fanOut: ['leaf'] },
+  { id: 'measure', operator: 'measure', after: ['fetch'], reads: ['size', 'body'], writes: ['kb'] },
+  { id: 'sink', operator: 'sink', after: ['split', 'measure'], reads: ['words', 'kb'], writes: ['summary'] },
+]);
+const leaf = defineDag({ name: 'leaf', source: ['parent'] }, [{ id: 'leaf', operator: 'leaf', reads: ['parent'], writes: ['ok'] }]);
+
+describe('miner scenarios (embedded runtime, operators over gRPC)', () => {
+  it('runs a join + fan-out DAG: every item ends once, joins fire once, side-cache ends empty', async () => {
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops });
+    try {
+      const items = Array.from({ length: 40 }, (_, i) => ({ dag: 'main', itemKey: `http://x/${i}`, source: { url: `http://x/${i}`, children: String(i % 3) } }));
+      const res = await rt.submit(items);
+      assert.ok(res.every((r) => r.status === 'accepted'));
+      await rt.idle();
+      const counts = await rt.ledger.counts('main');
+      assert.equal(counts.completed, 40);
+      const leafCounts = await rt.ledger.counts('leaf');
+      assert.equal(leafCounts.completed, items.reduce((n, _, i) => n + (i % 3), 0), 'fan-out children all completed');
+      assert.equal(new Set(sinkSeen).size, 40);
+      assert.equal(sinkSeen.length, 40, 'the join fired exactly once per item');
+      const rec = await rt.ledger.findByKey('main', 'http://x/7');
+      assert.equal(rec?.state, 'completed');
+      assert.match(rec?.kept?.summary ?? '', /^"\d+\/0\.0\d+"$/);
+      const child = await rt.ledger.findByKey('leaf', 'http://x/7#0');
+      assert.equal(child?.parentId, rec?.messageId, 'children carry their parent');
+      assert.equal((await rt.sideCache.stats()).tuples, 0, 'no tuple is left behind');
+      assert.equal((await rt.blobs.stats()).blobs, 0, 'no blob is left behind');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('records every end: filtered with reason, dead-lettered (non-retryable and exhausted), retried to success', async () => {
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops });
+    try {
+      await rt.submit(['filtered', 'bad', 'flaky', 'never'].map((k) => ({ dag: 'main', itemKey: k, source: { url: `http://x/${k}`, children: '0' } })));
+      await rt.idle(30_000);
+      const rec = async (k: string) => (await rt.ledger.findByKey('main', k))!;
+      assert.deepEqual([(await rec('filtered')).state, (await rec('filtered')).reason], ['filtered', 'not-wanted']);
+      assert.equal((await rec('bad')).state, 'dead-lettered');
+      assert.match((await rec('bad')).reason ?? '', /BAD_INPUT/);
+      assert.equal((await rec('flaky')).state, 'completed');
+      assert.equal(calls.get('fetch:http://x/flaky'), 3);
+      assert.equal((await rec('never')).state, 'dead-lettered');
+      assert.match((await rec('never')).reason ?? '', /retries exhausted after 3 attempt/);
+      const letters = (await rt.bus.read('quarry.main.dlq')).map((m) => decodeDeadLetter(m.value));
+      assert.deepEqual(letters.map((l) => l.trigger?.itemKey).sort(), ['bad', 'never']);
+      assert.ok(letters.every((l) => l.node === 'fetch' && l.traceId.length === 32));
+      assert.equal((await rt.sideCache.stats()).tuples, 0);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('dead-letters a malformed message without stopping the partition, and ignores a redelivered trigger', async () => {
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops });
+    try {
+      await rt.bus.produce('quarry.main.fetch', [{ key: 'junk', value: new TextEncoder().encode('definitely not protobuf') }]);
+      const [r] = await rt.submit([{ dag: 'main', itemKey: 'after-junk', source: { url: 'http://x/after-junk', children: '0' } }]);
+      await rt.idle();
+      assert.equal((await rt.ledger.findByKey('main', 'after-junk'))?.state, 'completed');
+      const letters = (await rt.bus.read('quarry.main.dlq')).map((m) => decodeDeadLetter(m.value));
+      assert.equal(letters[0]?.errorCode, 'BAD_TRIGGER');
+      assert.equal(new TextDecoder().decode(letters[0]?.raw), 'definitely not protobuf');
+      // Redeliver the entry trigger of a completed item: nothing runs again.
+      const before = calls.get('fetch:http://x/after-junk');
+      const msgId = r?.status === 'accepted' ? r.messageId : '';
+      await rt.bus.produce('quarry.main.fetch', [{ key: 'after-junk', value: encodeTrigger({ messageId: msgId, itemKey: 'after-junk', dag: 'main', dagVersion: 1, node: 'fetch', tupleRef: `main:${msgId}`, tupleVersion: 1, priority: 'normal', tenant: 'default', attempt: 0, deadlineMs: 0, traceparent: '', tracestate: '', parentId: '', fromNode: '', createdMs: 0, source: {}, notBeforeMs: 0 }) }]);
+      await rt.idle();
+      await new Promise((res) => setTimeout(res, 200));
+      assert.equal(calls.get('fetch:http://x/after-junk'), before, 'a redelivery of a done token does not call the operator');
+    } finally {
+      await rt.close();
+    }
+  });
+});
