@@ -1,0 +1,3 @@
+import { embeddedTestStore, relationStoreContract } from './testing/index.ts';
+
+relationStoreContract('embedded (LMDB)', embeddedTestStore({ buckets: 16 }));
