@@ -11,6 +11,7 @@ export interface DeferredStore {
   ack(cls: Priority, ids: readonly string[]): Promise<void>;
   /** Waiting plus leased items. */
   size(cls: Priority): Promise<number>;
+  /** Age (by enqueue time) of the next item in release order, or of a leased one if older. */
   oldestAgeMs(cls: Priority, nowMs: number): Promise<number>;
   close(): Promise<void>;
 }
