@@ -6,5 +6,5 @@
  *   await rt.submit([{ dag: 'greet', itemKey: 'k1', source: { name: 'ada' } }]);
  *   await rt.idle();
  */
-export { startInMemoryRuntime, type InMemoryRuntime, type InMemoryRuntimeOptions } from './run-dag-in-memory.ts';
+export { startEmbeddedRuntime as startInMemoryRuntime, type EmbeddedRuntime as InMemoryRuntime, type EmbeddedRuntimeOptions as InMemoryRuntimeOptions } from '../runtime/index.ts';
 export { mockOperatorContext, type MockOperatorContext } from './mock-operator-context.ts';

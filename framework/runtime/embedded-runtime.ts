@@ -1,5 +1,6 @@
-// Run DAGs end to end in one process on the embedded adapters, with operators served over real
-// gRPC on loopback: the test kit for pipeline authors and the framework's own scenarios.
+// Run DAGs end to end in one process on the embedded adapters (or any adapters passed in), with
+// operators over real gRPC: served on loopback from this process, or remote endpoints. It is the
+// embedded default of `quarry run` and the test kit's `startEmbeddedRuntime`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMemoryBlobStore, type BlobStore } from '../blob-store/index.ts';
 import { createEmbeddedBus, type TriggerBus } from '../bus/index.ts';
@@ -11,7 +12,7 @@ import { serveOperators, type OperatorDefinition, type OperatorServer } from '..
 import { createMemorySideCache, type SideCache } from '../side-cache/index.ts';
 import type { OperatorDescription } from '../wire/index.ts';
 
-export interface InMemoryRuntime {
+export interface EmbeddedRuntime {
   plans: Map<string, DagPlan>;
   bus: TriggerBus;
   sideCache: SideCache;
@@ -20,15 +21,21 @@ export interface InMemoryRuntime {
   ingress: ItemSink;
   miner: Miner;
   terminal: ItemRecord[];
+  clients: ReadonlyMap<string, OperatorClient>;
   submit(items: readonly NewItem[]): ReturnType<ItemSink['submit']>;
   /** Resolves when no item of any DAG is in flight (or rejects after `timeoutMs`). */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface InMemoryRuntimeOptions {
+export interface EmbeddedRuntimeOptions {
   dags: readonly DagSpec[];
-  operators: readonly OperatorDefinition[];
+  /** Operators served from this process on a loopback port. */
+  operators?: readonly OperatorDefinition[];
+  /** Operators already running elsewhere: `host:port` endpoints (each serving any subset). */
+  endpoints?: readonly string[];
+  /** Called once per item that reaches its terminal state. */
+  onTerminal?: (record: ItemRecord) => void;
   /** Adapters to use instead of the in-memory ones (e.g. real Redis/Kafka in scenario tests). */
   bus?: TriggerBus;
   sideCache?: SideCache;
@@ -40,12 +47,34 @@ export interface InMemoryRuntimeOptions {
   now?: () => number;
 }
 
-export async function startInMemoryRuntime(options: InMemoryRuntimeOptions): Promise<InMemoryRuntime> {
+export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
   const now = options.now ?? Date.now;
-  const server: OperatorServer = await serveOperators(options.operators, { port: 0, capacity: 64 });
+  const server: OperatorServer | undefined = options.operators?.length ? await serveOperators(options.operators, { port: 0, capacity: 64 }) : undefined;
+  const endpoints = [...(server ? [server.address] : []), ...(options.endpoints ?? [])];
+  // One client per endpoint for Describe; then one load-balanced client per operator over
+  // every endpoint that serves it.
+  const descriptions = new Map<string, OperatorDescription>();
+  const servedBy = new Map<string, string[]>();
+  for (const endpoint of endpoints) {
+    const probe = createOperatorClient({ endpoints: [endpoint], now });
+    try {
+      for (const d of await probe.describe({ timeoutMs: 15_000 })) {
+        descriptions.set(d.name, d);
+        servedBy.set(d.name, [...(servedBy.get(d.name) ?? []), endpoint]);
+      }
+    } finally {
+      probe.close();
+    }
+  }
   const clients = new Map<string, OperatorClient>();
-  const client = createOperatorClient({ endpoints: [server.address], now });
-  const descriptions = new Map<string, OperatorDescription>((await client.describe()).map((d) => [d.name, d]));
+  const clientFor = (name: string): OperatorClient => {
+    let c = clients.get(name);
+    if (!c) {
+      c = createOperatorClient({ endpoints: servedBy.get(name) ?? [], now });
+      clients.set(name, c);
+    }
+    return c;
+  };
   const plans = new Map(options.dags.map((d) => [d.name, compileDag(d, { operators: descriptions })]));
   const bus = options.bus ?? createEmbeddedBus();
   const sideCache = options.sideCache ?? createMemorySideCache();
@@ -56,10 +85,7 @@ export async function startInMemoryRuntime(options: InMemoryRuntimeOptions): Pro
   const terminal: ItemRecord[] = [];
   const miner = createMiner({
     hosts: [...plans.values()].map((plan) => ({ plan })),
-    operators: (name) => {
-      if (!clients.has(name)) clients.set(name, client);
-      return client.echo;
-    },
+    operators: (name) => clientFor(name).echo,
     descriptions,
     bus,
     sideCache,
@@ -68,7 +94,10 @@ export async function startInMemoryRuntime(options: InMemoryRuntimeOptions): Pro
     admission,
     ingress,
     now,
-    onTerminal: (r) => terminal.push(r),
+    onTerminal: (r) => {
+      terminal.push(r);
+      options.onTerminal?.(r);
+    },
   });
   await miner.start();
   return {
@@ -80,6 +109,7 @@ export async function startInMemoryRuntime(options: InMemoryRuntimeOptions): Pro
     ingress,
     miner,
     terminal,
+    clients,
     submit: (items) => admission.submit(items),
     async idle(timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs;
@@ -96,8 +126,8 @@ export async function startInMemoryRuntime(options: InMemoryRuntimeOptions): Pro
     },
     async close() {
       await miner.stop();
-      client.close();
-      await server.close();
+      for (const c of clients.values()) c.close();
+      await server?.close();
       if (!options.bus) await bus.close();
     },
   };
