@@ -97,9 +97,11 @@ install_jars() {
   ensure_java_and_maven
   log "$name: copying jars from Maven into ${lib#"$ROOT"/}"
   rm -rf "$lib.partial"
-  JAVA_HOME="$JAVA_HOME_17" mvn -B -q -Dstyle.color=never -f "$pom" "$DEP_PLUGIN" \
-    -DincludeScope=runtime -DoutputDirectory="$lib.partial" \
-    || die "$name: mvn copy-dependencies failed"
+  if ! JAVA_HOME="$JAVA_HOME_17" mvn -B -q -Dstyle.color=never -f "$pom" "$DEP_PLUGIN" \
+    -DincludeScope=runtime -DoutputDirectory="$lib.partial" >"$RUN/mvn-$name.log" 2>&1; then
+    tail -n 40 "$RUN/mvn-$name.log" >&2
+    die "$name: mvn copy-dependencies failed (log: ${RUN#"$ROOT"/}/mvn-$name.log)"
+  fi
   rm -rf "$lib"
   mv "$lib.partial" "$lib"
   echo "$sum" >"$lib/.complete"
@@ -204,7 +206,7 @@ launch_redis() {
   fi
   rm -f "$RUN/redis.log"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize yes --dir "$RUN" --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log"
+    --daemonize yes --dir "$RUN" --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log" 9>&-
   local deadline=$((SECONDS + 20))
   until redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; do
     if [ "$SECONDS" -ge "$deadline" ]; then tail_logs redis; die "redis: not ready after 20 s"; fi
@@ -220,33 +222,31 @@ launch_kafka() {
   rm -rf "$RUN/kafka-data"
   "$JAVA" -cp "$k/lib/*" -Dlog4j.configuration="file:$k/log4j.properties" kafka.tools.StorageTool \
     format -t "$KAFKA_CLUSTER_ID" -c "$k/server.properties" --ignore-formatted \
-    >"$RUN/kafka-format.log" 2>&1 || { tail_logs kafka; die "kafka: storage format failed"; }
+    >"$RUN/kafka-format.log" 2>&1 9>&- || { tail_logs kafka; die "kafka: storage format failed"; }
   nohup "$JAVA" -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$k/log4j.properties" \
     -Dkafka.logs.dir="$RUN/logs" -cp "$k/lib/*" kafka.Kafka "$k/server.properties" \
-    >"$RUN/kafka.log" 2>&1 </dev/null &
+    >"$RUN/kafka.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/kafka.pid"
 }
 
-# JVM flags: JPMS list from conf/jvm17-server.options, the rest from conf/jvm-server.options
-# and cassandra-env.sh (jamm agent) of Cassandra 5.0.
+# JVM flags: conf/jvm17-server.options, conf/jvm-server.options and cassandra-env.sh (jamm
+# agent) of Cassandra 5.0, plus ExitOnOutOfMemoryError (its startup check asks for one).
+# The JPMS list is conf/jvm17-server.options of Cassandra 5.0, verbatim.
 cassandra_jpms_flags() {
   local A=ALL-UNNAMED e
   printf '%s\n' -Djdk.attach.allowAttachSelf=true
-  for e in java.base/jdk.internal.misc java.base/jdk.internal.ref java.base/sun.nio.ch \
-    java.management.rmi/com.sun.jmx.remote.internal.rmi java.rmi/sun.rmi.registry \
-    java.rmi/sun.rmi.server java.sql/java.sql java.base/java.lang.ref \
+  for e in java.base/jdk.internal.misc java.management.rmi/com.sun.jmx.remote.internal.rmi \
+    java.rmi/sun.rmi.registry java.rmi/sun.rmi.server java.sql/java.sql java.base/java.lang.ref \
     jdk.unsupported/sun.misc jdk.compiler/com.sun.tools.javac.file jdk.attach/sun.tools.attach; do
     printf '%s\n' --add-exports "$e=$A"
   done
   for e in java.base/java.lang.module java.base/jdk.internal.loader java.base/jdk.internal.ref \
     java.base/jdk.internal.reflect java.base/jdk.internal.math java.base/jdk.internal.module \
     java.base/jdk.internal.util.jar jdk.management/com.sun.management.internal \
-    java.base/sun.nio.ch java.base/java.io java.base/java.nio java.base/java.lang.reflect \
-    jdk.compiler/com.sun.tools.javac java.base/java.lang java.base/java.util \
-    java.base/java.util.concurrent java.base/java.util.concurrent.atomic java.base/java.net \
-    java.base/sun.net.dns java.base/jdk.internal.vm.annotation; do
+    java.base/sun.nio.ch java.base/java.io java.base/java.lang.reflect \
+    jdk.compiler/com.sun.tools.javac java.base/java.lang java.base/java.util; do
     printf '%s\n' --add-opens "$e=$A"
   done
 }
@@ -261,7 +261,8 @@ launch_cassandra() {
   local -a jpms
   mapfile -t jpms < <(cassandra_jpms_flags)
   nohup "$JAVA" -Xms1G -Xmx1G -Xss256k -XX:+UseG1GC -XX:+ParallelRefProcEnabled \
-    -XX:MaxGCPauseMillis=300 -ea -da:net.openhft... -Djava.net.preferIPv4Stack=true \
+    -XX:MaxGCPauseMillis=300 -XX:+ExitOnOutOfMemoryError -ea -da:net.openhft... \
+    -Djava.net.preferIPv4Stack=true \
     "${jpms[@]}" -javaagent:"$jamm" \
     -Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.useCacheForAllThreads=true \
     -Dio.netty.allocator.maxOrder=11 -Dlogback.configurationFile="$c/logback.xml" \
@@ -269,7 +270,7 @@ launch_cassandra() {
     -Dcassandra.storagedir="$RUN/cassandra" -Dcassandra.logdir="$RUN/logs" \
     -Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.unsafesystem=true \
     -cp "$l/*" org.apache.cassandra.service.CassandraDaemon \
-    >"$RUN/cassandra.log" 2>&1 </dev/null &
+    >"$RUN/cassandra.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/cassandra.pid"
 }
 
@@ -278,7 +279,11 @@ start_jvms() {
   local -a todo=() waits=() names=()
   local s pid ports
   for s in "$@"; do
-    if pid="$(running_pid "$s")"; then log "$s: already running (pid $pid)"; continue; fi
+    if pid="$(running_pid "$s")"; then
+      log "$s: already running (pid $pid)"
+      names+=("$s") # not restarted, but still awaited: it may have been launched moments ago
+      continue
+    fi
     case "$s" in kafka) ports="9092 9093" ;; cassandra) ports="9042 7000" ;; esac
     # A server someone else started on our port is used as is when it answers (shared box).
     if port_busy "${ports%% *}" && tsx_run scripts/wait-ready.ts "$s" 5 >/dev/null 2>&1; then
@@ -292,26 +297,27 @@ start_jvms() {
     done
     todo+=("$s")
   done
-  [ "${#todo[@]}" -gt 0 ] || return 0
   for s in "${todo[@]}"; do
     install_one "$s"
     log "$s: starting"
     "launch_$s"
     eval "START_$s=$SECONDS"
+    names+=("$s")
   done
-  for s in "${todo[@]}"; do
+  [ "${#names[@]}" -gt 0 ] || return 0
+  for s in "${names[@]}"; do
     local deadline=60
     [ "$s" = cassandra ] && deadline=120
+    eval "START_$s=\${START_$s:-$SECONDS}"
     tsx_run scripts/wait-ready.ts "$s" "$deadline" "$(cat "$RUN/$s.pid")" &
     waits+=($!)
-    names+=("$s")
   done
   local i failed=0 t0
   for i in "${!waits[@]}"; do
     s="${names[$i]}"
     if wait "${waits[$i]}"; then
       eval "t0=\$START_$s"
-      log "$s: ready (pid $(cat "$RUN/$s.pid"), $((SECONDS - t0)) s)"
+      log "$s: ready on 127.0.0.1:$(main_port "$s") (pid $(cat "$RUN/$s.pid"), $((SECONDS - t0)) s)"
     else
       failed=1
       tail_logs "$s"
@@ -344,9 +350,13 @@ stop_one() {
   log "$s: stopped"
 }
 
+main_port() {
+  case "$1" in redis) echo "$REDIS_PORT" ;; kafka) echo 9092 ;; cassandra) echo 9042 ;; esac
+}
+
 status_one() {
   local pid port
-  case "$1" in redis) port=$REDIS_PORT ;; kafka) port=9092 ;; cassandra) port=9042 ;; esac
+  port="$(main_port "$1")"
   if pid="$(running_pid "$1")"; then
     echo "$1: running (pid $pid)"
   elif port_busy "$port"; then
@@ -366,6 +376,12 @@ case "$target" in
   *) die "Expected target to be redis|kafka|cassandra|all, got \`$target\`" ;;
 esac
 mkdir -p "$RUN/logs" "$INFRA/kafka" "$INFRA/cassandra"
+
+# Servers are launched with fd 9 closed (`9>&-`) so they never inherit, and hold, the lock.
+if [ "$cmd" = start ] || [ "$cmd" = stop ] || [ "$cmd" = install ]; then
+  exec 9>"$RUN/services.lock"
+  flock -w 600 9 || die "another services.sh $cmd held the lock for 10 minutes"
+fi
 
 case "$cmd" in
   install)
