@@ -1,0 +1,212 @@
+// The demo site's pages: a home page, a gallery section, an article section, a section of odd
+// and hostile corners, non-UTF-8 pages, and a short chain that runs past the crawl depth.
+import { OCR_TEXTS, photoPath } from './catalog.ts';
+import { encodeGbk } from './gbk.ts';
+import { esc, figure, img, join, layout, lazy, LOGO, NAV_LINKS, picture, srcset, type Fragment } from './html.ts';
+import type { Random } from './random.ts';
+import type { Route } from './site-spec.ts';
+
+const GALLERY_PAGES = 12;
+const ARTICLES = 8;
+
+interface Draft {
+  path: string;
+  title: string;
+  pageType: string;
+  body: Fragment;
+  links: string[];
+  head?: string;
+  gzip?: boolean;
+  delayMs?: number;
+}
+
+export function buildPages(rng: Random, slowMs: number): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  const add = (d: Draft): void => {
+    const html = layout({ title: d.title, body: d.body.html, ...(d.head ? { head: d.head } : {}) });
+    routes.set(d.path, {
+      kind: 'file', status: 200, contentType: 'text/html; charset=utf-8', body: Buffer.from(html), template: true,
+      ...(d.gzip ? { gzip: true } : {}), ...(d.delayMs ? { delayMs: d.delayMs } : {}),
+      page: { title: d.title, pageType: d.pageType, charset: 'utf-8', edges: withLogo(d.body.edges), links: unique([...NAV_LINKS, ...d.links]) },
+    });
+  };
+
+  add({
+    path: '/', title: 'Quarry Demo — Home', pageType: 'home',
+    body: join([
+      { html: '<h1 id="top">Welcome to the Quarry demo</h1><p>A small site for crawling.</p>', edges: [] },
+      srcset([['/img/hero-600.jpg', '600w'], ['/img/hero-1200.jpg', '1200w']], 'Hero banner', '/img/hero-1200.jpg'),
+    ]),
+    links: [],
+  });
+
+  // Gallery: each page shows three pool photos, each through a different markup style.
+  const galleryLinks = Array.from({ length: GALLERY_PAGES }, (_, i) => `/gallery/${i + 1}.html`);
+  add({
+    path: '/gallery/index.html', title: 'Gallery index', pageType: 'listing',
+    body: join([
+      { html: `<ul>${galleryLinks.map((l, i) => `<li><a href="${i % 2 ? l : l.slice('/gallery/'.length)}">Gallery page ${i + 1}</a></li>`).join('')}</ul>`, edges: [] },
+      img(`../img/${photoPath(1).slice(5)}`, photoPath(1), 'Featured photo', 'This week’s featured photo.'),
+    ]),
+    links: galleryLinks,
+  });
+  const styles = ['relative', 'absolute', 'protocol', 'origin', 'data-src', 'data-original', 'data-lazy-src', 'figure'] as const;
+  for (let g = 1; g <= GALLERY_PAGES; g += 1) {
+    const fragments: Fragment[] = [];
+    const used = new Set<number>();
+    for (let slot = 0; slot < 3; slot += 1) {
+      let n = rng.int(1, 20);
+      while (used.has(n)) n = (n % 20) + 1;
+      used.add(n);
+      const path = photoPath(n);
+      const alt = `Photo ${n}, gallery ${g}`;
+      const style = styles[(g + slot) % styles.length]!;
+      const src = style === 'relative' ? `../img/${path.slice(5)}` : style === 'protocol' ? `//__HOST__${path}` : style === 'origin' ? `__ORIGIN__${path}` : path;
+      if (style.startsWith('data-')) fragments.push(lazy(style, path, path, alt));
+      else if (style === 'figure') fragments.push(figure(src, path, alt, `Figure ${g}.${slot}: scene number ${n}.`));
+      else fragments.push(img(src, path, alt, `Scene ${n} as seen in gallery ${g}.`));
+    }
+    if (g === 2) fragments.push(srcset([['/img/photo-21.png', '1x'], ['/img/photo-21@2x.png', '2x']], 'Retina photo', '/img/photo-21@2x.png'));
+    if (g === 3) fragments.push(lazy('data-srcset', '/img/photo-22-480.webp 480w, /img/photo-22-960.webp 960w', '/img/photo-22-960.webp', 'Lazy srcset photo'));
+    if (g === 4) {
+      fragments.push(picture([{ srcset: '/img/pic-23.webp 1x, /img/pic-23@2x.webp 2x', type: 'image/webp', largest: '/img/pic-23@2x.webp' }], '/img/pic-23.jpg', 'Picture element'));
+      fragments.push(img('/img/missing-1.png', '/img/missing-1.png', 'A photo that went missing', 'This one is gone.'));
+    }
+    if (g === 5) fragments.push(img('/img/mislabeled.jpg', '/img/mislabeled.jpg', 'Mislabelled photo', 'Served with the wrong type.'));
+    // Inline and script URLs a crawler must skip.
+    fragments.push({ html: `<p><img src="data:image/png;base64,iVBORw0KGgo=" alt="inline"> <img src="javascript:alert(1)" alt="js"></p>`, edges: [] });
+    const prev = g > 1 ? `<a href="${g - 1}.html">Previous</a>` : '';
+    const next = g < GALLERY_PAGES ? `<a href="${g + 1}.html#photos">Next</a>` : '';
+    fragments.push({ html: `<p>${prev} ${next}</p>`, edges: [] });
+    add({
+      path: `/gallery/${g}.html`, title: `Gallery page ${g}`, pageType: 'gallery', body: join(fragments),
+      links: [g > 1 ? `/gallery/${g - 1}.html` : '', g < GALLERY_PAGES ? `/gallery/${g + 1}.html` : ''].filter(Boolean),
+    });
+  }
+
+  // Articles: <article> with figures; same bytes under another URL; a near-duplicate; OCR text.
+  const articleLinks = [...Array.from({ length: ARTICLES }, (_, i) => `/articles/a${i + 1}.html`), '/articles/signs.html', '/articles/base.html'];
+  add({
+    path: '/articles/index.html', title: 'Articles', pageType: 'page',
+    body: { html: `<ol>${articleLinks.map((l) => `<li><a href="${l}">${l}</a></li>`).join('')}</ol>`, edges: [] },
+    links: articleLinks,
+  });
+  for (let a = 1; a <= ARTICLES; a += 1) {
+    const n = rng.int(1, 20);
+    const fragments: Fragment[] = [figure(photoPath(n), photoPath(n), `Illustration for article ${a}`, `Article ${a} illustration: a study of shapes.`)];
+    if (a === 2) fragments.push(img('/cdn/v2/photo-03.jpg', '/cdn/v2/photo-03.jpg', 'Photo 3 from the CDN', 'The same picture, from our CDN.'));
+    if (a === 3) fragments.push(img('/img/photo-05-small.jpg', '/img/photo-05-small.jpg', 'Photo 5, small', 'A smaller copy of photo five.'));
+    if (a === 3) fragments.push(img(photoPath(5), photoPath(5), 'Photo 5', 'Photo five at full size.'));
+    if (a === 4) fragments.push(img('/r/chain-1.png', '/r/chain-1.png', 'Redirected photo', 'This image moved three times.'));
+    if (a === 5) fragments.push(img(photoPath(3), photoPath(3), 'Photo 3', 'The original of photo three.'));
+    const links = a === 1 ? ['/deep/1.html'] : [];
+    if (a === 1) fragments.push({ html: '<p><a href="/deep/1.html">Read deeper</a></p>', edges: [] });
+    const og = a === 6 ? `\n<meta property="og:image" content="${photoPath(17)}"><meta name="twitter:image" content="__ORIGIN__${photoPath(17)}">` : '';
+    if (a === 6) fragments.push({ html: '', edges: [{ imageUrl: photoPath(17), alt: '' }] });
+    add({
+      path: `/articles/a${a}.html`, title: `Article ${a}: notes on shapes`, pageType: 'article', gzip: true,
+      head: `<meta property="og:type" content="article">${og}`,
+      body: { html: `<article><h1>Article ${a}</h1><p>${esc(lorem(rng))}</p>${join(fragments).html}</article>`, edges: join(fragments).edges },
+      links,
+    });
+  }
+  add({
+    path: '/articles/signs.html', title: 'Signs with text', pageType: 'article',
+    body: join([{ html: '<article><h1>Signs</h1>', edges: [] }, ...OCR_TEXTS.map((t) => figure(t.path, t.path, `Sign: ${t.text}`, `A sign reading ${t.text}.`)), { html: '</article>', edges: [] }]),
+    links: [],
+  });
+  add({
+    path: '/articles/base.html', title: 'A page with a base href', pageType: 'page',
+    head: '<base href="/assets/shared/">',
+    body: img('banner.png', '/assets/shared/banner.png', 'Shared banner', 'Resolved against the base URL.'),
+    links: [],
+  });
+
+  // A page that only exists behind a redirect, and a chain past the crawl depth.
+  routes.set('/old/about.html', { kind: 'redirect', status: 301, location: '/about.html' });
+  add({ path: '/about.html', title: 'About the demo', pageType: 'page', body: { html: '<p>Made for Quarry.</p>', edges: [] }, links: [] });
+  for (let d = 1; d <= 3; d += 1) {
+    add({
+      path: `/deep/${d}.html`, title: `Deep page ${d}`, pageType: 'page',
+      body: join([img(photoPath(18 + (d % 3)), photoPath(18 + (d % 3)), `Deep photo ${d}`, `Depth marker ${d}.`), { html: d < 3 ? `<p><a href="/deep/${d + 1}.html">Deeper</a></p>` : '', edges: [] }]),
+      links: d < 3 ? [`/deep/${d + 1}.html`] : [],
+    });
+  }
+
+  addHostile(routes, add, slowMs);
+  return routes;
+}
+
+function addHostile(routes: Map<string, Route>, add: (d: Draft) => void, slowMs: number): void {
+  const pages = ['/hostile/broken.html', '/hostile/fakes.html', '/hostile/limits.html', '/hostile/redirects.html', '/hostile/ssrf.html', '/hostile/slow.html', '/intl/gbk.html', '/intl/latin1.html'];
+  add({ path: '/hostile/index.html', title: 'Odd corners', pageType: 'page', body: { html: `<ul>${pages.map((p) => `<li><a href="${p}">${p}</a></li>`).join('')}</ul>`, edges: [] }, links: pages });
+  add({
+    path: '/hostile/broken.html', title: 'Broken things', pageType: 'page',
+    body: join([img('/img/missing-1.png', '/img/missing-1.png', 'Missing photo', 'Gone.'), img('/img/missing-2.jpg', '/img/missing-2.jpg', 'Another missing photo', 'Also gone.'), { html: '<p><a href="/missing-page.html">A dead page</a> <a href="/files/brochure.pdf">Brochure (PDF)</a></p>', edges: [] }]),
+    links: ['/missing-page.html', '/files/brochure.pdf'],
+  });
+  routes.set('/files/brochure.pdf', { kind: 'file', status: 200, contentType: 'application/pdf', body: Buffer.from('%PDF-1.4\n% demo\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n') });
+  add({
+    path: '/hostile/fakes.html', title: 'Not what they seem', pageType: 'page',
+    body: join([img('/img/fake-photo.jpg', '/img/fake-photo.jpg', 'HTML behind an image URL', 'Actually a page.'), img('/img/fake-2.png', '/img/fake-2.png', 'HTML claiming to be PNG', 'Lies about its type.')]),
+    links: [],
+  });
+  add({
+    path: '/hostile/limits.html', title: 'Limits', pageType: 'page',
+    body: join([
+      img('/img/huge.png', '/img/huge.png', 'An oversized image', 'Too many bytes.'),
+      img('/img/bomb.png', '/img/bomb.png', 'A decompression bomb', 'Too many pixels.'),
+      img('/img/truncated.jpg', '/img/truncated.jpg', 'A truncated JPEG', 'Cut short.'),
+    ]),
+    links: [],
+  });
+  add({
+    path: '/hostile/redirects.html', title: 'Redirects', pageType: 'page',
+    body: join([
+      img('/r/loop-a.jpg', '/r/loop-a.jpg', 'Redirect loop', 'Round and round.'),
+      img('/r/hop-0.png', '/r/hop-0.png', 'Too many hops', 'Eight hops away.'),
+      { html: '<p><a href="/r/page-loop-a.html">A page that loops</a></p>', edges: [] },
+    ]),
+    links: ['/r/page-loop-a.html'],
+  });
+  routes.set('/r/page-loop-a.html', { kind: 'redirect', status: 302, location: '/r/page-loop-b.html' });
+  routes.set('/r/page-loop-b.html', { kind: 'redirect', status: 302, location: '/r/page-loop-a.html' });
+  add({
+    path: '/hostile/ssrf.html', title: 'Internal addresses', pageType: 'page',
+    body: join([
+      img('http://169.254.169.254/latest/meta-data/iam.png', 'http://169.254.169.254/latest/meta-data/iam.png', 'Cloud metadata', 'Must never be fetched.'),
+      img('http://10.20.30.40/internal/diagram.png', 'http://10.20.30.40/internal/diagram.png', 'Intranet diagram', 'Private network.'),
+      { html: '<p><a href="http://10.20.30.40/admin/">Intranet admin</a></p>', edges: [] },
+    ]),
+    links: [],
+  });
+  add({ path: '/hostile/slow.html', title: 'A slow page', pageType: 'page', delayMs: slowMs, body: img('/img/slow-photo.jpg', '/img/slow-photo.jpg', 'A slow photo', 'Takes its time.'), links: [] });
+
+  const gbkTitle = '演示页面：中文编码';
+  const gbkBody = `<p>这是一个使用 GBK 编码的页面。</p><p><img src="${photoPath(8)}" alt="红色的花"></p>`;
+  routes.set('/intl/gbk.html', {
+    kind: 'file', status: 200, contentType: 'text/html', body: encodeGbk(layout({ title: gbkTitle, body: gbkBody, lang: 'zh-CN', metaCharset: 'gbk' })),
+    page: { title: gbkTitle, pageType: 'page', charset: 'gbk', edges: withLogo([{ imageUrl: photoPath(8), alt: '红色的花' }]), links: NAV_LINKS },
+  });
+  const latinTitle = 'Café crème brûlée - Latin-1';
+  const latinBody = `<p>Une page encodée en ISO-8859-1.</p><p><img src="${photoPath(9)}" alt="Crème brûlée à la française"></p>`;
+  routes.set('/intl/latin1.html', {
+    kind: 'file', status: 200, contentType: 'text/html; charset=iso-8859-1', body: Buffer.from(layout({ title: latinTitle, body: latinBody, lang: 'fr', metaCharset: null }), 'latin1'),
+    page: { title: latinTitle, pageType: 'page', charset: 'windows-1252', edges: withLogo([{ imageUrl: photoPath(9), alt: 'Crème brûlée à la française' }]), links: NAV_LINKS },
+  });
+}
+
+function withLogo(edges: PageEdge[]): PageEdge[] {
+  const seen = new Set<string>();
+  return [LOGO, ...edges].filter((e) => !seen.has(e.imageUrl) && seen.add(e.imageUrl));
+}
+type PageEdge = Fragment['edges'][number];
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+const WORDS = ['shape', 'colour', 'light', 'circle', 'line', 'angle', 'pattern', 'texture', 'form', 'space', 'balance', 'contrast'];
+function lorem(rng: Random): string {
+  return Array.from({ length: 40 }, () => rng.pick(WORDS)).join(' ') + '.';
+}
