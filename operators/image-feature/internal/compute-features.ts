@@ -36,7 +36,7 @@ export async function computeImageFeatures(bytes: Uint8Array, options: FeatureOp
     throw new FilteredError('decompression-bomb', `image-feature: ${width}×${height} = ${width * height} px exceeds the limit of ${options.maxPixels} px`);
   }
 
-  const { data: rgb, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: options.maxPixels })
+  const { data: rgb, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: options.maxPixels })
     .rotate()
     .flatten({ background: '#ffffff' })
     .resize({ width: WORK_SIDE, height: WORK_SIDE, fit: 'inside', withoutEnlargement: true })
