@@ -1,0 +1,9 @@
+/**
+ * The relation-writer operators over the relation engine: `relation-page` (f + fo),
+ * `relation-link` (o + oc; ends dead links as filtered `dead-link:<reason>` and already-known
+ * contents as filtered `known-content`), `relation-content` (c features) and `relation-ocr`.
+ *
+ *   const { all } = createRelationWriterOperators({ engine });
+ *   await serveOperators([...all], { port: 50061 });
+ */
+export { createRelationWriterOperators, type RelationWriterDeps } from './relation-writer.ts';

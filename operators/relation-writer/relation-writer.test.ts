@@ -1,0 +1,94 @@
+// The writer runs against real engines on both backends: no mock the engine's own tests don't cover.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { createRelationEngine, type RelationEngine } from '../../relation-engine/index.ts';
+import { cassandraTestStore, embeddedTestStore, type MakeTestStore, type TestStore } from '../../relation-engine/testing/index.ts';
+import { createRelationWriterOperators } from './index.ts';
+
+const SIGN = 'ab'.repeat(32);
+const feat = { width: 640, height: 480, format: 'jpeg', clarity: 0.8, phash: 'f0f0f0f0f0f0f0f0', dominantColor: '#aabbcc' };
+
+const filteredWith = (reason: string) => (err: unknown) => {
+  assert.equal((err as { code?: string }).code, 'FILTERED');
+  assert.equal((err as { reason?: string }).reason, reason);
+  return true;
+};
+
+function writerSuite(name: string, make: MakeTestStore): void {
+  describe(`relation-writer on ${name}`, () => {
+    let t: TestStore;
+    let engine: RelationEngine;
+    let ops: ReturnType<typeof createRelationWriterOperators>;
+    before(async () => {
+      t = await make();
+      engine = createRelationEngine({ store: t.store });
+      ops = createRelationWriterOperators({ engine });
+    });
+    after(() => t.dispose());
+
+    test('declares the four operators with their field contracts', () => {
+      assert.deepEqual(ops.all.map((o) => o.name), ['relation-page', 'relation-link', 'relation-content', 'relation-ocr']);
+      assert.deepEqual(Object.keys(ops.page.inputs), ['url', 'finalUrl', 'title', 'pageType', 'contentHash', 'fetchedAtMs', 'images']);
+      assert.equal(ops.content.inputs.thumbnail.kind, 'blob-ref');
+    });
+
+    test('page → link → content → ocr builds the relation', async () => {
+      const ctx = mockOperatorContext();
+      await ops.page.handler({
+        url: 'http://site/a', finalUrl: 'http://site/a/', title: 'A', pageType: 'article', contentHash: 'h1', fetchedAtMs: 10,
+        images: [{ url: 'http://site/1.jpg', alt: 'one', title: 't', context: 'around' }],
+      }, ctx);
+      await ops.link.handler({ url: 'http://site/1.jpg', linkStatus: 'alive', contentSign: SIGN, fetchedAtMs: 11 }, ctx);
+      await ops.content.handler({ contentSign: SIGN, ...feat, thumbnail: 'blob://thumbs/ab' }, ctx);
+      await ops.ocr.handler({ contentSign: SIGN, ocrText: 'HELLO', ocrLines: [{ text: 'HELLO', confidence: 0.9 }] }, ctx);
+      const rel = await engine.sourcesOfContent(SIGN);
+      assert.deepEqual(rel, {
+        sign: SIGN, features: feat, thumbnailRef: 'blob://thumbs/ab', ocrText: 'HELLO', ocrLines: [{ text: 'HELLO', confidence: 0.9 }],
+        links: [{ url: 'http://site/1.jpg', crawledAtMs: 11, pages: [{ url: 'http://site/a', pageTitle: 'A', pageType: 'article', alt: 'one', title: 't', context: 'around' }] }],
+      });
+      assert.equal((await engine.imagesOfPage('http://site/a'))?.page.finalUrl, 'http://site/a/');
+    });
+
+    test('relation-link ends an already-known content as filtered known-content, after writing o and oc', async () => {
+      const ctx = mockOperatorContext();
+      await assert.rejects(ops.link.handler({ url: 'http://site/copy.jpg', linkStatus: 'alive', contentSign: SIGN, fetchedAtMs: 12 }, ctx), filteredWith('known-content'));
+      assert.deepEqual((await engine.contentOfLink('http://site/copy.jpg'))?.content, { sign: SIGN, crawledAtMs: 12 });
+    });
+
+    test('relation-link records a dead link, hides its content and ends as dead-link:<reason>', async () => {
+      const ctx = mockOperatorContext();
+      await assert.rejects(ops.link.handler({ url: 'http://site/1.jpg', linkStatus: 'dead', deadReason: 'http-404', fetchedAtMs: 20 }, ctx), filteredWith('dead-link:http-404'));
+      assert.deepEqual(await engine.contentOfLink('http://site/1.jpg'), { url: 'http://site/1.jpg', alive: false, reason: 'http-404', crawledAtMs: 20 });
+      assert.deepEqual((await engine.sourcesOfContent(SIGN))?.links.map((l) => l.url), ['http://site/copy.jpg']);
+      await assert.rejects(ops.link.handler({ url: 'http://site/2.jpg', linkStatus: 'dead', fetchedAtMs: 20 }, ctx), filteredWith('dead-link:unknown'));
+    });
+
+    test('late crawls end as filtered stale-crawl; bad input is non-retryable', async () => {
+      const ctx = mockOperatorContext();
+      await assert.rejects(ops.page.handler({ url: 'http://site/a', title: 'old', pageType: 'article', contentHash: 'h0', fetchedAtMs: 1, images: [] }, ctx), filteredWith('stale-crawl'));
+      assert.equal(await engine.pageContentHash('http://site/a'), 'h1');
+      await assert.rejects(ops.link.handler({ url: 'http://site/1.jpg', linkStatus: 'alive', fetchedAtMs: 30 }, ctx), (err: { code?: string; retryable?: boolean }) => {
+        assert.equal(err.code, 'RELATION_BAD_INPUT');
+        assert.equal(err.retryable, false);
+        return true;
+      });
+      await assert.rejects(ops.ocr.handler({ contentSign: 'bad\u0000sign', ocrText: '' }, ctx), (err: { code?: string }) => err.code === 'RELATION_BAD_INPUT');
+    });
+  });
+}
+
+writerSuite('the embedded engine', embeddedTestStore());
+writerSuite('the Cassandra engine', cassandraTestStore());
+
+test('a store failure is retried later, not dead-lettered', async () => {
+  const t = await embeddedTestStore()();
+  const engine = createRelationEngine({ store: t.store });
+  await t.dispose();
+  const { page } = createRelationWriterOperators({ engine, retryAfterMs: 1234 });
+  await assert.rejects(page.handler({ url: 'http://x/', title: '', pageType: '', contentHash: '', fetchedAtMs: 1, images: [] }, mockOperatorContext()), (err: { code?: string; retryAfterMs?: number }) => {
+    assert.equal(err.code, 'RELATION_STORE_UNAVAILABLE');
+    assert.equal(err.retryAfterMs, 1234);
+    return true;
+  });
+});
