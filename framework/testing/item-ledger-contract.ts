@@ -309,6 +309,7 @@ async function runSchedule(ledger: ItemLedger, clock: { t: number }, { filterAtC
   let nextId = 0;
   let actors: Delivery[] = [{ id: nextId++, token: 'a<', phase: 'claim' }];
   const runs: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
+  const finished = new Set<string>();
   let terminals = 0;
   let crashed = false;
   let budget = 0;
@@ -320,6 +321,8 @@ async function runSchedule(ledger: ItemLedger, clock: { t: number }, { filterAtC
       case 'claim': {
         const claim = await ledger.claim(ref, actor.token, `owner-${actor.id}`, LEASE_MS);
         if (claim === 'done') return drop();
+        // Once finished, a token is never handed out again, whatever is re-added or redelivered.
+        assert.ok(claim === 'busy' || !finished.has(actor.token), `${actor.token} was claimed after it finished`);
         if (claim === 'busy') return; // stays queued; tried again later
         actor.phase = node === 'd' ? 'arrive' : 'work';
         return;
@@ -342,6 +345,7 @@ async function runSchedule(ledger: ItemLedger, clock: { t: number }, { filterAtC
         const end = actor.end ? { state: 'filtered' as const, node: 'c', reason: 'not-an-image' } : undefined;
         const result = await ledger.finish(ref, actor.token, end ? { end } : {});
         if (result.terminal) terminals += 1;
+        finished.add(actor.token);
         return drop();
       }
     }
