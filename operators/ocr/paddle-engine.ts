@@ -32,6 +32,7 @@ export function createPaddleOcrEngine(options: PaddleOcrOptions = {}): OcrEngine
       maxCandidates: config.maxLines,
       minConfidence: config.minConfidence,
       batchSize: config.batchSize,
+      stretchContrast: config.stretchContrast,
       signal,
     });
     const sx = originalWidth / image.width;

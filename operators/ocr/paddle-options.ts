@@ -13,6 +13,7 @@ export const paddleOcrOptionsSchema = z.object({
   minConfidence: unit(0.5, 'Lines recognised with less confidence are dropped'),
   intraOpThreads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads per model'),
   useAngleClassifier: z.boolean().default(true).describe('Turn upside-down lines before recognising them'),
+  stretchContrast: z.boolean().default(true).describe('Stretch each line crop to full contrast before recognition (not in PaddleOCR; helps faint text)'),
   batchSize: z.number().int().min(1).max(64).default(6).describe('Lines per recogniser run'),
   maxPixels: z.number().int().min(1).default(40_000_000).describe('Images with more pixels are refused (decompression bombs)'),
   maxWorkSide: z.number().int().min(32).max(16_384).default(4096).describe('Larger images are scaled down to this side first'),

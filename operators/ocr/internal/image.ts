@@ -50,10 +50,12 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   }
 }
 
-export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
-  if (width === image.width && height === image.height) return image;
-  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize({ width, height, fit: 'fill' })
+export async function resizeRgb(image: RgbImage, width: number, height: number, normalise = false): Promise<RgbImage> {
+  if (width === image.width && height === image.height && !normalise) return image;
+  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize({ width, height, fit: 'fill' });
+  if (normalise) pipeline = pipeline.normalise();
+  const data = await pipeline
     .raw()
     .toBuffer();
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };

@@ -12,6 +12,7 @@ export interface PipelineOptions extends DbOptions {
   maxSide: number;
   minConfidence: number;
   batchSize: number;
+  stretchContrast: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -121,7 +122,7 @@ async function recognise(models: OcrModels, crops: RgbImage[], options: Pipeline
     const ids = order.slice(start, start + options.batchSize);
     const maxRatio = Math.max(MIN_REC_WIDTH / LINE_HEIGHT, ...ids.map((i) => ratio(crops[i]!)));
     const width = Math.min(MAX_REC_WIDTH, Math.ceil(LINE_HEIGHT * maxRatio));
-    const batch = await Promise.all(ids.map((i) => toLineHeight(crops[i]!, width)));
+    const batch = await Promise.all(ids.map((i) => toLineHeight(crops[i]!, width, options.stretchContrast)));
     const output = await run(models.recognition, new Tensor('float32', lineBatchTensor(batch, LINE_HEIGHT, width), [batch.length, 3, LINE_HEIGHT, width]));
     const [, steps, classes] = output.dims as [number, number, number];
     ids.forEach((id, n) => {
@@ -131,10 +132,13 @@ async function recognise(models: OcrModels, crops: RgbImage[], options: Pipeline
   return results;
 }
 
-/** Scales a crop to the line height, keeping its aspect ratio up to `maxWidth`. */
-function toLineHeight(crop: RgbImage, maxWidth: number): Promise<RgbImage> {
+/**
+ * Scales a crop to the line height, keeping its aspect ratio up to `maxWidth`; `stretch` spreads
+ * its tones over the full range (faint or low-contrast lines otherwise lose their spaces).
+ */
+function toLineHeight(crop: RgbImage, maxWidth: number, stretch = false): Promise<RgbImage> {
   const width = Math.max(1, Math.min(maxWidth, Math.ceil((LINE_HEIGHT * crop.width) / crop.height)));
-  return resizeRgb(crop, width, LINE_HEIGHT);
+  return resizeRgb(crop, width, LINE_HEIGHT, stretch);
 }
 
 async function run(session: InferenceSession, input: Tensor): Promise<Tensor> {
