@@ -23,13 +23,14 @@ export function buildDemoSite(options: { seed?: number; slowMs?: number } = {}):
   const key = `${seed}/${slowMs}`;
   let built = cache.get(key);
   if (built === undefined) {
-    built = build(seed, slowMs);
+    built = renderDemoSite(seed, slowMs);
     cache.set(key, built);
   }
   return built;
 }
 
-async function build(seed: number, slowMs: number): Promise<BuiltSite> {
+/** Uncached: renders the site afresh (tests use it to prove determinism). */
+export async function renderDemoSite(seed: number, slowMs: number): Promise<BuiltSite> {
   const rng = createRandom(seed);
   const routes = await buildCatalog(rng, slowMs);
   for (const [path, route] of buildPages(rng, slowMs)) {

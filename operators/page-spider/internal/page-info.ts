@@ -56,7 +56,7 @@ function classify(p: { pageUrl: string; ogType: string | undefined; images: numb
   const path = new URL(p.pageUrl).pathname;
   if (path === '/' || /^\/index\.html?$/i.test(path)) return 'home';
   if (p.articles > 0) return 'article';
-  if (p.images >= 8 && p.textChars < p.images * 200) return 'gallery';
+  if (p.images >= 5 && p.textChars < p.images * 200) return 'gallery';
   if (p.links >= 20) return 'listing';
   return 'page';
 }
