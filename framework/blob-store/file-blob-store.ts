@@ -28,6 +28,7 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
     throw new ConfigError([{ field: 'dir', expected: 'a non-empty path', received: dir }], 'file blob store options');
   }
   const ready = mkdir(join(dir, TMP), { recursive: true });
+  ready.catch(() => {}); // surfaced by the first put or stats, not as an unhandled rejection
   const pathOf = (key: string): { folder: string; path: string } => {
     checkSafeKey(key);
     const hash = createHash('sha256').update(key).digest('hex');

@@ -195,7 +195,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions = {}): I
     },
 
     async counts(dag) {
-      return { ...countsOf(dag) };
+      return { ...(counts.get(dag) ?? emptyCounts()) };
     },
 
     async inFlight(dag, limit = 100) {

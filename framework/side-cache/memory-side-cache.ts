@@ -1,13 +1,14 @@
 // The embedded side-cache: tuples in a Map. Values are copied in and out so a caller mutating
 // its buffer never changes what another reader sees (Redis gives the same isolation).
 import type { FieldRead, FieldValues, SideCache, SideCacheStats } from './side-cache.ts';
+import { QuarryError } from '../errors/index.ts';
 import { checkFieldNames, checkTupleRef } from './internal/check-input.ts';
 
 export function createMemorySideCache(): SideCache {
   const tuples = new Map<string, Map<string, Uint8Array>>();
   let closed = false;
   const open = (): void => {
-    if (closed) throw new Error('side-cache is closed');
+    if (closed) throw new QuarryError('SIDE_CACHE_CLOSED', 'The memory side-cache is closed');
   };
 
   return {
