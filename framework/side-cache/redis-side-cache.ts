@@ -17,7 +17,10 @@ export interface RedisSideCacheOptions {
   namespace: string;
 }
 
-// Sums the value lengths of one tuple server-side (HSTRLEN), so `stats` moves no payload.
+// `stats` sums value lengths (HSTRLEN, server-side, so no payload crosses the wire) rather than
+// MEMORY USAGE: it is exact, equals what the memory adapter reports (one contract for both), and
+// does not jump when Redis switches a hash from listpack to hashtable encoding. It is a
+// SCAN over the namespace, for tests and benchmarks, not for the hot path.
 const TUPLE_BYTES_LUA = `
 local fields = redis.call('HKEYS', KEYS[1])
 local total = 0
