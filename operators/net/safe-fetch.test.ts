@@ -1,9 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
+import { TEST_CERT, TEST_KEY } from './tls-fixture.test-helper.ts';
 import { safeFetch, createAddressGuard, type FetchError, type SafeFetchOptions } from './index.ts';
 
 const LOOPBACK = ['127.0.0.0/8'];
@@ -49,6 +51,7 @@ before(async () => {
       case '/weird-encoding': res.setHeader('content-encoding', 'zstd-x'); return res.end('x');
       case '/slow-headers': setTimeout(() => res.end('late'), 1_500).unref(); return;
       case '/stall-body': res.write('partial'); setTimeout(() => res.end('!'), 1_500).unref(); return;
+      case '/cut': res.writeHead(200, { 'content-length': 1000 }); res.write('only a little'); setTimeout(() => res.destroy(), 20).unref(); return;
       case '/404': res.writeHead(404); return res.end('nope');
       default: res.writeHead(500); return res.end('?');
     }
@@ -171,6 +174,26 @@ describe('safeFetch', () => {
     const closed = await freePort();
     const err = await rejectsWith(safeFetch(`http://127.0.0.1:${closed}/`, opts()), 'CONNECT_FAILED');
     assert.equal(err.retryable, true);
+  });
+
+  it('reports a connection cut mid-body as a retryable read failure', async () => {
+    const err = await rejectsWith(safeFetch(`${base}/cut`, opts()), 'READ_FAILED');
+    assert.equal(err.retryable, true);
+  });
+
+  it('speaks https through the same guard, and refuses an untrusted certificate', async () => {
+    const tls = https.createServer({ key: TEST_KEY, cert: TEST_CERT }, (_req, res) => res.end('secret ok'));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
+    try {
+      const res = await safeFetch(url, opts({ ca: TEST_CERT }));
+      assert.equal(Buffer.from(res.body).toString(), 'secret ok');
+      const bad = await rejectsWith(safeFetch(url, opts()), 'CONNECT_FAILED');
+      assert.equal(bad.retryable, false, 'a certificate problem does not heal by retrying');
+      await rejectsWith(safeFetch(url, opts({ ca: TEST_CERT, allowPrivate: [] })), 'SSRF_BLOCKED');
+    } finally {
+      tls.close();
+    }
   });
 
   it('honours an abort signal', async () => {

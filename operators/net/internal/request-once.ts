@@ -17,6 +17,7 @@ export interface RequestOnceOptions {
   maxBytes: number;
   headers: Record<string, string>;
   signal: AbortSignal | undefined;
+  ca: string | readonly string[] | undefined;
 }
 
 export type OnceResult =
@@ -45,6 +46,7 @@ export function requestOnce(url: URL, options: RequestOnceOptions): Promise<Once
       agent: false,
       headers: options.headers,
       lookup: guardedLookup(options.guard, href, options.resolver),
+      ...(options.ca === undefined ? {} : { ca: typeof options.ca === 'string' ? options.ca : [...options.ca] }),
     });
     const fail = (err: FetchError): void => {
       failure ??= err;

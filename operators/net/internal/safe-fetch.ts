@@ -19,6 +19,8 @@ export interface SafeFetchOptions {
   accept?: string;
   signal?: AbortSignal;
   userAgent?: string;
+  /** Extra trusted CA certificates (PEM) for https, e.g. a corporate or test CA. */
+  ca?: string | readonly string[];
   /** Name resolution; defaults to the system resolver. Tests inject hostile answers here. */
   resolver?: Resolver;
 }
@@ -54,6 +56,7 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
       maxBytes: options.maxBytes,
       headers,
       signal: options.signal,
+      ca: options.ca,
     });
     if (result.kind === 'response') {
       return { finalUrl: current.href, status: result.status, headers: result.headers, body: result.body, redirects };
