@@ -27,10 +27,8 @@ export interface DecodedImage {
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedImage> {
   try {
     const input = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', pages: 1 });
-    const meta = await input.metadata();
-    const swap = (meta.orientation ?? 1) >= 5;
-    const originalWidth = (swap ? meta.height : meta.width) ?? 0;
-    const originalHeight = (swap ? meta.width : meta.height) ?? 0;
+    // With `pages: 1` the metadata describes the first frame, as decoded below.
+    const { width: originalWidth, height: originalHeight } = (await input.metadata()).autoOrient;
     const { data, info } = await input
       .rotate()
       .flatten({ background: '#ffffff' })
