@@ -157,8 +157,8 @@ export class RelationEngine {
   }
 
   async contentHasFeatures(sign: string): Promise<boolean> {
-    const rec = await this.store.readContent(check(signSchema, sign, 'content sign'));
-    return rec.vertex?.features !== undefined;
+    const v = await this.store.readContentVertex(check(signSchema, sign, 'content sign'));
+    return v?.features !== undefined;
   }
 
   /** Deletes stale edge copies (at most `limit`); a live or in-flight edge is never deleted. */

@@ -17,6 +17,8 @@ export interface RelationStore {
   readLink(url: string): Promise<LinkRecord>;
   readLinkVertex(url: string): Promise<LinkVertex | undefined>;
   readContent(sign: string): Promise<ContentRecord>;
+  /** The content vertex alone (a hot content may have very many links). */
+  readContentVertex(sign: string): Promise<ContentVertex | undefined>;
 
   writePageVertex(vertex: PageVertex): Promise<void>;
   writeLinkVertex(vertex: LinkVertex): Promise<void>;

@@ -10,6 +10,7 @@ export function Q(ks: string) {
     readLink: `SELECT kind, ref, version, crawled_at, alt, title, context, ${LINK_V} FROM ${ks}.links WHERE link = ?`,
     readLinkVertex: `SELECT ${LINK_V} FROM ${ks}.links WHERE link = ? LIMIT 1`,
     readContent: `SELECT link, o_version, crawled_at, ${C_V} FROM ${ks}.contents WHERE bucket = ? AND sign = ?`,
+    readContentVertex: `SELECT ${C_V} FROM ${ks}.contents WHERE bucket = ? AND sign = ? AND link = ''`,
     writePageVertex: `INSERT INTO ${ks}.pages (page, ${PAGE_V}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     writeLinkVertex: `INSERT INTO ${ks}.links (link, ${LINK_V}) VALUES (?, ?, ?, ?, ?)`,
     mergeContent: `INSERT INTO ${ks}.contents (bucket, sign, link, ${C_V}) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -2,7 +2,7 @@
 // gate, configurable consistency, schema created/migrated on open.
 import cassandra from 'cassandra-driver';
 import type {
-  ContentRecord, FoEdge, LinkRecord, LinkVertex, OcEdge, PageRecord, PageVertex, ScannedEdge,
+  ContentRecord, ContentVertex, FoEdge, LinkRecord, LinkVertex, OcEdge, PageRecord, PageVertex, ScannedEdge,
 } from '../model.ts';
 import { bucketOf, DEFAULT_BUCKETS } from '../model.ts';
 import type { ContentPatch, RelationStore } from '../relation-store.ts';
@@ -114,6 +114,11 @@ export class CassandraStore implements RelationStore {
       else rec.links.push(toOc(String(r['link']), sign, r['o_version'], r));
     }
     return rec;
+  }
+
+  async readContentVertex(sign: string): Promise<ContentVertex | undefined> {
+    const r = (await this.exec(this.q.readContentVertex, [bucketOf(sign, this.buckets), sign], this.read)).first();
+    return r ? toContent(sign, r) : undefined;
   }
 
   async writePageVertex(v: PageVertex): Promise<void> {

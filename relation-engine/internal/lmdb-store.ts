@@ -80,6 +80,10 @@ class LmdbStore implements RelationStore {
     return rec;
   }
 
+  async readContentVertex(sign: string): Promise<ContentVertex | undefined> {
+    return this.c.get(key(this.cbase(sign), '')) as ContentVertex | undefined;
+  }
+
   async writePageVertex(v: PageVertex): Promise<void> {
     await this.f.put(key(v.url, ''), clean({ ...v }));
   }

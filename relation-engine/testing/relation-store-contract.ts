@@ -45,6 +45,8 @@ export function relationStoreContract(name: string, make: MakeTestStore): void {
       await t.store.mergeContent(s, {});
       const rec = await t.store.readContent(s);
       assert.deepEqual(rec.vertex, { sign: s, features: feat, ocrText: 'hello', ocrLines: [{ text: 'hello', box: [1, 2] }] });
+      assert.deepEqual(await t.store.readContentVertex(s), rec.vertex);
+      assert.equal(await t.store.readContentVertex(`${s}-missing`), undefined);
     });
 
     test('scanContents is ordered by (bucket, sign) and carries each content\'s links', async () => {
