@@ -107,11 +107,20 @@ export class Effects {
   }
 
   /** The item's tuple (or a blob) is gone: start the item again from its source record. */
-  async redrive(t: Trigger, token: string, why: string): Promise<void> {
+  async redrive(t: Trigger, token: string, why: string, itemKnown = true): Promise<void> {
     const messageId = `${t.messageId}.r`;
     await this.o.ingress.submit([{ dag: t.dag, itemKey: t.itemKey, source: t.source, priority: t.priority, tenant: t.tenant, traceparent: t.traceparent, parentId: t.messageId, messageId }]);
+    telemetry.opStatus(this.o.plan.name, this.o.node.id, 'REDRIVE');
+    if (!itemKnown) return;
     await this.o.ledger.event({ dag: t.dag, messageId: t.messageId }, { node: this.o.node.id, status: 'redriven', atMs: this.o.now(), detail: `${why}; re-driven as ${messageId}` });
     this.end(t, token, 'filtered', `redriven: ${why}`);
+  }
+
+  /** A trigger the miner itself cannot handle (not the operator): dead-lettered as it is. */
+  poison(m: ConsumedMessage, t: Trigger, error: string): void {
+    const letter = encodeDeadLetter({ trigger: t, raw: new Uint8Array(), node: this.o.node.id, attempts: t.attempt + 1, errorCode: error.split(':', 1)[0] ?? 'INTERNAL', lastError: error, traceId: traceIdOf(t.traceparent), atMs: this.o.now(), sourceTopic: m.topic, quarantined: false });
+    this.produce(this.o.plan.topics.deadLetter, t.itemKey, letter);
+    telemetry.opStatus(this.o.plan.name, this.o.node.id, 'DLQ');
   }
 
   async commit(): Promise<void> {

@@ -40,7 +40,15 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
   async function processOne(m: ConsumedMessage, t: Trigger, loaded: Map<string, Uint8Array> | null, fx: Effects): Promise<void> {
     const ref = { dag: t.dag, messageId: t.messageId };
     const token = `${node.id}<${t.fromNode}`;
-    const claim = await ledger.claim(ref, token, o.minerId, leaseMs);
+    let claim;
+    try {
+      claim = await ledger.claim(ref, token, o.minerId, leaseMs);
+    } catch (err) {
+      // The ledger forgot the item (its Redis restarted): start it again from its source record.
+      if (errorCode(err) !== 'ITEM_UNKNOWN') throw err;
+      await fx.redrive(t, token, 'item state lost from the ledger', false);
+      return;
+    }
     if (claim === 'done') {
       telemetry.opStatus(plan.name, node.id, 'DUPLICATE');
       return;
@@ -176,7 +184,20 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         decoded.push({ m, t });
       }
       const loads = await sideCache.readMany(decoded.map(({ t }) => ({ tupleRef: t.tupleRef, fields: node.reads })));
-      await Promise.all(decoded.map(({ m, t }, i) => queue.add(() => processOne(m, t, loads[i] ?? null, fx))));
+      await Promise.all(
+        decoded.map(({ m, t }, i) =>
+          queue.add(async () => {
+            try {
+              await processOne(m, t, loads[i] ?? null, fx);
+            } catch (err) {
+              // Transient trouble (a store is down): fail the batch so it is delivered again.
+              // Anything else is this item's problem alone: dead-letter it, spare its batch-mates.
+              if (isRetryable(err)) throw err;
+              fx.poison(m, t, `${errorCode(err)}: ${errorMessage(err)}`);
+            }
+          }),
+        ),
+      );
       await fx.commit();
     },
   };

@@ -12,8 +12,10 @@ export interface BlobField<Opt extends boolean = boolean> {
   readonly optional: Opt;
 }
 
-export function blob<Opt extends boolean = false>(description = '', options: { optional?: Opt } = {}): BlobField<Opt> {
-  return { kind: 'blob', description, optional: (options.optional ?? false) as Opt };
+export function blob(description: string, options: { optional: true }): BlobField<true>;
+export function blob(description?: string, options?: { optional?: false }): BlobField<false>;
+export function blob(description = '', options: { optional?: boolean } = {}): BlobField {
+  return { kind: 'blob', description, optional: options.optional ?? false };
 }
 
 /**
@@ -26,8 +28,10 @@ export interface BlobRefField<Opt extends boolean = boolean> {
   readonly optional: Opt;
 }
 
-export function blobRef<Opt extends boolean = false>(description = '', options: { optional?: Opt } = {}): BlobRefField<Opt> {
-  return { kind: 'blob-ref', description, optional: (options.optional ?? false) as Opt };
+export function blobRef(description: string, options: { optional: true }): BlobRefField<true>;
+export function blobRef(description?: string, options?: { optional?: false }): BlobRefField<false>;
+export function blobRef(description = '', options: { optional?: boolean } = {}): BlobRefField {
+  return { kind: 'blob-ref', description, optional: options.optional ?? false };
 }
 
 export type FieldDecl = z.ZodTypeAny | BlobField | BlobRefField;
@@ -92,7 +96,7 @@ export interface OperatorSpec<I extends FieldDecls, O extends FieldDecls> {
   resource?: ResourceClass;
   inputs: I;
   outputs: O;
-  handler(input: FieldValuesOf<I>, ctx: OperatorContext): Promise<Partial<FieldValuesOf<O>> | FieldValuesOf<O>>;
+  handler(input: NoInfer<FieldValuesOf<I>>, ctx: OperatorContext): Promise<NoInfer<FieldValuesOf<O>>>;
 }
 
 export interface OperatorDefinition<I extends FieldDecls = FieldDecls, O extends FieldDecls = FieldDecls> {

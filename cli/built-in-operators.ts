@@ -1,0 +1,57 @@
+// The built-in operators wired to their dependencies: the composition root for operator
+// services (`quarry operator`) and for the embedded `quarry crawl`.
+import type { OperatorDefinition } from '../framework/operator-sdk/index.ts';
+import { createImageExtractOperator } from '../operators/image-extract/index.ts';
+import { createImageFeatureOperator } from '../operators/image-feature/index.ts';
+import { createImageSpiderOperator } from '../operators/image-spider/index.ts';
+import { createIndexBuilderOperator, openIndexStore, type IndexStore } from '../operators/index-builder/index.ts';
+import { createOcrOperator, createPaddleOcrEngine, type OcrEngine } from '../operators/ocr/index.ts';
+import { createPageSpiderOperator } from '../operators/page-spider/index.ts';
+import { createRelationWriterOperators } from '../operators/relation-writer/index.ts';
+import { createRelationEngine, openRelationStore, type RelationEngine, type RelationStore } from '../relation-engine/index.ts';
+
+export const BUILT_IN_OPERATORS = ['page-spider', 'image-extract', 'image-spider', 'image-feature', 'ocr', 'index-builder', 'relation-page', 'relation-link', 'relation-content', 'relation-ocr'] as const;
+
+export interface BuiltInDeps {
+  relations: string;
+  index: string;
+  /** CIDRs the spiders may reach despite the SSRF guard (the demo: loopback). */
+  allowPrivate: readonly string[];
+}
+
+export interface BuiltInOperators {
+  operators: OperatorDefinition[];
+  engine: RelationEngine;
+  indexStore: IndexStore;
+  close(): Promise<void>;
+}
+
+export async function createBuiltInOperators(deps: BuiltInDeps, only?: readonly string[]): Promise<BuiltInOperators> {
+  const store: RelationStore = await openRelationStore(deps.relations);
+  const engine = createRelationEngine({ store });
+  const indexStore = openIndexStore(deps.index);
+  let ocrEngine: OcrEngine | undefined;
+  const want = (name: string) => !only || only.includes(name);
+  const timeouts = { connectMs: 5_000, readMs: 10_000 };
+  const operators: OperatorDefinition[] = [];
+  if (want('page-spider')) operators.push(createPageSpiderOperator({ allowPrivate: deps.allowPrivate, timeouts, pageState: { contentHash: (url) => engine.pageContentHash(url) } }) as unknown as OperatorDefinition);
+  if (want('image-extract')) operators.push(createImageExtractOperator({}) as unknown as OperatorDefinition);
+  if (want('image-spider')) operators.push(createImageSpiderOperator({ allowPrivate: deps.allowPrivate, maxBytes: 8 << 20, maxPixels: 40_000_000, timeouts, knownContent: { hasFeatures: (sign) => engine.contentHasFeatures(sign) } }) as unknown as OperatorDefinition);
+  if (want('image-feature')) operators.push(createImageFeatureOperator() as unknown as OperatorDefinition);
+  if (want('ocr')) {
+    ocrEngine = createPaddleOcrEngine();
+    operators.push(createOcrOperator({ engine: ocrEngine }) as unknown as OperatorDefinition);
+  }
+  if (want('index-builder')) operators.push(createIndexBuilderOperator({ store: indexStore }) as unknown as OperatorDefinition);
+  for (const op of createRelationWriterOperators({ engine }) as unknown as OperatorDefinition[]) if (want(op.name)) operators.push(op);
+  return {
+    operators,
+    engine,
+    indexStore,
+    async close() {
+      await ocrEngine?.close();
+      await indexStore.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// `quarry crawl`: the main job. Crawl seed URLs (or the bundled demo site) into the relation
+// graph with features and OCR text, on the embedded default or on Kafka + Redis + Cassandra.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError } from '../../framework/errors/index.ts';
+import type { ItemRecord } from '../../framework/item-ledger/index.ts';
+import { startEmbeddedRuntime } from '../../framework/runtime/index.ts';
+import { imageIngestionDags } from '../../dags/index.ts';
+import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
+import { openBackends } from '../backends.ts';
+import { createBuiltInOperators } from '../built-in-operators.ts';
+import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
+import { summarize, formatSummary, type CrawlSummary } from '../crawl-summary.ts';
+
+export interface CrawlOptions extends RawBackendOptions {
+  demo?: boolean;
+  seed?: string[];
+  seedsFile?: string;
+  depth?: string;
+  allowPrivate?: string[];
+  report?: string;
+  timeout?: string;
+  quiet?: boolean;
+  operators?: string;
+}
+
+export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary> {
+  const config = parseBackendConfig(opts);
+  const started = Date.now();
+  let site: DemoSite | undefined;
+  const seeds: string[] = [...(opts.seed ?? [])];
+  if (opts.seedsFile) seeds.push(...readFileSync(opts.seedsFile, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#')));
+  const allowPrivate = [...(opts.allowPrivate ?? [])];
+  if (opts.demo) {
+    site = await startDemoSite();
+    seeds.push(site.url);
+    allowPrivate.push('127.0.0.0/8');
+    log(`demo site on ${site.url}`);
+  }
+  const problems = [];
+  if (seeds.length === 0) problems.push({ field: 'seed', expected: 'at least one seed URL (--seed, --seeds-file or --demo)', received: undefined });
+  for (const s of seeds) {
+    try {
+      const u = new URL(s);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      problems.push({ field: 'seed', expected: 'an absolute http(s) URL', received: s });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems, 'crawl options');
+  const maxDepth = parsePositiveInt('depth', opts.depth, site ? site.groundTruth.maxDepth : 2);
+  const timeoutMs = parsePositiveInt('timeout', opts.timeout, 600) * 1000;
+
+  const backends = openBackends(config, 'quarry-crawl');
+  const builtIns = opts.operators ? undefined : await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate });
+  const records: ItemRecord[] = [];
+  const rt = await startEmbeddedRuntime({
+    dags: [...imageIngestionDags],
+    ...(builtIns ? { operators: builtIns.operators } : {}),
+    ...(opts.operators ? { endpoints: opts.operators.split(',') } : {}),
+    bus: backends.bus,
+    sideCache: backends.sideCache,
+    blobs: backends.blobs,
+    ledger: backends.ledger,
+    dedupeWindowMs: 3_600_000,
+    onTerminal: (r) => records.push(r),
+  });
+  log(`backends: ${backends.describe()}`);
+  const progress = setInterval(() => {
+    if (opts.quiet) return;
+    const by = (dag: string) => records.filter((r) => r.dag === dag).length;
+    log(`  … pages ${by('page-ingest')}, image links ${by('image-ingest')}, ocr ${by('ocr-ingest')} done (${Math.round((Date.now() - started) / 1000)} s)`);
+  }, 2_000);
+  try {
+    await rt.submit(seeds.map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })));
+    await rt.idle(timeoutMs);
+  } finally {
+    clearInterval(progress);
+    await rt.close();
+  }
+  const summary = await summarize({ records, engine: builtIns?.engine, indexStore: builtIns?.indexStore, elapsedMs: Date.now() - started, seeds });
+  await builtIns?.close();
+  await backends.close();
+  await site?.close();
+  if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+export function registerCrawlCommand(program: Command): void {
+  program
+    .command('crawl')
+    .description('the main job: crawl pages into the relation graph with image features and OCR text')
+    .option('--demo', 'crawl the bundled demo website (started on loopback)')
+    .option('--seed <url...>', 'seed URL(s)')
+    .option('--seeds-file <file>', 'a file of seed URLs, one per line')
+    .option('--depth <n>', 'link depth to follow from the seeds (same site only)')
+    .option('--allow-private <cidr...>', 'let the spiders reach these private ranges (SSRF guard)')
+    .option('--report <file>', 'write the summary as JSON')
+    .option('--timeout <seconds>', 'give up waiting after this long', '600')
+    .option('--operators <endpoints>', 'use running operator services (host:port,…) instead of in-process ones')
+    .option('--kafka <brokers>', 'Kafka brokers (default: embedded bus; env QUARRY_KAFKA_BROKERS)')
+    .option('--redis <url>', 'Redis for side-cache, blobs and ledger (env QUARRY_REDIS_URL)')
+    .option('--relations <store>', 'relation store: embedded:<dir> | cassandra:<host:port>/<keyspace>')
+    .option('--index <store>', 'index store: embedded:<dir> | redis:<url>')
+    .option('--data <dir>', 'where embedded state lives', '.quarry')
+    .option('-q, --quiet', 'no progress lines')
+    .action(async (opts: CrawlOptions) => {
+      const summary = await runCrawl(opts);
+      process.stdout.write(`${formatSummary(summary)}\n`);
+    });
+}
+

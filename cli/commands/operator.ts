@@ -1,0 +1,34 @@
+// `quarry operator <name…>`: serve built-in operators as a gRPC service.
+import type { Command } from 'commander';
+import { serveOperators } from '../../framework/operator-sdk/index.ts';
+import { BUILT_IN_OPERATORS, createBuiltInOperators } from '../built-in-operators.ts';
+import { parseBackendConfig, parsePositiveInt } from '../config.ts';
+
+export function registerOperatorCommand(program: Command): void {
+  program
+    .command('operator')
+    .description(`serve built-in operators over gRPC (${BUILT_IN_OPERATORS.join(', ')})`)
+    .argument('<names...>', 'operators to serve')
+    .option('--port <port>', 'port (0 = any free one)', '0')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--capacity <n>', 'concurrent calls before RESOURCE_EXHAUSTED', '16')
+    .option('--allow-private <cidr...>', 'private ranges the spiders may reach')
+    .option('--relations <store>', 'relation store for the relation writers')
+    .option('--index <store>', 'index store for the index builder')
+    .option('--data <dir>', 'where embedded state lives', '.quarry')
+    .action(async (names: string[], opts: { port: string; host: string; capacity: string; allowPrivate?: string[]; relations?: string; index?: string; data: string }) => {
+      const unknown = names.filter((n) => !(BUILT_IN_OPERATORS as readonly string[]).includes(n));
+      if (unknown.length > 0) throw new Error(`unknown operator(s) ${unknown.join(', ')}; built-in: ${BUILT_IN_OPERATORS.join(', ')}`);
+      const config = parseBackendConfig(opts);
+      const built = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate: opts.allowPrivate ?? [] }, names);
+      const server = await serveOperators(built.operators, { host: opts.host, port: parsePositiveInt('port', opts.port, 0), capacity: parsePositiveInt('capacity', opts.capacity, 16) });
+      process.stdout.write(`${JSON.stringify({ listening: server.address, operators: names })}\n`);
+      const stop = async () => {
+        await server.close();
+        await built.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', () => void stop());
+    });
+}

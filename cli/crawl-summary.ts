@@ -1,0 +1,76 @@
+// The main job's summary: what was crawled, what was rejected and why, and how long it took.
+import type { ItemRecord } from '../framework/item-ledger/index.ts';
+import { createContentIndex, type IndexStore } from '../operators/index-builder/index.ts';
+import type { RelationCounts, RelationEngine } from '../relation-engine/index.ts';
+
+export interface CrawlSummary {
+  seeds: string[];
+  pages: number;
+  imageLinks: number;
+  uniqueContents: number;
+  /** Image links whose content was already known (same bytes under another URL or page). */
+  duplicateLinks: number;
+  /** Groups of near-duplicate contents (pHash within the index's distance). */
+  nearDuplicateGroups: number;
+  deadLinks: number;
+  ocrTexts: number;
+  /** Items that did not complete, by DAG and reason. */
+  rejected: Record<string, number>;
+  ended: Record<string, Record<string, number>>;
+  relations?: RelationCounts;
+  elapsedMs: number;
+}
+
+const INTENDED = /^(known-content|unchanged)$/;
+
+export async function summarize(input: { records: readonly ItemRecord[]; engine: RelationEngine | undefined; indexStore: IndexStore | undefined; elapsedMs: number; seeds: string[] }): Promise<CrawlSummary> {
+  const ended: Record<string, Record<string, number>> = {};
+  const rejected: Record<string, number> = {};
+  let deadLinks = 0;
+  let duplicateLinks = 0;
+  for (const r of input.records) {
+    const byDag = (ended[r.dag] ??= {});
+    byDag[r.state] = (byDag[r.state] ?? 0) + 1;
+    if (r.state === 'completed') continue;
+    const reason = r.reason ?? r.state;
+    if (reason.startsWith('dead-link')) deadLinks += 1;
+    else if (reason === 'known-content') duplicateLinks += 1;
+    if (!INTENDED.test(reason) && !reason.startsWith('dead-link')) {
+      const key = `${r.dag}: ${r.state === 'filtered' ? reason : `${r.state} (${reason.split(':')[0]})`}`;
+      rejected[key] = (rejected[key] ?? 0) + 1;
+    }
+  }
+  const relations = input.engine ? await input.engine.counts() : undefined;
+  const groups = input.indexStore ? await createContentIndex({ store: input.indexStore }).groups() : [];
+  return {
+    seeds: input.seeds,
+    pages: ended['page-ingest']?.completed ?? 0,
+    imageLinks: input.records.filter((r) => r.dag === 'image-ingest').length,
+    uniqueContents: relations?.contents ?? 0,
+    duplicateLinks,
+    nearDuplicateGroups: groups.length,
+    deadLinks,
+    ocrTexts: relations?.contentsWithOcr ?? 0,
+    rejected,
+    ended,
+    ...(relations ? { relations } : {}),
+    elapsedMs: input.elapsedMs,
+  };
+}
+
+export function formatSummary(s: CrawlSummary): string {
+  const lines = [
+    'Crawl summary',
+    `  pages crawled        ${s.pages}`,
+    `  image links          ${s.imageLinks}`,
+    `  unique contents      ${s.uniqueContents}`,
+    `  duplicate links      ${s.duplicateLinks}   (near-duplicate groups: ${s.nearDuplicateGroups})`,
+    `  dead links           ${s.deadLinks}`,
+    `  OCR texts found      ${s.ocrTexts}`,
+    `  elapsed              ${(s.elapsedMs / 1000).toFixed(1)} s`,
+    '  rejected inputs by reason:',
+    ...Object.entries(s.rejected).sort().map(([k, n]) => `    ${String(n).padStart(4)}  ${k}`),
+  ];
+  if (Object.keys(s.rejected).length === 0) lines.push('    none');
+  return lines.join('\n');
+}
