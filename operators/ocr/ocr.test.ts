@@ -78,18 +78,17 @@ function bombPng(): Buffer {
 
 describe('PaddleOCR engine', () => {
   let engine: OcrEngine;
-  let latin: string;
-  let cjk: string;
+  // Looked up by each test that renders, so a missing font fails exactly the tests that need it.
+  const latin = () => fontFamily(':lang=en:family=DejaVu Sans', 'fonts-dejavu-core');
+  const cjk = () => fontFamily(':lang=zh', 'fonts-wqy-zenhei');
   before(() => {
-    latin = fontFamily(':lang=en:family=DejaVu Sans', 'fonts-dejavu-core');
-    cjk = fontFamily(':lang=zh', 'fonts-wqy-zenhei');
     engine = createPaddleOcrEngine();
   });
   after(() => engine.close());
 
   const cases = [
-    { language: 'English', clean: ENGLISH, faint: ENGLISH_FAINT, font: () => latin, size: 26 },
-    { language: 'Chinese', clean: CHINESE, faint: CHINESE_FAINT, font: () => cjk, size: 30 },
+    { language: 'English', clean: ENGLISH, faint: ENGLISH_FAINT, font: latin, size: 26 },
+    { language: 'Chinese', clean: CHINESE, faint: CHINESE_FAINT, font: cjk, size: 30 },
   ];
   for (const { language, clean, faint, font, size } of cases) {
     it(`reads ${language} with ≥ ${MIN_ACCURACY * 100}% character accuracy, lines in reading order`, async (t) => {
@@ -125,7 +124,7 @@ describe('PaddleOCR engine', () => {
   }
 
   it('reads text turned upside down (orientation classifier)', async (t) => {
-    const png = await render(textSvg(ENGLISH.slice(0, 2), latin, 26), 180);
+    const png = await render(textSvg(ENGLISH.slice(0, 2), latin(), 26), 180);
     const result = await engine.read(png);
     const score = accuracy(ENGLISH.slice(0, 2).join('\n'), result.text);
     t.diagnostic(`upside-down English: accuracy ${(score * 100).toFixed(1)}%`);
@@ -138,7 +137,7 @@ describe('PaddleOCR engine', () => {
   });
 
   it('refuses broken and hostile images with a clear error', async () => {
-    const good = await render(textSvg(['hello'], latin, 26));
+    const good = await render(textSvg(['hello'], latin(), 26));
     const broken = [Buffer.from('<html>not an image</html>'), good.subarray(0, good.length >> 1)];
     for (const bytes of broken) {
       await assert.rejects(engine.read(bytes), (err: Error) => errorCode(err) === 'IMAGE_UNDECODABLE' && /could not be decoded/.test(err.message));
@@ -149,7 +148,7 @@ describe('PaddleOCR engine', () => {
   });
 
   it('honours an aborted signal', async () => {
-    const png = await render(textSvg(['abort'], latin, 26));
+    const png = await render(textSvg(['abort'], latin(), 26));
     await assert.rejects(engine.read(png, { signal: AbortSignal.abort() }), { name: 'AbortError' });
   });
 
@@ -168,7 +167,7 @@ describe('PaddleOCR engine', () => {
     assert.equal(op.name, 'ocr');
     assert.equal(op.resource, 'gpu');
     await assert.rejects(op.handler({ image: new Uint8Array() }, mockOperatorContext()), (err: Error & { reason?: string }) => err.reason === 'empty-image');
-    const png = await render(textSvg(['Quarry reads images'], latin, 26));
+    const png = await render(textSvg(['Quarry reads images'], latin(), 26));
     const out = await op.handler({ image: new Uint8Array(png) }, mockOperatorContext());
     assert.equal(out.ocrText, 'Quarry reads images');
     assert.equal(op.outputs.ocrText.parse(out.ocrText), out.ocrText);
