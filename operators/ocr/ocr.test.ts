@@ -150,6 +150,13 @@ describe('PaddleOCR engine', () => {
   it('honours an aborted signal', async () => {
     const png = await render(textSvg(['abort'], latin(), 26));
     await assert.rejects(engine.read(png, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+    // A read waiting behind another gives up as soon as its signal aborts; the other completes.
+    const controller = new AbortController();
+    const first = engine.read(png);
+    const queued = engine.read(png, { signal: controller.signal });
+    controller.abort();
+    await assert.rejects(queued, { name: 'AbortError' });
+    assert.equal((await first).text, 'abort');
   });
 
   it('rejects bad options with every problem listed', () => {

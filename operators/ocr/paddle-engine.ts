@@ -50,7 +50,7 @@ export function createPaddleOcrEngine(options: PaddleOcrOptions = {}): OcrEngine
       if (closed) return Promise.reject(new Error('OCR engine is closed'));
       const result = queue.then(() => readNow(bytes, signal));
       queue = result.catch(() => undefined);
-      return result;
+      return signal ? abortable(result, signal) : result;
     },
     async close() {
       closed = true;
@@ -60,4 +60,14 @@ export function createPaddleOcrEngine(options: PaddleOcrOptions = {}): OcrEngine
       await loaded?.release();
     },
   };
+}
+
+/** Rejects as soon as `signal` aborts, even while the read still waits its turn in the queue. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
