@@ -102,8 +102,12 @@ install_jars() {
     tail -n 40 "$RUN/mvn-$name.log" >&2
     die "$name: mvn copy-dependencies failed (log: ${RUN#"$ROOT"/}/mvn-$name.log)"
   fi
-  rm -rf "$lib"
-  mv "$lib.partial" "$lib"
+  if [ -d "$lib" ] && diff -rq -x .complete "$lib" "$lib.partial" >/dev/null 2>&1; then
+    rm -rf "$lib.partial" # same jars: leave lib/ alone, a running JVM may be reading it
+  else
+    rm -rf "$lib"
+    mv "$lib.partial" "$lib"
+  fi
   echo "$sum" >"$lib/.complete"
   log "$name: $(find "$lib" -name '*.jar' | wc -l) jars"
 }
