@@ -12,7 +12,11 @@ export interface AdmissionDecision {
 }
 
 export interface AdmissionPolicy {
-  decide(signals: AdmissionSignals, nowMs: number): AdmissionDecision;
+  /**
+   * `limited`: the last budget was used up with work still waiting (the window binds).
+   * Defaults to judging by in-flight items alone.
+   */
+  decide(signals: AdmissionSignals, nowMs: number, limited?: boolean): AdmissionDecision;
   /** Items actually admitted from the last budget (charges the rate cap). */
   spent(n: number): void;
   readonly limit: number;
@@ -40,7 +44,7 @@ export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPo
   return {
     get limit() { return limit; },
     spent(n) { if (cfg.maxRatePerSec !== undefined) tokens = Math.max(0, tokens - n); },
-    decide(s, nowMs) {
+    decide(s, nowMs, limited) {
       const exhausted = lastExhausted === undefined ? 0 : Math.max(0, s.resourceExhausted - lastExhausted);
       const timedOut = lastTimeouts === undefined ? 0 : Math.max(0, s.timeouts - lastTimeouts);
       lastExhausted = s.resourceExhausted;
@@ -61,11 +65,8 @@ export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPo
         } else if (queue > target) {
           limit = clamp(limit - step);
           reason = 'lag';
-        } else if (s.inFlight >= limit - step && s.utilization < 0.999) {
-          limit = clamp(limit + step);
-          reason = 'probe';
-        } else if (s.inFlight >= limit - step && queue < target / 2) {
-          // Saturated but the queue is short: room to grow without harm.
+        } else if ((limited ?? s.inFlight >= limit - step) && (s.utilization < 0.999 || queue < target / 2)) {
+          // The window binds and the DAG is not full (or its queue is short): probe upward.
           limit = clamp(limit + step);
           reason = 'probe';
         }

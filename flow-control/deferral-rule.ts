@@ -5,9 +5,10 @@ export type DeferralMode = 'window' | 'spare' | 'trickle';
 
 export interface DeferralRule {
   /** How fast deferred work may be released now, and why. */
-  releaseRate(nowMs: number, utilization: number): { ratePerSec: number; mode: DeferralMode };
+  /** `contended`: other lanes have work waiting that the admission budget did not cover. */
+  releaseRate(nowMs: number, utilization: number, contended?: boolean): { ratePerSec: number; mode: DeferralMode };
   /** Release tokens earned since the last call (at most one second's worth is banked). */
-  tokens(nowMs: number, utilization: number): { tokens: number; mode: DeferralMode };
+  tokens(nowMs: number, utilization: number, contended?: boolean): { tokens: number; mode: DeferralMode };
   spend(n: number): void;
   inWindow(nowMs: number): boolean;
 }
@@ -16,8 +17,11 @@ interface Window { cron: string; durationMs: number; openAt: number; closeAt: nu
 
 /**
  * "Compute fast when there is capacity, slowly when there is none": inside a schedule
- * window deferred work drains at the full rate; outside, the rate scales with measured
- * spare capacity (utilization below `spareUtilization`), else it falls to the trickle.
+ * window deferred work drains at the full rate; outside, it drains at the full rate while
+ * no other lane is left waiting and the bottleneck is below `busyUtilization` (the
+ * admission window still bounds the DAG's queue), at a rate
+ * scaled by measured spare capacity (utilization below `spareUtilization`) when others
+ * wait, and at the trickle rate otherwise.
  */
 export function createDeferralRule(cfg: GateConfig['deferral']): DeferralRule {
   const windows: Window[] = cfg.windows.map((w) => {
@@ -37,8 +41,10 @@ export function createDeferralRule(cfg: GateConfig['deferral']): DeferralRule {
   };
   const inWindow = (nowMs: number) => windows.some((w) => { refresh(w, nowMs); return nowMs < w.closeAt; });
 
-  const releaseRate = (nowMs: number, utilization: number) => {
+  const releaseRate = (nowMs: number, utilization: number, contended = true) => {
     if (inWindow(nowMs)) return { ratePerSec: cfg.maxDrainPerSec, mode: 'window' as const };
+    // Nobody else is waiting for the DAG: whatever room the admission window leaves is spare.
+    if (!contended && utilization < cfg.busyUtilization) return { ratePerSec: cfg.maxDrainPerSec, mode: 'spare' as const };
     if (cfg.spareUtilization > 0 && utilization < cfg.spareUtilization) {
       const spare = (cfg.spareUtilization - utilization) / cfg.spareUtilization;
       return { ratePerSec: Math.max(cfg.trickleRatePerSec, cfg.maxDrainPerSec * spare), mode: 'spare' as const };
@@ -49,8 +55,8 @@ export function createDeferralRule(cfg: GateConfig['deferral']): DeferralRule {
   return {
     inWindow,
     releaseRate,
-    tokens(nowMs, utilization) {
-      const { ratePerSec, mode } = releaseRate(nowMs, utilization);
+    tokens(nowMs, utilization, contended) {
+      const { ratePerSec, mode } = releaseRate(nowMs, utilization, contended);
       const dt = last === undefined ? 0 : Math.max(0, nowMs - last) / 1000;
       last = nowMs;
       bank = Math.min(Math.max(ratePerSec, 1), bank + dt * ratePerSec);

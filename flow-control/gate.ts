@@ -72,6 +72,8 @@ export function createGate(opts: GateOptions): Gate {
   let running = false;
   let inTick: Promise<void> | undefined;
   let backoffMs = 0;
+  let lastLimited = false;
+  let lastContended = true;
 
   const refreshStoreStats = async (t: number) => {
     const ages = await Promise.all(PRIORITIES.map((p) => opts.backlog.oldestAgeMs(p, t)));
@@ -86,7 +88,7 @@ export function createGate(opts: GateOptions): Gate {
     const t = now();
     const sig = await opts.signals();
     if (t - lastStatsAt >= statsEvery) await refreshStoreStats(t);
-    const decision = policy.admission.decide(sig, t);
+    const decision = policy.admission.decide(sig, t, lastLimited);
     s.window = decision.limit; s.lastBudget = decision.budget; s.reason = decision.reason; s.utilization = sig.utilization;
 
     const cap = cfg.staging.prefetch;
@@ -95,7 +97,7 @@ export function createGate(opts: GateOptions): Gate {
       const room = Math.min(cap - st.eligible(t), cap + cfg.intake.maxPerTenant - st.size);
       if (room > 0) st.add(await opts.backlog.pull(p, room));
     }
-    const def = policy.deferral.tokens(t, sig.utilization);
+    const def = policy.deferral.tokens(t, sig.utilization, lastContended);
     s.deferralMode = def.mode;
     const wanted: PerLane<number> = {
       high: staging.high.eligible(t), normal: staging.normal.eligible(t), low: staging.low.eligible(t),
@@ -107,6 +109,9 @@ export function createGate(opts: GateOptions): Gate {
     });
     s.oldestAgeMs = ages;
     const alloc = policy.classes.allocate(decision.budget, wanted, ages);
+    lastLimited = wanted.high + wanted.normal + wanted.low + wanted.deferred > decision.budget;
+    lastContended = alloc.high < wanted.high || alloc.normal < wanted.normal || alloc.low < wanted.low
+      || staging.high.size + staging.normal.size + staging.low.size > wanted.high + wanted.normal + wanted.low;
 
     const taken: Partial<Record<Priority, GateItem[]>> = {};
     const batch: GateItem[] = [];
