@@ -11,6 +11,8 @@ export interface KafkaBacklogOptions {
   partitions?: number;
   /** Items fetched ahead per class before the class's topic is paused. */
   bufferMax?: number;
+  /** Only read sizes (for `quarry gate stats`): never join the group or consume. */
+  inspectOnly?: boolean;
 }
 
 interface Delivered { item: GateItem; topic: string; partition: number; offset: bigint }
@@ -34,8 +36,10 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: PRIORITIES.map((p) => ({ topic: topic(p), numPartitions: opts.partitions ?? 1 })) });
   await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics: PRIORITIES.map(topic), fromBeginning: true });
+  if (!opts.inspectOnly) {
+    await consumer.connect();
+    await consumer.subscribe({ topics: PRIORITIES.map(topic), fromBeginning: true });
+  }
 
   const buffer: Record<Priority, Delivered[]> = { high: [], normal: [], low: [] };
   const paused = new Set<Priority>();
@@ -44,7 +48,7 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
   const outstanding = new Map<string, { offsets: bigint[]; acked: Set<bigint>; committed: bigint }>();
   const pkey = (t: string, p: number) => `${t}\u0000${p}`;
 
-  await consumer.run({
+  if (!opts.inspectOnly) await consumer.run({
     autoCommit: false,
     eachMessage: async ({ topic: t, partition, message }) => {
       const cls = classOf.get(t);
@@ -126,7 +130,7 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
       return oldest === undefined ? 0 : Math.max(0, nowMs - oldest);
     },
     async close() {
-      await consumer.disconnect();
+      if (!opts.inspectOnly) await consumer.disconnect();
       await producer.disconnect();
       await admin.disconnect();
     },
