@@ -43,7 +43,7 @@ export async function createBuiltInOperators(deps: BuiltInDeps, only?: readonly 
     operators.push(createOcrOperator({ engine: ocrEngine }) as unknown as OperatorDefinition);
   }
   if (want('index-builder')) operators.push(createIndexBuilderOperator({ store: indexStore }) as unknown as OperatorDefinition);
-  for (const op of createRelationWriterOperators({ engine }) as unknown as OperatorDefinition[]) if (want(op.name)) operators.push(op);
+  for (const op of createRelationWriterOperators({ engine }).all as unknown as OperatorDefinition[]) if (want(op.name)) operators.push(op);
   return {
     operators,
     engine,

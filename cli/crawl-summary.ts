@@ -13,6 +13,7 @@ export interface CrawlSummary {
   /** Groups of near-duplicate contents (pHash within the index's distance). */
   nearDuplicateGroups: number;
   deadLinks: number;
+  /** Contents in which OCR found text. */
   ocrTexts: number;
   /** Items that did not complete, by DAG and reason. */
   rejected: Record<string, number>;
@@ -41,6 +42,8 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
     }
   }
   const relations = input.engine ? await input.engine.counts() : undefined;
+  let ocrTexts = 0;
+  if (input.engine) for await (const c of input.engine.scan()) if ((c.ocrText ?? '').trim().length > 0) ocrTexts += 1;
   const groups = input.indexStore ? await createContentIndex({ store: input.indexStore }).groups() : [];
   return {
     seeds: input.seeds,
@@ -50,7 +53,7 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
     duplicateLinks,
     nearDuplicateGroups: groups.length,
     deadLinks,
-    ocrTexts: relations?.contentsWithOcr ?? 0,
+    ocrTexts,
     rejected,
     ended,
     ...(relations ? { relations } : {}),

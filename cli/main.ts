@@ -33,6 +33,6 @@ if (isMain) {
     .catch((err: unknown) => {
       const e = err as { code?: string; message?: string };
       process.stderr.write(`quarry: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);
-      process.exitCode = 1;
+      process.exit(1);
     });
 }

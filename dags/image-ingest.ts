@@ -15,7 +15,7 @@ export default defineDag(
   },
   [
     { id: 'fetch', operator: 'image-spider', reads: ['url'], writes: ['linkStatus', 'deadReason', 'httpStatus', 'contentSign', 'mime', 'byteLength', 'knownContent', 'fetchedAtMs', 'image'], concurrency: 8 },
-    { id: 'link', operator: 'relation-link', after: ['fetch'], reads: ['url', 'pageUrl', 'linkStatus', 'deadReason', 'contentSign', 'fetchedAtMs', 'knownContent'] },
+    { id: 'link', operator: 'relation-link', after: ['fetch'], reads: ['url', 'linkStatus', 'deadReason', 'contentSign', 'fetchedAtMs'] },
     { id: 'features', operator: 'image-feature', after: ['link'], reads: ['image'], writes: ['width', 'height', 'format', 'clarity', 'phash', 'dominantColor', 'thumbnail'], concurrency: 2 },
     { id: 'content', operator: 'relation-content', after: ['features'], reads: ['contentSign', 'width', 'height', 'format', 'clarity', 'phash', 'dominantColor', 'thumbnail'] },
     { id: 'index', operator: 'index-builder', after: ['content'], reads: ['contentSign', 'phash'] },

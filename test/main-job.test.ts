@@ -1,0 +1,106 @@
+// The main job against the demo site's ground truth: every expected relation present, no
+// unexpected ones, each hostile input rejected with its stated reason, nothing else lost.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCrawl } from '../cli/commands/crawl.ts';
+import type { CrawlSummary } from '../cli/crawl-summary.ts';
+import { buildDemoSite, type GroundTruth } from '../demo-site/index.ts';
+import { createRelationEngine, openRelationStore, type ContentRelation, type RelationEngine } from '../relation-engine/index.ts';
+
+const norm = (s: string) => s.toLowerCase().replace(/\s+/g, '');
+function similarity(a: string, b: string): number {
+  const x = [...norm(a)];
+  const y = [...norm(b)];
+  const d = Array.from({ length: x.length + 1 }, (_, i) => [i, ...Array<number>(y.length).fill(0)]);
+  for (let j = 1; j <= y.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= x.length; i++) for (let j = 1; j <= y.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+  return 1 - d[x.length]![y.length]! / Math.max(x.length, y.length, 1);
+}
+
+describe('the main job: crawl the demo site into the relation graph', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quarry-main-job-'));
+  let summary: CrawlSummary;
+  let truth: GroundTruth;
+  let engine: RelationEngine;
+  let contents: ContentRelation[];
+  let origin = '';
+  const rel = (url: string) => (url.startsWith(origin) ? url.slice(origin.length) || '/' : url);
+
+  before(async () => {
+    truth = (await buildDemoSite()).groundTruth;
+    summary = await runCrawl({ demo: true, data: dir, report: join(dir, 'report.json'), quiet: true }, () => undefined);
+    origin = new URL(summary.seeds[0]!).origin;
+    engine = createRelationEngine({ store: await openRelationStore(`embedded:${join(dir, 'relations')}`) });
+    contents = [];
+    for await (const c of engine.scan()) contents.push(c);
+  });
+  after(async () => {
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends every item: nothing is left in flight, nothing dead-lettered', () => {
+    for (const [dag, states] of Object.entries(summary.ended)) {
+      assert.equal(states['in-flight'] ?? 0, 0, `${dag} has items in flight`);
+      assert.equal(states['dead-lettered'] ?? 0, 0, `${dag} dead-lettered items: ${JSON.stringify(summary.rejected)}`);
+    }
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).pages, summary.pages);
+  });
+
+  it('records every expected page and page→image edge, and no other', async () => {
+    assert.equal(summary.pages, truth.pages.length);
+    const got = new Set<string>();
+    for (const p of truth.pages) {
+      // A page is keyed by the URL it was crawled as (f = fromurl); its edges are the final page's.
+      const page = await engine.imagesOfPage(`${origin}${p.url}`);
+      assert.ok(page, `page ${p.url} is in the graph`);
+      assert.equal(page.page.title, p.title);
+      for (const img of page.images) got.add(`${p.finalUrl} → ${rel(img.url)} [${img.alt}]`);
+    }
+    const want = new Set(truth.edges.map((e) => `${e.pageUrl} → ${e.imageUrl} [${e.alt}]`));
+    assert.deepEqual([...got].filter((e) => !want.has(e)), [], 'unexpected edges');
+    assert.deepEqual([...want].filter((e) => !got.has(e)), [], 'missing edges');
+  });
+
+  it('links serve the expected contents; dead links are recorded dead', async () => {
+    for (const l of truth.links.filter((x) => x.status === 'alive')) {
+      const link = await engine.contentOfLink(`${origin}${l.url}`);
+      assert.equal(link?.content?.sign, l.contentId, `link ${l.url}`);
+    }
+    for (const d of truth.deadLinks) {
+      const link = await engine.contentOfLink(`${origin}${d.url}`);
+      assert.equal(link?.alive, false, `dead link ${d.url}`);
+      assert.equal(link?.content, undefined);
+    }
+    const want = new Map(truth.contents.map((c) => [c.contentId, c]));
+    assert.deepEqual(contents.map((c) => c.sign).sort(), [...want.keys()].sort(), 'exactly the expected contents');
+    for (const c of contents) {
+      const exp = want.get(c.sign)!;
+      assert.deepEqual([c.features?.width, c.features?.height, c.features?.format], [exp.width, exp.height, exp.format], `features of ${c.sign}`);
+      assert.deepEqual(c.links.map((l) => rel(l.url)).sort(), [...exp.links].sort(), `links of ${c.sign}`);
+    }
+  });
+
+  it('rejects each hostile input with its stated reason', () => {
+    const got: Record<string, number> = {};
+    for (const [key, n] of Object.entries(summary.rejected)) {
+      const reason = key.split(': ')[1]!;
+      got[reason] = (got[reason] ?? 0) + n;
+    }
+    got['http-404'] = (got['http-404'] ?? 0) + summary.deadLinks;
+    assert.deepEqual(got, truth.rejectionsByReason);
+  });
+
+  it('reads the text of every OCR image (≥ 90% characters)', () => {
+    for (const o of truth.ocr) {
+      const c = contents.find((x) => x.sign === o.contentId);
+      assert.ok(c, `content of ${o.imageUrl}`);
+      const acc = similarity(c.ocrText ?? '', o.text);
+      assert.ok(acc >= 0.9, `OCR of ${o.imageUrl}: got ${JSON.stringify(c.ocrText)}, want ${JSON.stringify(o.text)} (${acc.toFixed(2)})`);
+    }
+    assert.equal(summary.ocrTexts, truth.ocr.length, 'only the text images have OCR text');
+  });
+});
