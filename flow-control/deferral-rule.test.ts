@@ -35,3 +35,9 @@ test('tokens accrue with time at the current rate and bank at most a second', ()
   assert.equal(r.tokens(t + 3500, 0.3).tokens, 25);
   assert.throws(() => rule({ windows: [{ cron: 'not cron', durationMs: 1 }] }));
 });
+
+test('with nobody else waiting, deferred work drains at the full rate whatever the utilization', () => {
+  const r = rule();
+  assert.deepEqual(r.releaseRate(day + 12 * H, 0.99, false), { ratePerSec: 100, mode: 'spare' });
+  assert.deepEqual(r.releaseRate(day + 12 * H, 0.99, true), { ratePerSec: 1, mode: 'trickle' });
+});

@@ -18,8 +18,8 @@ interface Window { cron: string; durationMs: number; openAt: number; closeAt: nu
 /**
  * "Compute fast when there is capacity, slowly when there is none": inside a schedule
  * window deferred work drains at the full rate; outside, it drains at the full rate while
- * no other lane is left waiting and the bottleneck is below `busyUtilization` (the
- * admission window still bounds the DAG's queue), at a rate
+ * no other lane is left waiting (the admission window still bounds the DAG's queue, and
+ * the next high or normal arrival makes the lanes contended again), at a rate
  * scaled by measured spare capacity (utilization below `spareUtilization`) when others
  * wait, and at the trickle rate otherwise.
  */
@@ -44,7 +44,7 @@ export function createDeferralRule(cfg: GateConfig['deferral']): DeferralRule {
   const releaseRate = (nowMs: number, utilization: number, contended = true) => {
     if (inWindow(nowMs)) return { ratePerSec: cfg.maxDrainPerSec, mode: 'window' as const };
     // Nobody else is waiting for the DAG: whatever room the admission window leaves is spare.
-    if (!contended && utilization < cfg.busyUtilization) return { ratePerSec: cfg.maxDrainPerSec, mode: 'spare' as const };
+    if (!contended) return { ratePerSec: cfg.maxDrainPerSec, mode: 'spare' as const };
     if (cfg.spareUtilization > 0 && utilization < cfg.spareUtilization) {
       const spare = (cfg.spareUtilization - utilization) / cfg.spareUtilization;
       return { ratePerSec: Math.max(cfg.trickleRatePerSec, cfg.maxDrainPerSec * spare), mode: 'spare' as const };

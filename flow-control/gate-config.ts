@@ -39,7 +39,6 @@ export const gateConfigSchema = z.object({
     classes: z.array(z.enum(['high', 'normal', 'low'])).default(['low']).describe('priorities whose gpu work is deferred'),
     windows: z.array(z.object({ cron: z.string().min(1), durationMs: pos })).default([]).describe('off-peak windows (UTC cron + length)'),
     spareUtilization: z.number().min(0).max(1).default(0.7).describe('below this bottleneck utilization there is spare capacity even while other lanes wait'),
-    busyUtilization: z.number().min(0).max(1).default(0.95).describe('above this utilization there is no spare capacity at all'),
     maxDrainPerSec: pos.default(1_000).describe('release rate inside a window or with all capacity spare'),
     trickleRatePerSec: nonNeg.default(0).describe('release rate with no window and no spare capacity'),
     leaseMs: pos.default(60_000),
