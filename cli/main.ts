@@ -1,14 +1,15 @@
 // The `quarry` command: the composition root that wires framework, gate, relation engine and
 // operators together. Each command group lives in commands/<group>.ts.
-import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCrawlCommand } from './commands/crawl.ts';
 import { registerDlqCommand } from './commands/dlq.ts';
+import { registerIndexCommand } from './commands/index.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
 import { registerOperatorCommand } from './commands/operator.ts';
 import { registerPlanCommand } from './commands/plan.ts';
+import { registerRelationsCommand } from './commands/relations.ts';
 
-export async function buildProgram(): Promise<Command> {
+export function buildProgram(): Command {
   const program = new Command('quarry')
     .description('Quarry: a dataflow DAG framework for large-scale image ingestion')
     .showHelpAfterError()
@@ -18,18 +19,15 @@ export async function buildProgram(): Promise<Command> {
   registerInspectCommand(program);
   registerDlqCommand(program);
   registerOperatorCommand(program);
-  // Command groups owned by other components register themselves here when present.
-  for (const [file, fn] of [['relations', 'registerRelationsCommand'], ['index', 'registerIndexCommand'], ['gate', 'registerGateCommand']] as const) {
-    const path = new URL(`./commands/${file}.ts`, import.meta.url);
-    if (existsSync(path)) ((await import(path.href)) as Record<string, (p: Command) => void>)[fn]?.(program);
-  }
+  registerRelationsCommand(program);
+  registerIndexCommand(program);
   return program;
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli/main.ts');
 if (isMain) {
   buildProgram()
-    .then((p) => p.parseAsync(process.argv))
+    .parseAsync(process.argv)
     .catch((err: unknown) => {
       const e = err as { code?: string; message?: string };
       process.stderr.write(`quarry: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);

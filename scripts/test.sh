@@ -35,6 +35,13 @@ trap stop_started EXIT
 
 bash scripts/services.sh start all || { say "services failed to start"; exit 1; }
 
+# The OCR tests and the demo site render Chinese text: they need a CJK font from Debian.
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  say "installing fonts-wqy-zenhei (CJK font for the OCR tests)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-wqy-zenhei >/dev/null || say "could not install fonts-wqy-zenhei"
+fi
+
 export QUARRY_TEST_REDIS_URL="${QUARRY_TEST_REDIS_URL:-redis://127.0.0.1:6390}"
 export QUARRY_TEST_KAFKA_BROKERS="${QUARRY_TEST_KAFKA_BROKERS:-127.0.0.1:9092}"
 export QUARRY_TEST_CASSANDRA="${QUARRY_TEST_CASSANDRA:-127.0.0.1:9042}"
