@@ -5,9 +5,12 @@ import { registerCrawlCommand } from './commands/crawl.ts';
 import { registerDlqCommand } from './commands/dlq.ts';
 import { registerIndexCommand } from './commands/index.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
+import { registerMinerCommand } from './commands/miner.ts';
 import { registerOperatorCommand } from './commands/operator.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerRelationsCommand } from './commands/relations.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerSubmitCommand } from './commands/submit.ts';
 
 export function buildProgram(): Command {
   const program = new Command('quarry')
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
   registerInspectCommand(program);
   registerDlqCommand(program);
   registerOperatorCommand(program);
+  registerRunCommand(program);
+  registerMinerCommand(program);
+  registerSubmitCommand(program);
   registerRelationsCommand(program);
   registerIndexCommand(program);
   return program;

@@ -10,6 +10,7 @@ import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { openBackends } from '../backends.ts';
 import { createBuiltInOperators } from '../built-in-operators.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
+import { spawnOperatorProcesses } from '../operator-processes.ts';
 import { summarize, formatSummary, type CrawlSummary } from '../crawl-summary.ts';
 
 export interface CrawlOptions extends RawBackendOptions {
@@ -22,7 +23,11 @@ export interface CrawlOptions extends RawBackendOptions {
   timeout?: string;
   quiet?: boolean;
   operators?: string;
+  isolate?: boolean;
 }
+
+/** How `--isolate` spreads the built-in operators over child processes. */
+const PROCESS_GROUPS = [['page-spider', 'image-extract', 'image-spider'], ['image-feature'], ['ocr'], ['relation-page', 'relation-link', 'relation-content', 'relation-ocr', 'index-builder']];
 
 export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary> {
   const config = parseBackendConfig(opts);
@@ -52,12 +57,15 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   const timeoutMs = parsePositiveInt('timeout', opts.timeout, 600) * 1000;
 
   const backends = openBackends(config, 'quarry-crawl');
-  const builtIns = opts.operators ? undefined : await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate });
+  const procs = opts.isolate ? await spawnOperatorProcesses(PROCESS_GROUPS, ['--relations', config.relations, '--index', config.index, ...(allowPrivate.length ? ['--allow-private', ...allowPrivate] : [])]) : undefined;
+  const endpoints = [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])];
+  // In-process operators unless they run elsewhere; the summary reads the graph either way.
+  const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate }, endpoints.length > 0 ? [] : undefined);
   const records: ItemRecord[] = [];
   const rt = await startEmbeddedRuntime({
     dags: [...imageIngestionDags],
-    ...(builtIns ? { operators: builtIns.operators } : {}),
-    ...(opts.operators ? { endpoints: opts.operators.split(',') } : {}),
+    operators: builtIns.operators,
+    endpoints,
     bus: backends.bus,
     sideCache: backends.sideCache,
     blobs: backends.blobs,
@@ -77,9 +85,10 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   } finally {
     clearInterval(progress);
     await rt.close();
+    await procs?.close();
   }
-  const summary = await summarize({ records, engine: builtIns?.engine, indexStore: builtIns?.indexStore, elapsedMs: Date.now() - started, seeds });
-  await builtIns?.close();
+  const summary = await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds });
+  await builtIns.close();
   await backends.close();
   await site?.close();
   if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
@@ -98,6 +107,7 @@ export function registerCrawlCommand(program: Command): void {
     .option('--report <file>', 'write the summary as JSON')
     .option('--timeout <seconds>', 'give up waiting after this long', '600')
     .option('--operators <endpoints>', 'use running operator services (host:port,…) instead of in-process ones')
+    .option('--isolate', 'run the operators as local gRPC child processes')
     .option('--kafka <brokers>', 'Kafka brokers (default: embedded bus; env QUARRY_KAFKA_BROKERS)')
     .option('--redis <url>', 'Redis for side-cache, blobs and ledger (env QUARRY_REDIS_URL)')
     .option('--relations <store>', 'relation store: embedded:<dir> | cassandra:<host:port>/<keyspace>')

@@ -7,10 +7,10 @@ import { createEmbeddedBus, type TriggerBus } from '../bus/index.ts';
 import { compileDag, type DagPlan, type DagSpec } from '../dag/index.ts';
 import { createMemoryItemLedger, type ItemLedger, type ItemRecord } from '../item-ledger/index.ts';
 import { createIngress, createMiner, type ItemSink, type Miner, type NewItem } from '../miner/index.ts';
-import { createOperatorClient, type OperatorClient } from '../operator-client/index.ts';
+import type { OperatorClient } from '../operator-client/index.ts';
 import { serveOperators, type OperatorDefinition, type OperatorServer } from '../operator-sdk/index.ts';
 import { createMemorySideCache, type SideCache } from '../side-cache/index.ts';
-import type { OperatorDescription } from '../wire/index.ts';
+import { discoverOperators } from './operator-directory.ts';
 
 export interface EmbeddedRuntime {
   plans: Map<string, DagPlan>;
@@ -51,30 +51,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const now = options.now ?? Date.now;
   const server: OperatorServer | undefined = options.operators?.length ? await serveOperators(options.operators, { port: 0, capacity: 64 }) : undefined;
   const endpoints = [...(server ? [server.address] : []), ...(options.endpoints ?? [])];
-  // One client per endpoint for Describe; then one load-balanced client per operator over
-  // every endpoint that serves it.
-  const descriptions = new Map<string, OperatorDescription>();
-  const servedBy = new Map<string, string[]>();
-  for (const endpoint of endpoints) {
-    const probe = createOperatorClient({ endpoints: [endpoint], now });
-    try {
-      for (const d of await probe.describe({ timeoutMs: 15_000 })) {
-        descriptions.set(d.name, d);
-        servedBy.set(d.name, [...(servedBy.get(d.name) ?? []), endpoint]);
-      }
-    } finally {
-      probe.close();
-    }
-  }
-  const clients = new Map<string, OperatorClient>();
-  const clientFor = (name: string): OperatorClient => {
-    let c = clients.get(name);
-    if (!c) {
-      c = createOperatorClient({ endpoints: servedBy.get(name) ?? [], now });
-      clients.set(name, c);
-    }
-    return c;
-  };
+  const directory = await discoverOperators(endpoints, { now });
+  const descriptions = directory.descriptions;
   const plans = new Map(options.dags.map((d) => [d.name, compileDag(d, { operators: descriptions })]));
   const bus = options.bus ?? createEmbeddedBus();
   const sideCache = options.sideCache ?? createMemorySideCache();
@@ -85,7 +63,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const terminal: ItemRecord[] = [];
   const miner = createMiner({
     hosts: [...plans.values()].map((plan) => ({ plan })),
-    operators: (name) => clientFor(name).echo,
+    operators: (name) => directory.client(name).echo,
     descriptions,
     bus,
     sideCache,
@@ -109,7 +87,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ingress,
     miner,
     terminal,
-    clients,
+    clients: directory.clients(),
     submit: (items) => admission.submit(items),
     async idle(timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs;
@@ -126,7 +104,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     },
     async close() {
       await miner.stop();
-      for (const c of clients.values()) c.close();
+      directory.close();
       await server?.close();
       if (!options.bus) await bus.close();
     },

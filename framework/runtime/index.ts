@@ -7,3 +7,4 @@
  *   await rt.close();
  */
 export { startEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from './embedded-runtime.ts';
+export { discoverOperators, type OperatorDirectory } from './operator-directory.ts';

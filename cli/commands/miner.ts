@@ -1,0 +1,62 @@
+// `quarry miner`: host DAG nodes against Kafka + Redis, calling operators at the given endpoints.
+// Start more miners with the same nodes to share the work; kill one and the others take over.
+import type { Command } from 'commander';
+import { compileDag, loadDagFile, type DagSpec } from '../../framework/dag/index.ts';
+import { createIngress, createMiner } from '../../framework/miner/index.ts';
+import { discoverOperators } from '../../framework/runtime/index.ts';
+import { startMetricsServer } from '../../framework/telemetry/index.ts';
+import { imageIngestionDags } from '../../dags/index.ts';
+import { openBackends } from '../backends.ts';
+import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
+
+export async function loadDags(files: readonly string[]): Promise<DagSpec[]> {
+  return files.length > 0 ? Promise.all(files.map(loadDagFile)) : [...imageIngestionDags];
+}
+
+interface MinerCliOptions extends RawBackendOptions {
+  operators: string;
+  nodes?: string;
+  id?: string;
+  metricsPort?: string;
+  dedupeWindow?: string;
+}
+
+export function registerMinerCommand(program: Command): void {
+  program
+    .command('miner')
+    .description('run a miner: host DAG nodes, consuming triggers from Kafka, state in Redis')
+    .argument('[dag-files...]', 'DAG files (default: the built-in image-ingestion DAGs)')
+    .requiredOption('--operators <endpoints>', 'operator services, host:port,… (each Describes what it serves)')
+    .option('--nodes <list>', 'only these nodes, as dag/node,… (default: every node)')
+    .option('--kafka <brokers>', 'Kafka brokers (env QUARRY_KAFKA_BROKERS)')
+    .option('--redis <url>', 'Redis URL (env QUARRY_REDIS_URL)')
+    .option('--namespace <ns>', 'Redis key namespace', 'quarry')
+    .option('--id <id>', 'miner id (leases, logs)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
+    .option('--dedupe-window <seconds>', 'skip child items whose key was seen this recently', '3600')
+    .action(async (files: string[], opts: MinerCliOptions) => {
+      const config = parseBackendConfig(opts);
+      if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('a miner process needs --kafka and --redis (the embedded default is `quarry run`)');
+      const metrics = opts.metricsPort ? await startMetricsServer({ port: parsePositiveInt('metrics-port', opts.metricsPort, 9464) }) : undefined;
+      const backends = openBackends(config, opts.id ?? 'quarry-miner');
+      const directory = await discoverOperators(opts.operators.split(','));
+      const plans = new Map((await loadDags(files)).map((d) => [d.name, compileDag(d, { operators: directory.descriptions })]));
+      const only = opts.nodes?.split(',');
+      const hosts = [...plans.values()]
+        .map((plan) => ({ plan, nodes: only ? only.filter((n) => n.startsWith(`${plan.name}/`)).map((n) => n.slice(plan.name.length + 1)) : undefined }))
+        .filter((h) => !h.nodes || h.nodes.length > 0);
+      const ingress = createIngress({ plans, ...backends, dedupeWindowMs: parsePositiveInt('dedupe-window', opts.dedupeWindow, 3600) * 1000 });
+      const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: ingress, ingress, now: Date.now, ...(opts.id ? { minerId: opts.id } : {}) });
+      await miner.start();
+      process.stdout.write(`${JSON.stringify({ miner: miner.id, hosting: hosts.map((h) => `${h.plan.name}/${h.nodes?.join('+') ?? '*'}`), metrics: metrics?.url })}\n`);
+      const stop = async () => {
+        await miner.stop();
+        directory.close();
+        await backends.close();
+        await metrics?.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', () => void stop());
+    });
+}
