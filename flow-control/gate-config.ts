@@ -28,7 +28,7 @@ export const gateConfigSchema = z.object({
   }).default({}),
   intake: z.object({
     maxPerClass: pos.int().default(1_000_000).describe('backlog items per class before submit answers try-later'),
-    maxPerTenant: pos.int().default(200_000).describe('backlog items per class and tenant before try-later'),
+    maxPerTenant: pos.int().default(40_000).describe('backlog items per class and tenant before try-later; with staging.maxStaged this bounds how far one tenant can push others back'),
     minRetryAfterMs: pos.default(1_000),
   }).default({}),
   tenants: z.object({
@@ -45,8 +45,13 @@ export const gateConfigSchema = z.object({
     maxDeferred: pos.int().default(50_000_000),
   }).default({}),
   staging: z.object({
-    prefetch: pos.int().default(512).describe('items pulled ahead of admission per class'),
+    maxStaged: pos.int().default(50_000).describe('items per class read ahead of admission (memory bound); must exceed intake.maxPerTenant so one tenant cannot hide the others'),
   }).default({}),
+}).superRefine((c, ctx) => {
+  if (c.intake.maxPerTenant >= c.staging.maxStaged) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['staging', 'maxStaged'],
+      message: `> intake.maxPerTenant (${c.intake.maxPerTenant}), so one tenant's backlog cannot hide another's` });
+  }
 });
 
 export type GateConfig = z.infer<typeof gateConfigSchema>;
@@ -70,7 +75,7 @@ function describeIssue(i: z.ZodIssue): string {
     case 'too_small': return `${i.inclusive ? '≥' : '>'} ${String(i.minimum)}`;
     case 'too_big': return `${i.inclusive ? '≤' : '<'} ${String(i.maximum)}`;
     case 'invalid_enum_value': return `one of ${i.options.join(', ')}`;
-    default: return i.message.toLowerCase();
+    default: return i.message;
   }
 }
 

@@ -91,10 +91,12 @@ export function createGate(opts: GateOptions): Gate {
     const decision = policy.admission.decide(sig, t, lastLimited);
     s.window = decision.limit; s.lastBudget = decision.budget; s.reason = decision.reason; s.utilization = sig.utilization;
 
-    const cap = cfg.staging.prefetch;
+    // Read ahead up to maxStaged: a tenant's burst sits in front of the others' items in
+    // the backlog, and only items read out of it can be served round-robin. The intake
+    // bound per tenant (< maxStaged) guarantees the others' items are always within reach.
     for (const p of PRIORITIES) {
       const st = staging[p];
-      const room = Math.min(cap - st.eligible(t), cap + cfg.intake.maxPerTenant - st.size);
+      const room = cfg.staging.maxStaged - st.size;
       if (room > 0) st.add(await opts.backlog.pull(p, room));
     }
     const def = policy.deferral.tokens(t, sig.utilization, lastContended);
