@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCrawl } from '../cli/commands/crawl.ts';
+import cassandraDriver from 'cassandra-driver';
+import { runCrawl, type CrawlOptions } from '../cli/commands/crawl.ts';
 import type { CrawlSummary } from '../cli/crawl-summary.ts';
 import { buildDemoSite, type GroundTruth } from '../demo-site/index.ts';
 import { createRelationEngine, openRelationStore, type ContentRelation, type RelationEngine } from '../relation-engine/index.ts';
@@ -20,8 +21,28 @@ function similarity(a: string, b: string): number {
   return 1 - d[x.length]![y.length]! / Math.max(x.length, y.length, 1);
 }
 
-describe('the main job: crawl the demo site into the relation graph', () => {
+const kafka = process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+const redis = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
+const cassandra = process.env.QUARRY_TEST_CASSANDRA ?? '127.0.0.1:9042';
+const keyspace = `quarry_mainjob_${process.pid}_${Date.now() % 100_000}`;
+
+mainJobSuite('embedded default, operators in-process', (dir) => ({ relations: `embedded:${join(dir, 'relations')}` }));
+mainJobSuite('Kafka + Redis + Cassandra, operators as separate processes', () => ({
+  kafka,
+  redis,
+  namespace: `mj${Date.now() % 1_000_000}`,
+  relations: `cassandra:${cassandra}/${keyspace}`,
+  isolate: true,
+}), async () => {
+  const client = new cassandraDriver.Client({ contactPoints: [cassandra.split(':')[0]!], protocolOptions: { port: Number(cassandra.split(':')[1] ?? 9042) }, localDataCenter: 'datacenter1' });
+  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+  await client.shutdown();
+});
+
+function mainJobSuite(label: string, backend: (dir: string) => Partial<CrawlOptions>, cleanup?: () => Promise<void>): void {
+describe(`the main job on the ${label}: crawl the demo site into the relation graph`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'quarry-main-job-'));
+  const opts = backend(dir);
   let summary: CrawlSummary;
   let truth: GroundTruth;
   let engine: RelationEngine;
@@ -31,18 +52,20 @@ describe('the main job: crawl the demo site into the relation graph', () => {
 
   before(async () => {
     truth = (await buildDemoSite()).groundTruth;
-    summary = await runCrawl({ demo: true, data: dir, report: join(dir, 'report.json'), quiet: true }, () => undefined);
+    summary = await runCrawl({ demo: true, data: dir, report: join(dir, 'report.json'), quiet: true, ...opts }, () => undefined);
     origin = new URL(summary.seeds[0]!).origin;
-    engine = createRelationEngine({ store: await openRelationStore(`embedded:${join(dir, 'relations')}`) });
+    engine = createRelationEngine({ store: await openRelationStore(opts.relations!) });
     contents = [];
     for await (const c of engine.scan()) contents.push(c);
   });
   after(async () => {
     await engine?.close();
+    await cleanup?.();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ends every item: nothing is left in flight, nothing dead-lettered', () => {
+  it('ends every item: nothing is left in flight, nothing dead-lettered, each image link once', () => {
+    assert.equal(summary.imageLinks, truth.links.length, 'each image link is ingested once (children are deduplicated)');
     for (const [dag, states] of Object.entries(summary.ended)) {
       assert.equal(states['in-flight'] ?? 0, 0, `${dag} has items in flight`);
       assert.equal(states['dead-lettered'] ?? 0, 0, `${dag} dead-lettered items: ${JSON.stringify(summary.rejected)}`);
@@ -104,3 +127,4 @@ describe('the main job: crawl the demo site into the relation graph', () => {
     assert.equal(summary.ocrTexts, truth.ocr.length, 'only the text images have OCR text');
   });
 });
+}

@@ -113,6 +113,7 @@ export function registerCrawlCommand(program: Command): void {
     .option('--relations <store>', 'relation store: embedded:<dir> | cassandra:<host:port>/<keyspace>')
     .option('--index <store>', 'index store: embedded:<dir> | redis:<url>')
     .option('--data <dir>', 'where embedded state lives', '.quarry')
+    .option('--namespace <ns>', 'Redis key namespace', 'quarry')
     .option('-q, --quiet', 'no progress lines')
     .action(async (opts: CrawlOptions) => {
       const summary = await runCrawl(opts);

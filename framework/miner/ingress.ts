@@ -1,7 +1,7 @@
 // The ingress: where an item enters a DAG. It writes the source record into the side-cache,
 // opens the item in the ledger, and produces the trigger for the entry node. The gate sits in
 // front of it; children and deferred edges reach it through an `ItemSink`.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { QuarryError } from '../errors/index.ts';
 import type { TriggerBus } from '../bus/trigger-bus.ts';
 import type { DagPlan } from '../dag/index.ts';
@@ -48,6 +48,11 @@ export interface IngressOptions {
 
 const enc = new TextEncoder();
 
+function windowedId(dag: string, itemKey: string, bucket: number): string {
+  const h = createHash('sha256').update(`${dag}\u0000${itemKey}\u0000${bucket}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
@@ -84,7 +89,9 @@ export function createIngress(options: IngressOptions): ItemSink {
           continue;
         }
         seen.add(dedupeKey);
-        const messageId = item.messageId ?? randomUUID();
+        // A child's id is derived from its key within the dedupe window, so two miners emitting
+        // the same child at once collide in the ledger (`open` is atomic) instead of both running.
+        const messageId = item.messageId ?? (item.parentId && window > 0 ? windowedId(item.dag, item.itemKey, Math.floor(now() / window)) : randomUUID());
         const tupleRef = `${plan.name}:${messageId}`;
         const traceparent = item.traceparent || newTraceparent();
         const createdMs = now();
@@ -105,6 +112,9 @@ export function createIngress(options: IngressOptions): ItemSink {
           tenant: item.tenant ?? 'default',
         });
         if (!opened) {
+          // Known id: a live item keeps its tuple; an ended one must not get a stray tuple back.
+          const existing = await options.ledger.get({ dag: plan.name, messageId });
+          if (!existing || existing.state !== 'in-flight') await options.sideCache.deleteTuple(tupleRef);
           results.push({ itemKey: item.itemKey, messageId, status: 'duplicate' });
           continue;
         }
