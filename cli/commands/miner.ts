@@ -19,6 +19,7 @@ interface MinerCliOptions extends RawBackendOptions {
   id?: string;
   metricsPort?: string;
   dedupeWindow?: string;
+  partitions?: string;
 }
 
 export function registerMinerCommand(program: Command): void {
@@ -34,6 +35,7 @@ export function registerMinerCommand(program: Command): void {
     .option('--id <id>', 'miner id (leases, logs)')
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
     .option('--dedupe-window <seconds>', 'skip child items whose key was seen this recently', '3600')
+    .option('--partitions <n>', 'partitions of node topics created by this miner', '4')
     .action(async (files: string[], opts: MinerCliOptions) => {
       const config = parseBackendConfig(opts);
       if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('a miner process needs --kafka and --redis (the embedded default is `quarry run`)');
@@ -46,7 +48,7 @@ export function registerMinerCommand(program: Command): void {
         .map((plan) => ({ plan, nodes: only ? only.filter((n) => n.startsWith(`${plan.name}/`)).map((n) => n.slice(plan.name.length + 1)) : undefined }))
         .filter((h) => !h.nodes || h.nodes.length > 0);
       const ingress = createIngress({ plans, ...backends, dedupeWindowMs: parsePositiveInt('dedupe-window', opts.dedupeWindow, 3600) * 1000 });
-      const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: ingress, ingress, now: Date.now, ...(opts.id ? { minerId: opts.id } : {}) });
+      const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: ingress, ingress, now: Date.now, partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}) });
       await miner.start();
       process.stdout.write(`${JSON.stringify({ miner: miner.id, hosting: hosts.map((h) => `${h.plan.name}/${h.nodes?.join('+') ?? '*'}`), metrics: metrics?.url })}\n`);
       const stop = async () => {

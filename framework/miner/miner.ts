@@ -27,6 +27,8 @@ export interface MinerOptions extends MinerDeps {
   /** Also run the retry-tier forwarders for these DAGs (one set per deployment is enough). */
   forwardRetries?: boolean;
   quarantineAfter?: number;
+  /** Partitions of the node topics this miner creates (more partitions, more miners share). */
+  partitions?: number;
 }
 
 export interface Miner {
@@ -50,7 +52,8 @@ export function createMiner(options: MinerOptions): Miner {
       for (const host of options.hosts) {
         const { plan } = host;
         const hosted = plan.nodes.filter((n) => !host.nodes || host.nodes.includes(n.id));
-        await options.bus.ensureTopics([...plan.nodes.map((n) => n.topic), ...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine]);
+        await options.bus.ensureTopics(plan.nodes.map((n) => n.topic), options.partitions ?? 1);
+        await options.bus.ensureTopics([...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine], 1);
         for (const node of hosted) {
           const description = node.kind === 'operator' ? options.descriptions.get(node.operator) : undefined;
           if (node.kind === 'operator' && !description) throw new QuarryError('UNKNOWN_OPERATOR', `node \`${node.id}\` of DAG \`${plan.name}\` needs operator \`${node.operator}\`, which no configured endpoint describes`);
