@@ -7,9 +7,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import hdr from 'hdr-histogram-js';
+import { randomUUID } from 'node:crypto';
 import {
-  createGate, createGatePolicy, createLmdbBacklog, createLmdbDeferredStore, type GateItem, type Priority, type ResourceClass,
+  createGate, createGatePolicy, createKafkaBacklog, createLmdbBacklog, createLmdbDeferredStore, createRedisDeferredStore,
+  type Backlog, type DeferredStore, type GateItem, type Priority, type ResourceClass,
 } from '../flow-control/index.ts';
+import { kafkaBrokers, redisUrl, requireServers } from '../flow-control/internal/test-servers.ts';
 import { createWorkerPool } from '../flow-control/testing-worker-pool.ts';
 import { defaultCapacity } from '../flow-control/simulate/capacity-model.ts';
 import { formatSimulationReport } from '../flow-control/simulate/report.ts';
@@ -24,14 +27,22 @@ const CAP = (CONCURRENCY * 1000) / SERVICE_MS;
 const TUPLE_BYTES = 100 * 1024; // DESIGN §2: ~100 KB tuple per item in flight (side-cache)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+type Mode = 'gate on (LMDB)' | 'gate on (Kafka + Redis)' | 'gate off';
 interface LiveResult {
-  mode: 'gate on' | 'gate off';
+  mode: Mode;
   high: { p50: number; p99: number }; normal: { p50: number; p99: number }; low: { p50: number; p99: number }; lowGpu: { p50: number; p99: number };
   completionMs: number; items: number; peakInFlight: number; peakSideCacheBytes: number; peakGateBacklog: number;
   utilization: number[]; meanUtilizationDuringLoad: number;
 }
 
-async function live(mode: 'gate on' | 'gate off'): Promise<LiveResult> {
+async function stores(mode: Mode, dir: string): Promise<{ backlog: Backlog; deferred: DeferredStore } | undefined> {
+  if (mode === 'gate off') return undefined;
+  if (mode === 'gate on (LMDB)') return { backlog: createLmdbBacklog({ path: join(dir, 'b') }), deferred: createLmdbDeferredStore({ path: join(dir, 'd') }) };
+  const run = `quarry-bench-gate-${randomUUID().slice(0, 8)}`;
+  return { backlog: await createKafkaBacklog({ brokers: kafkaBrokers(), topicPrefix: run, groupId: `${run}-g` }), deferred: createRedisDeferredStore({ url: redisUrl(), name: run }) };
+}
+
+async function live(mode: Mode): Promise<LiveResult> {
   const dir = mkdtempSync(join(tmpdir(), 'quarry-gate-bench-'));
   const hist = { high: h(), normal: h(), low: h(), lowGpu: h() };
   let doneCount = 0; let lastDone = 0;
@@ -39,12 +50,18 @@ async function live(mode: 'gate on' | 'gate off'): Promise<LiveResult> {
     const k = it.priority === 'low' && it.resource === 'gpu' ? 'lowGpu' : it.priority;
     hist[k].recordValue(Math.max(1, at - it.enqueuedMs)); doneCount++; lastDone = at;
   } });
-  const gate = mode === 'gate on' ? createGate({
-    backlog: createLmdbBacklog({ path: join(dir, 'b') }), deferred: createLmdbDeferredStore({ path: join(dir, 'd') }),
+  const st0 = await stores(mode, dir);
+  const gate = st0 ? createGate({
+    ...st0,
     admit: async (items) => pool.enqueue(items), signals: async () => pool.signals(),
     policy: createGatePolicy({ tickMs: 20, deferral: { maxDrainPerSec: CAP } }), statsIntervalMs: 500,
   }) : undefined;
   await gate?.start();
+  if (gate && mode.includes('Kafka')) { // let the consumer group join before the clock starts
+    await gate.submit([{ id: 'warmup', dag: 'bench', itemKey: 'w', priority: 'high', tenant: 'w', resource: 'cpu', source: {} }]);
+    while (doneCount < 1) await sleep(20);
+    doneCount = 0; for (const x of Object.values(hist)) x.reset();
+  }
   let n = 0;
   const item = (priority: Priority, tenant: string, resource: ResourceClass = 'cpu'): GateItem =>
     ({ id: `b${n++}`, dag: 'bench', itemKey: `k${n}`, priority, tenant, resource, source: { url: `https://example.test/${n}` }, enqueuedMs: Date.now() });
@@ -73,6 +90,7 @@ async function live(mode: 'gate on' | 'gate off'): Promise<LiveResult> {
   while (doneCount < n && Date.now() - start < 300_000) await sleep(20);
   clearInterval(sampler);
   await gate?.stop();
+  await st0?.backlog.close(); await st0?.deferred.close();
   rmSync(dir, { recursive: true, force: true });
   const loadSamples = util.slice(4, 4 + BURST_S * 4 + 8);
   for (const u of loadSamples) { uSum += u; uN++; }
@@ -82,8 +100,11 @@ async function live(mode: 'gate on' | 'gate off'): Promise<LiveResult> {
 }
 function h() { return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 2 }); }
 
-const liveOn = await live('gate on');
+const liveOn = await live('gate on (LMDB)');
 const liveOff = await live('gate off');
+let liveKafka: LiveResult | undefined;
+let kafkaNote = '';
+try { await requireServers(); liveKafka = await live('gate on (Kafka + Redis)'); } catch (e) { kafkaNote = `Kafka + Redis run not done: ${(e as Error).message}`; }
 let sim: { on: SimulationResult; off: SimulationResult } | undefined;
 if (!process.argv.includes('--no-sim')) {
   const gateCfg = { tickMs: 1000, deferral: { windows: [{ cron: '0 1 * * *', durationMs: 5 * 3_600_000 }] } };
@@ -98,9 +119,28 @@ const machine = { nproc: Number(execSync('nproc').toString().trim()), cpu: cpus(
 const date = new Date().toISOString();
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/gate.json', import.meta.url), `${JSON.stringify({ command, date, machine,
-  live: { concurrency: CONCURRENCY, serviceMs: SERVICE_MS, capacityPerSec: CAP, burstSeconds: BURST_S, burstFactor: 3, results: [liveOn, liveOff] },
+  live: { concurrency: CONCURRENCY, serviceMs: SERVICE_MS, capacityPerSec: CAP, burstSeconds: BURST_S, burstFactor: 3, results: [liveOn, liveOff, ...(liveKafka ? [liveKafka] : [])] },
   simulation: sim ? { on: { ...sim.on }, off: { ...sim.off } } : undefined }, null, 2)}\n`);
 
+function table(): string[] {
+  const rows: [string, (r: LiveResult) => number, (v: number) => string, boolean][] = [
+    ['high p50', (r) => r.high.p50, (v) => ms(v), true],
+    ['high p99', (r) => r.high.p99, (v) => ms(v), true],
+    ['normal p99', (r) => r.normal.p99, (v) => ms(v), true],
+    ['low p99', (r) => r.low.p99, (v) => ms(v), true],
+    ['low gpu p99 (deferred edge)', (r) => r.lowGpu.p99, (v) => ms(v), true],
+    ['total completion time', (r) => r.completionMs, (v) => ms(v), true],
+    ['mean bottleneck utilization under load', (r) => r.meanUtilizationDuringLoad, (v) => `${(v * 100).toFixed(0)} %`, false],
+    ['peak items in flight inside the DAG', (r) => r.peakInFlight, String, true],
+    ['peak side-cache bytes (in flight × 100 KB tuple)', (r) => r.peakSideCacheBytes, (v) => `${(v / 2 ** 20).toFixed(1)} MiB`, true],
+    ['peak gate backlog + deferred (durable)', (r) => r.peakGateBacklog, String, false],
+  ];
+  const k = liveKafka;
+  return [
+    `| figure | gate on (LMDB) | gate off | off / on |${k ? ' gate on (Kafka + Redis) |' : ''}`, `|---|---:|---:|---:|${k ? '---:|' : ''}`,
+    ...rows.map(([name, f, fmt, ratio]) => `| ${name} | ${fmt(f(liveOn))} | ${liveOff.mode === 'gate off' && name.startsWith('peak gate') ? '—' : fmt(f(liveOff))} | ${ratio ? x(f(liveOff), f(liveOn)) : ''} |${k ? ` ${fmt(f(k))} |` : ''}`),
+  ];
+}
 const ms = (v: number) => `${v.toLocaleString('en-US')} ms`;
 const x = (a: number, b: number) => `${(a / Math.max(1, b)).toFixed(1)}×`;
 const spark = (u: number[]) => u.map((v) => ' ▁▂▃▄▅▆▇█'[Math.min(8, Math.round(v * 8))]).join('');
@@ -109,19 +149,11 @@ const md = [
   `Command: \`${command}\`  `,
   `Machine: ${machine.nproc} cores, ${machine.cpu}, ${machine.ramGiB} GiB RAM. Date: ${date}.  `,
   `Live run: a real worker pool (${CONCURRENCY} × ${SERVICE_MS} ms = ${CAP} cpu items/s; gpu items cost 2×) hit by a ${BURST_S} s burst of 3× its capacity (normal/low/low-gpu from tenant "burst") while tenant "steady" sends high at 10% of capacity. Gate on: embedded durable stores (LMDB), 20 ms tick. Gate off: every item goes straight into the pool's queue.`, '',
-  '| figure | gate on | gate off | off / on |', '|---|---:|---:|---:|',
-  `| high p50 | ${ms(liveOn.high.p50)} | ${ms(liveOff.high.p50)} | ${x(liveOff.high.p50, liveOn.high.p50)} |`,
-  `| high p99 | ${ms(liveOn.high.p99)} | ${ms(liveOff.high.p99)} | ${x(liveOff.high.p99, liveOn.high.p99)} |`,
-  `| normal p99 | ${ms(liveOn.normal.p99)} | ${ms(liveOff.normal.p99)} | ${x(liveOff.normal.p99, liveOn.normal.p99)} |`,
-  `| low p99 | ${ms(liveOn.low.p99)} | ${ms(liveOff.low.p99)} | ${x(liveOff.low.p99, liveOn.low.p99)} |`,
-  `| low gpu p99 (deferred) | ${ms(liveOn.lowGpu.p99)} | ${ms(liveOff.lowGpu.p99)} | ${x(liveOff.lowGpu.p99, liveOn.lowGpu.p99)} |`,
-  `| total completion time | ${ms(liveOn.completionMs)} | ${ms(liveOff.completionMs)} | ${x(liveOff.completionMs, liveOn.completionMs)} |`,
-  `| mean bottleneck utilization under load | ${(liveOn.meanUtilizationDuringLoad * 100).toFixed(0)} % | ${(liveOff.meanUtilizationDuringLoad * 100).toFixed(0)} % | |`,
-  `| peak items in flight inside the DAG | ${liveOn.peakInFlight} | ${liveOff.peakInFlight} | ${x(liveOff.peakInFlight, liveOn.peakInFlight)} |`,
-  `| peak side-cache bytes (in flight × 100 KB tuple) | ${(liveOn.peakSideCacheBytes / 2 ** 20).toFixed(1)} MiB | ${(liveOff.peakSideCacheBytes / 2 ** 20).toFixed(1)} MiB | ${x(liveOff.peakSideCacheBytes, liveOn.peakSideCacheBytes)} |`,
-  `| peak gate backlog + deferred (durable, ~0.3 KB/item) | ${liveOn.peakGateBacklog} | — | |`,
+  ...table(),
   '', 'Bottleneck utilization every 250 ms (▁ idle … █ busy):', '', '```',
-  `gate on : ${spark(liveOn.utilization)}`, `gate off: ${spark(liveOff.utilization)}`, '```', '',
+  `gate on (LMDB)  : ${spark(liveOn.utilization)}`, `gate off        : ${spark(liveOff.utilization)}`,
+  ...(liveKafka ? [`gate on (Kafka) : ${spark(liveKafka.utilization)}`] : []), '```', '',
+  ...(kafkaNote ? [kafkaNote, ''] : []),
   ...(sim ? ['### Simulated day (fake clock, `quarry gate simulate` defaults)', '', formatSimulationReport(sim.on, sim.off, 'Simulated day').split('\n').slice(2).join('\n')] : []),
 ].join('\n');
 await writeFile(new URL('./results/gate.md', import.meta.url), `${md}\n`);

@@ -74,6 +74,7 @@ export function createGate(opts: GateOptions): Gate {
   let backoffMs = 0;
   let lastLimited = false;
   let lastContended = true;
+  let contention = 1;
 
   const refreshStoreStats = async (t: number) => {
     const ages = await Promise.all(PRIORITIES.map((p) => opts.backlog.oldestAgeMs(p, t)));
@@ -112,8 +113,12 @@ export function createGate(opts: GateOptions): Gate {
     s.oldestAgeMs = ages;
     const alloc = policy.classes.allocate(decision.budget, wanted, ages);
     lastLimited = wanted.high + wanted.normal + wanted.low + wanted.deferred > decision.budget;
-    lastContended = alloc.high < wanted.high || alloc.normal < wanted.normal || alloc.low < wanted.low
+    const contendedNow = alloc.high < wanted.high || alloc.normal < wanted.normal || alloc.low < wanted.low
       || staging.high.size + staging.normal.size + staging.low.size > wanted.high + wanted.normal + wanted.low;
+    // Smoothed over ~0.5 s: one tick where a fresh arrival waited must not stop the drain.
+    const a = lastTickAt === undefined ? 1 : Math.min(1, (t - lastTickAt) / 500);
+    contention = contention * (1 - a) + (contendedNow ? a : 0);
+    lastContended = contention > 0.5;
 
     const taken: Partial<Record<Priority, GateItem[]>> = {};
     const batch: GateItem[] = [];
