@@ -10,14 +10,22 @@ import hdr from 'hdr-histogram-js';
 import { randomUUID } from 'node:crypto';
 import {
   createGate, createGatePolicy, createKafkaBacklog, createLmdbBacklog, createLmdbDeferredStore, createRedisDeferredStore,
-  type Backlog, type DeferredStore, type GateItem, type Priority, type ResourceClass,
+  createWorkerPool, defaultCapacity, defaultTraceOptions, diurnalTrace, formatSimulationReport, runSimulation,
+  type Backlog, type DeferredStore, type GateItem, type Priority, type ResourceClass, type SimulationResult,
 } from '../flow-control/index.ts';
-import { kafkaBrokers, redisUrl, requireServers } from '../flow-control/internal/test-servers.ts';
-import { createWorkerPool } from '../flow-control/testing-worker-pool.ts';
-import { defaultCapacity } from '../flow-control/simulate/capacity-model.ts';
-import { formatSimulationReport } from '../flow-control/simulate/report.ts';
-import { runSimulation, type SimulationResult } from '../flow-control/simulate/run-simulation.ts';
-import { defaultTraceOptions, diurnalTrace } from '../flow-control/simulate/trace.ts';
+
+const kafkaBrokers = () => (process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const redisUrl = () => process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
+const requireServers = async () => {
+  const { createConnection } = await import('node:net');
+  const reach = (host: string, port: number) => new Promise<boolean>((res) => {
+    const s = createConnection({ host, port, timeout: 2_000 });
+    s.once('connect', () => { s.destroy(); res(true); }); s.once('error', () => res(false)); s.once('timeout', () => { s.destroy(); res(false); });
+  });
+  const [kh, kp] = kafkaBrokers()[0]!.split(':');
+  const r = new URL(redisUrl());
+  if (!(await reach(kh!, Number(kp))) || !(await reach(r.hostname, Number(r.port || 6379)))) throw new Error(`Kafka (${kafkaBrokers().join(',')}) or Redis (${redisUrl()}) not reachable`);
+};
 
 const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const BURST_S = arg('burst-seconds', 4);
@@ -154,7 +162,7 @@ const md = [
   `gate on (LMDB)  : ${spark(liveOn.utilization)}`, `gate off        : ${spark(liveOff.utilization)}`,
   ...(liveKafka ? [`gate on (Kafka) : ${spark(liveKafka.utilization)}`] : []), '```', '',
   ...(kafkaNote ? [kafkaNote, ''] : []),
-  ...(sim ? ['### Simulated day (fake clock, `quarry gate simulate` defaults)', '', formatSimulationReport(sim.on, sim.off, 'Simulated day').split('\n').slice(2).join('\n')] : []),
+  ...(sim ? ['### Simulated day (fake clock, `quarry gate simulate` defaults)', '', formatSimulationReport(sim.on, sim.off, 'Simulated day').split('\n').slice(2).map((l) => l.replace(/^## /, '#### ')).join('\n')] : []),
 ].join('\n');
 await writeFile(new URL('./results/gate.md', import.meta.url), `${md}\n`);
 process.stdout.write(`${md}\n`);

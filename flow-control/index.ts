@@ -37,3 +37,8 @@ export { createKafkaBacklog, type KafkaBacklogOptions } from './internal/kafka-b
 export { createRedisDeferredStore, type RedisDeferredStoreOptions } from './internal/redis-deferred-store.ts';
 export { backlogContract, pullUntil, contractItem, type BacklogHarness } from './backlog-contract.ts';
 export { deferredStoreContract, type DeferredStoreHarness } from './deferred-store-contract.ts';
+export { createWorkerPool, type WorkerPoolOptions } from './testing-worker-pool.ts';
+export { runSimulation, SIM_CLASSES, type SimulationOptions, type SimulationResult } from './simulate/run-simulation.ts';
+export { diurnalTrace, readTraceFile, defaultTraceOptions, type Arrival, type DiurnalTraceOptions } from './simulate/trace.ts';
+export { createCapacityModel, defaultCapacity, type CapacityModelOptions } from './simulate/capacity-model.ts';
+export { formatSimulationReport } from './simulate/report.ts';

@@ -2,13 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../framework/errors/index.ts';
 import {
-  createKafkaBacklog, createLmdbBacklog, createLmdbDeferredStore, createRedisDeferredStore, parseGateConfig, PRIORITIES,
+  createKafkaBacklog, createLmdbBacklog, createLmdbDeferredStore, createRedisDeferredStore, defaultCapacity, defaultTraceOptions,
+  diurnalTrace, formatSimulationReport, parseGateConfig, PRIORITIES, readTraceFile, runSimulation,
   type Backlog, type DeferredStore, type GateConfigInput,
 } from '../../flow-control/index.ts';
-import { defaultCapacity } from '../../flow-control/simulate/capacity-model.ts';
-import { formatSimulationReport } from '../../flow-control/simulate/report.ts';
-import { runSimulation } from '../../flow-control/simulate/run-simulation.ts';
-import { defaultTraceOptions, diurnalTrace, readTraceFile } from '../../flow-control/simulate/trace.ts';
 
 const num = (name: string) => (v: string) => {
   const n = Number(v);

@@ -1,7 +1,10 @@
 // Adapters against the real servers (Kafka, Redis on loopback); unreachable = failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { backlogContract } from '../backlog-contract.ts';
+import { backlogContract, contractItem, pullUntil } from '../backlog-contract.ts';
+import type { GateItem } from '../gate-item.ts';
 import { deferredStoreContract } from '../deferred-store-contract.ts';
 import { createKafkaBacklog } from './kafka-backlog.ts';
 import { createRedisDeferredStore } from './redis-deferred-store.ts';
@@ -25,4 +28,22 @@ deferredStoreContract('redis', {
     for (const n of names) { const keys = await r.keys(`{quarry:gate:${n}}*`); if (keys.length) await r.del(...keys); }
     r.disconnect();
   },
+});
+
+test('Kafka backlog: a small buffer pauses the consumer and resumes as items are pulled, in order, none lost', async () => {
+  const p = `quarry-test-gate-pause-${randomUUID().slice(0, 8)}`;
+  const b = await createKafkaBacklog({ brokers: kafkaBrokers(), topicPrefix: p, groupId: `${p}-g`, bufferMax: 5 });
+  try {
+    const items = Array.from({ length: 60 }, () => contractItem('normal'));
+    await b.push(items);
+    const got: GateItem[] = [];
+    while (got.length < items.length) {
+      const chunk = await pullUntil(b, 'normal', Math.min(7, items.length - got.length), 20_000);
+      assert.ok(chunk.length > 0, `stalled after ${got.length} items (paused and never resumed?)`);
+      got.push(...chunk);
+      await b.ack('normal', chunk.map((i) => i.id));
+    }
+    assert.deepEqual(got.map((i) => i.id), items.map((i) => i.id));
+    assert.equal(await b.size('normal'), 0, 'offsets committed to the end');
+  } finally { await b.close(); }
 });
