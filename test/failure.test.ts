@@ -1,0 +1,230 @@
+// The failure test on real Kafka + Redis: two miner processes and two operator processes run a
+// 4-node DAG with a join and a fan-out over 10,000 items; mid-run one miner and one operator
+// instance are SIGKILLed. Afterwards every item and child has exactly one terminal state, the
+// sink recorded each completed item exactly once (by its one message id), nothing was lost or
+// dead-lettered, and the side-cache is empty.
+//
+// Timing knobs (the numbers the recovery depends on):
+// * kafkajs session timeout 10 s, heartbeat 1 s (framework/bus/internal/kafka-subscription.ts):
+//   a killed miner's partitions move to the survivor ~10 s after the kill.
+// * claim lease = max(10 s, 2 × node timeout) = 10 s (node timeout 5 s, test/fixtures/failure-dags.ts):
+//   a redelivered trigger whose claim the dead miner held waits (retry tier 1 s) until it expires.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
+import { compileDag, type DagPlan } from '../framework/dag/index.ts';
+import { createRedisItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
+import { createIngress, type NewItem } from '../framework/miner/index.ts';
+import { createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
+import { decodeDeadLetter } from '../framework/wire/index.ts';
+import { failureDags } from './fixtures/failure-dags.ts';
+import { sinkKeys } from './fixtures/failure-sink.ts';
+import { ProcessGroup, type Spawned } from './fixtures/processes.ts';
+
+const KAFKA = process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+const REDIS = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
+const ITEMS = 10_000;
+/** Every 4th item fans out two children into the kids DAG. */
+const kidsOf = (i: number): number => (i % 4 === 0 ? 2 : 0);
+const SETTLE_TIMEOUT_MS = 5 * 60_000;
+
+const path = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+const run = `${process.pid % 1000}${Date.now() % 1_000_000}`;
+const namespace = `ft-${run}`;
+const dags = failureDags(run);
+
+async function reachable(): Promise<void> {
+  const probe = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new Error(`the failure test needs Redis at ${REDIS} (QUARRY_TEST_REDIS_URL); start it with \`bash scripts/services.sh start redis\`: ${(err as Error).message}`);
+  } finally {
+    probe.disconnect();
+  }
+  const admin = new Kafka({ clientId: 'ft-probe', brokers: KAFKA.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 3_000, retry: { retries: 1 } }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+  } catch (err) {
+    throw new Error(`the failure test needs Kafka at ${KAFKA} (QUARRY_TEST_KAFKA_BROKERS); start it with \`bash scripts/services.sh start kafka\`: ${(err as Error).message}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed mid-run', () => {
+  const procs = new ProcessGroup();
+  let redis: Redis;
+  let bus: TriggerBus;
+  let sideCache: SideCache;
+  let ledger: ItemLedger;
+  let plans: Map<string, DagPlan>;
+
+  before(async () => {
+    await reachable();
+    redis = new Redis(REDIS, { maxRetriesPerRequest: 20 });
+    bus = createKafkaBus({ brokers: KAFKA.split(','), clientId: `ft-${run}-test` });
+    sideCache = createRedisSideCache({ redis, namespace });
+    ledger = createRedisItemLedger({ redis, namespace });
+    plans = new Map([dags.main, dags.kids].map((d) => [d.name, compileDag(d)]));
+  });
+
+  after(async () => {
+    await procs.killAll();
+    await bus?.close();
+    if (redis) {
+      // Leave the shared Redis as we found it: the run's keys go (ledger, side-cache, sink records).
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1_000);
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      redis.disconnect();
+    }
+    const admin = new Kafka({ clientId: 'ft-cleanup', brokers: KAFKA.split(','), logLevel: logLevel.NOTHING }).admin();
+    try {
+      await admin.connect();
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(`quarry.ft-${run}-`));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    } catch {
+      // best effort: topics of a run are unique and small
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  });
+
+  it('ends every item exactly once, records each completed item once, loses nothing, leaves no tuple', async (t) => {
+    const env = { QUARRY_FT_RUN: run, QUARRY_FT_REDIS: REDIS, QUARRY_FT_NAMESPACE: namespace };
+    const operatorArgs = ['--import', 'tsx', path('./fixtures/failure-operators.ts')];
+    const [op1, op2] = await Promise.all([procs.start('operator-1', operatorArgs, env), procs.start('operator-2', operatorArgs, env)]);
+    const endpoints = [op1!, op2!].map((o) => String(o.ready.listening)).join(',');
+    const minerArgs = (id: string): string[] => [
+      '--import', 'tsx', path('../cli/main.ts'), 'miner', path('./fixtures/failure-main-dag.ts'), path('./fixtures/failure-kids-dag.ts'),
+      '--operators', endpoints, '--kafka', KAFKA, '--redis', REDIS, '--namespace', namespace, '--partitions', '4', '--id', id,
+    ];
+    // One after the other: the second joins groups the first created, as an operator would scale out.
+    const miner1 = await procs.start('miner-1', minerArgs(`ft-${run}-m1`), env);
+    const miner2 = await procs.start('miner-2', minerArgs(`ft-${run}-m2`), env);
+
+    const ingress = createIngress({ plans, bus, sideCache, ledger });
+    const items: NewItem[] = Array.from({ length: ITEMS }, (_, i) => ({ dag: dags.main.name, itemKey: `item-${i}`, source: { n: String(i), kids: String(kidsOf(i)) } }));
+    const expectedKids = items.reduce((n, _, i) => n + kidsOf(i), 0);
+    const started = Date.now();
+
+    // Submit in chunks, four at a time, while the kills happen alongside.
+    let submitted = 0;
+    const submitting = (async () => {
+      const chunks: NewItem[][] = [];
+      for (let i = 0; i < items.length; i += 250) chunks.push(items.slice(i, i + 250));
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < chunks.length) {
+            const chunk = chunks[next++]!;
+            const res = await ingress.submit(chunk);
+            const bad = res.filter((r) => r.status !== 'accepted');
+            if (bad.length > 0) throw new Error(`submission not accepted: ${JSON.stringify(bad.slice(0, 3))}`);
+            submitted += chunk.length;
+          }
+        }),
+      );
+    })();
+    submitting.catch(() => {}); // awaited below; this only keeps an early rejection from going unhandled
+
+    const counts = async (dag: string) => ledger.counts(dag);
+    const completed = async (): Promise<number> => (await counts(dags.main.name)).completed;
+    const killWhen = async (p: Spawned, share: number): Promise<{ atCompleted: number; inFlight: number; afterMs: number }> => {
+      while ((await completed()) < ITEMS * share) await sleep(100);
+      const c = await counts(dags.main.name);
+      await procs.kill(p);
+      return { atCompleted: c.completed, inFlight: c['in-flight'], afterMs: Date.now() - started };
+    };
+    const minerKill = await killWhen(miner1, 0.2);
+    const operatorKill = await killWhen(op1!, 0.4);
+    await submitting;
+    const submittedMs = Date.now() - started;
+    t.diagnostic(`submitted ${submitted} items in ${submittedMs} ms`);
+    t.diagnostic(`SIGKILL miner-1 at ${minerKill.afterMs} ms (${minerKill.atCompleted} completed, ${minerKill.inFlight} in flight)`);
+    t.diagnostic(`SIGKILL operator-1 at ${operatorKill.afterMs} ms (${operatorKill.atCompleted} completed, ${operatorKill.inFlight} in flight)`);
+    assert.ok(minerKill.inFlight > 0 && operatorKill.inFlight > 0, 'the kills happened mid-run, with items in flight');
+
+    // Settle: nothing in flight in either DAG for a few polls in a row (bounded).
+    let quiet = 0;
+    const until = Date.now() + SETTLE_TIMEOUT_MS;
+    while (quiet < 3) {
+      const [m, k] = await Promise.all([counts(dags.main.name), counts(dags.kids.name)]);
+      quiet = m['in-flight'] === 0 && k['in-flight'] === 0 ? quiet + 1 : 0;
+      if (Date.now() > until) {
+        const stuck = (await Promise.all([ledger.inFlight(dags.main.name, 5), ledger.inFlight(dags.kids.name, 5)])).flat();
+        assert.fail(`items still in flight after ${SETTLE_TIMEOUT_MS} ms (main ${JSON.stringify(m)}, kids ${JSON.stringify(k)}): ${stuck.map((r) => `${r.itemKey} [${r.events.slice(-3).map((e) => `${e.node}:${e.status}`).join(' ')}]`).join(', ')}`);
+      }
+      await sleep(quiet > 0 ? 500 : 250);
+    }
+    const elapsedMs = Date.now() - started;
+
+    // Every item and child: exactly one terminal state, and that state is `completed`.
+    const main = await counts(dags.main.name);
+    const kids = await counts(dags.kids.name);
+    const ended = (c: typeof main): number => c.completed + c.filtered + c['dead-lettered'] + c.quarantined;
+    assert.deepEqual(main, { 'in-flight': 0, completed: ITEMS, filtered: 0, 'dead-lettered': 0, quarantined: 0 }, 'main DAG ledger counts');
+    assert.deepEqual(kids, { 'in-flight': 0, completed: expectedKids, filtered: 0, 'dead-lettered': 0, quarantined: 0 }, 'kids DAG ledger counts');
+    const records = new Map<string, string>();
+    const missing: string[] = [];
+    const keys = [...items.map((it) => [dags.main.name, it.itemKey] as const), ...items.flatMap((it, i) => Array.from({ length: kidsOf(i) }, (_, j) => [dags.kids.name, `${it.itemKey}#${j}`] as const))];
+    for (let i = 0; i < keys.length; i += 500) {
+      const found = await Promise.all(keys.slice(i, i + 500).map(([dag, key]) => ledger.findByKey(dag, key)));
+      found.forEach((r, j) => {
+        const [dag, key] = keys[i + j]!;
+        if (r?.state === 'completed') records.set(`${dag}/${key}`, r.messageId);
+        else missing.push(`${dag}/${key}: ${r ? `${r.state} ${r.reason ?? ''}` : 'unknown to the ledger'}`);
+      });
+    }
+    assert.deepEqual(missing.slice(0, 10), [], `${missing.length} item(s) not completed`);
+
+    // The sinks: each completed item recorded once, with the message id the ledger completed.
+    let invocations = 0;
+    let recorded = 0;
+    for (const dag of [dags.main.name, dags.kids.name]) {
+      const k = sinkKeys(namespace, dag);
+      const [byKey, calls, conflicts] = await Promise.all([redis.hgetall(k.records), redis.hvals(k.calls), redis.hlen(k.conflicts)]);
+      assert.equal(conflicts, 0, `${dag}: no item reached its sink under two message ids`);
+      const wrong = Object.entries(byKey).filter(([key, id]) => records.get(`${dag}/${key}`) !== id);
+      assert.deepEqual(wrong.slice(0, 5), [], `${dag}: every sink record is a completed item with its ledger message id`);
+      recorded += Object.keys(byKey).length;
+      invocations += calls.reduce((n, c) => n + Number(c), 0);
+    }
+    assert.equal(recorded, ITEMS + expectedKids, 'the sinks recorded every completed item and child once');
+
+    // Nothing dead-lettered or quarantined, and no tuple left behind.
+    for (const plan of plans.values()) {
+      for (const topic of [plan.topics.deadLetter, plan.topics.quarantine]) {
+        const letters = (await bus.read(topic)).map((m) => decodeDeadLetter(m.value));
+        assert.deepEqual(letters.slice(0, 3).map((l) => `${l.trigger?.itemKey}@${l.node}: ${l.lastError}`), [], `${topic} is empty`);
+      }
+    }
+    assert.equal((await sideCache.stats()).tuples, 0, 'the side-cache holds no tuple');
+
+    const figures = {
+      items: ITEMS,
+      children: expectedKids,
+      completed: { main: main.completed, kids: kids.completed, ended: ended(main) + ended(kids) },
+      sinkRecords: recorded,
+      sinkInvocations: invocations,
+      duplicateInvocations: invocations - recorded,
+      minerKilledAtMs: minerKill.afterMs,
+      operatorKilledAtMs: operatorKill.afterMs,
+      submitMs: submittedMs,
+      totalMs: elapsedMs,
+      itemsPerSecond: Math.round(((ITEMS + expectedKids) * 1000) / elapsedMs),
+    };
+    t.diagnostic(`failure-test figures ${JSON.stringify(figures)}`);
+    assert.ok(miner2.child.exitCode === null && op2!.child.exitCode === null, 'the surviving miner and operator are still running');
+  });
+});
