@@ -4,7 +4,7 @@ import { createFakeClock } from './fake-clock.ts';
 import { createGate } from './gate.ts';
 import { createGatePolicy } from './gate-policy.ts';
 import type { GateItem, Priority } from './gate-item.ts';
-import { createMemoryBacklog } from './internal/memory-backlog.ts';
+import { createMemoryBacklog, createMemoryBacklogStore } from './internal/memory-backlog.ts';
 import { createMemoryDeferredStore } from './internal/memory-deferred-store.ts';
 import type { AdmissionSignals } from './signals.ts';
 
@@ -135,4 +135,28 @@ test('a failed admit keeps items and retries them', async () => {
   fail = false;
   await gate.tick();
   assert.deepEqual(h.admitted.map((i) => i.priority).sort(), ['high', 'low']);
+});
+
+test('a gate that dies mid-admission loses nothing: a restarted gate admits the unacked items again', async () => {
+  const store = createMemoryBacklogStore();
+  const clock = createFakeClock(0);
+  const sig = async () => ({ lagByNode: {}, inFlight: 0, capacity: 4, resourceExhausted: 0, timeouts: 0, utilization: 0 });
+  const first = createGate({
+    backlog: store.open(), deferred: createMemoryDeferredStore(), policy: createGatePolicy({}),
+    admit: () => new Promise<void>(() => {}), // the process dies while handing items on
+    signals: sig, now: clock.now, schedule: clock.schedule,
+  });
+  await first.submit([item('high'), item('normal'), item('low')]);
+  void first.tick();
+  await new Promise((r) => setImmediate(r));
+  const admitted: GateItem[] = [];
+  const second = createGate({
+    backlog: store.open(), deferred: createMemoryDeferredStore(), policy: createGatePolicy({}),
+    admit: async (items) => { admitted.push(...items); }, signals: sig, now: clock.now, schedule: clock.schedule,
+  });
+  await second.start();
+  await clock.advance(500);
+  await second.stop();
+  assert.deepEqual(admitted.map((i) => i.priority).sort(), ['high', 'low', 'normal']);
+  assert.deepEqual(second.stats().backlog, { high: 0, normal: 0, low: 0 });
 });

@@ -19,7 +19,7 @@ backlogContract('kafka', {
 });
 
 let name = `test-${randomUUID().slice(0, 8)}`;
-const names: string[] = [];
+const names: string[] = [name];
 deferredStoreContract('redis', {
   open: async () => createRedisDeferredStore({ url: redisUrl(), name }),
   reset: async () => { name = `test-${randomUUID().slice(0, 8)}`; names.push(name); },
