@@ -33,6 +33,7 @@ export function registerGateCommand(program: Command): void {
     .option('--gpu-cost <n>', 'a gpu item costs this many cpu items', num('gpu-cost'), defaultCapacity.gpuCost)
     .option('--window <cron>', 'off-peak window start (UTC cron), added to the configuration', '0 1 * * *')
     .option('--window-hours <n>', 'off-peak window length', num('window-hours'), 5)
+    .option('--no-window', 'no schedule window: deferred work drains on spare capacity only')
     .option('--tick-ms <n>', 'gate tick and model step in simulated ms', num('tick-ms'), 1000)
     .option('--bucket-minutes <n>', 'utilization table resolution', num('bucket-minutes'), 60)
     .option('--start <iso>', 'simulated start time (UTC)', '2026-01-05T00:00:00Z')

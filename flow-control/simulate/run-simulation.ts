@@ -72,7 +72,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const res: SimulationResult = { mode: gate ? 'gate' : 'off', perClass: {} as SimulationResult['perClass'], submitted: 0, completed: 0,
     rejectedTryLater: 0, deferredVolume: 0, peakDeferred: 0, peakBacklog: 0, peakInFlight: 0, peakInFlightBytes: 0,
     completionMs: 0, utilization: [], meanUtilization: 0, wallMs: 0 };
-  const retries: { atMs: number; items: GateItem[] }[] = [];
+  let retries: { atMs: number; items: GateItem[] }[] = [];
   let id = 0;
   let bucket = { start: o.startMs, util: 0, n: 0, inFlight: 0, backlog: 0, deferred: 0 };
   let utilSum = 0; let utilN = 0;
@@ -100,7 +100,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     }
     res.submitted += batch.length;
     if (batch.length) await submit(batch);
-    for (let r = retries.findIndex((x) => x.atMs <= t); r >= 0; r = retries.findIndex((x) => x.atMs <= t)) await submit(retries.splice(r, 1)[0]!.items);
+    if (retries.length > 0 && retries.some((x) => x.atMs <= t)) {
+      const due = retries.filter((x) => x.atMs <= t);
+      retries = retries.filter((x) => x.atMs > t);
+      for (const r of due) await submit(r.items);
+    }
     await clock.advance(stepMs);
     model.advance(clock.now(), stepMs);
     utilization = model.takeUtilization();
