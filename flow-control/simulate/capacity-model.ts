@@ -15,7 +15,8 @@ export const defaultCapacity: CapacityModelOptions = { concurrency: 8, serviceMs
 
 /**
  * The DAG's bottleneck as a fluid FIFO server: `concurrency × 1000 / serviceMs` cost units
- * per second. Items complete in arrival order; latency = completion − enqueue at the gate.
+ * per second. Items complete in arrival order; an item's latency is its wait plus its own
+ * full service time.
  */
 export function createCapacityModel(o: CapacityModelOptions, onDone: (item: GateItem, doneMs: number) => void) {
   const queue: GateItem[] = [];
@@ -48,7 +49,10 @@ export function createCapacityModel(o: CapacityModelOptions, onDone: (item: Gate
         if (headLeft <= 1e-9) {
           headLeft = 0; head++;
           bytes -= approxBytes(it);
-          onDone(it, start + ((total - budget) / unitsPerMs));
+          // Fluid time to drain its cost, plus the part of its own service time a single
+          // server spends on it beyond that (so latency = queueing + full service time).
+          const c = cost(it);
+          onDone(it, start + ((total - budget) / unitsPerMs) + c * o.serviceMs - c / unitsPerMs);
         }
       }
       usedUnits += total - budget;

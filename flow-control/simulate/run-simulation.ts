@@ -87,6 +87,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   };
 
   for (let t = o.startMs; ; t += stepMs) {
+    // Time moves first; then whatever arrived during the step reaches the gate (never
+    // before its arrival time), and the bottleneck works through the step.
+    await clock.advance(stepMs);
     const batch: GateItem[] = [];
     while (!next.done && o.startMs + next.value.atMs < t + stepMs) {
       const a = next.value;
@@ -100,13 +103,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     }
     res.submitted += batch.length;
     if (batch.length) await submit(batch);
-    if (retries.length > 0 && retries.some((x) => x.atMs <= t)) {
-      const due = retries.filter((x) => x.atMs <= t);
-      retries = retries.filter((x) => x.atMs > t);
+    if (retries.length > 0 && retries.some((x) => x.atMs <= clock.now())) {
+      const due = retries.filter((x) => x.atMs <= clock.now());
+      retries = retries.filter((x) => x.atMs > clock.now());
       for (const r of due) await submit(r.items);
     }
-    await clock.advance(stepMs);
-    model.advance(clock.now(), stepMs);
+    model.advance(clock.now() + stepMs, stepMs);
     utilization = model.takeUtilization();
     utilSum += utilization; utilN++;
     const st = gate?.stats();
