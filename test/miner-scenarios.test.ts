@@ -4,9 +4,31 @@ import { z } from 'zod';
 import { blob, defineOperator } from '../framework/operator-sdk/index.ts';
 import { defineDag } from '../framework/dag/index.ts';
 import { FilteredError, NonRetryableError, RetryLaterError } from '../framework/errors/index.ts';
-import { startInMemoryRuntime } from '../framework/testing/index.ts';
+import { createKafkaBus } from '../framework/bus/index.ts';
+import { createRedisBlobStore } from '../framework/blob-store/index.ts';
+import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
+import { createRedisSideCache } from '../framework/side-cache/index.ts';
+import { startInMemoryRuntime, type InMemoryRuntimeOptions } from '../framework/testing/index.ts';
 import { decodeDeadLetter, encodeTrigger } from '../framework/wire/index.ts';
 
+type Backends = Pick<InMemoryRuntimeOptions, 'bus' | 'sideCache' | 'blobs' | 'ledger'>;
+
+scenarios('the embedded adapters', async () => ({}));
+scenarios('Kafka + Redis', async () => {
+  const redis = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
+  const namespace = `scn-${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    bus: createKafkaBus({ brokers: (process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), clientId: namespace }),
+    sideCache: createRedisSideCache({ redis, namespace }),
+    blobs: createRedisBlobStore({ redis, namespace }),
+    ledger: createRedisItemLedger({ redis, namespace }),
+  };
+});
+
+function scenarios(label: string, backends: () => Promise<Backends>): void {
+const suffix = Math.random().toString(36).slice(2, 8);
+const MAIN = `main-${suffix}`;
+const LEAF = `leaf-${suffix}`;
 const calls = new Map<string, number>();
 const count = (k: string) => calls.set(k, (calls.get(k) ?? 0) + 1);
 const sinkSeen: string[] = [];
@@ -25,7 +47,7 @@ const ops = [
   defineOperator({ name: 'split', version: '1', inputs: { body: blob() }, outputs: { words: z.number() },
     async handler({ body }, ctx) {
       const n = new TextDecoder().decode(body).length;
-      if (ctx.trigger.source.children) for (let i = 0; i < Number(ctx.trigger.source.children); i++) ctx.emit({ itemKey: `${ctx.trigger.itemKey}#${i}`, dag: 'leaf', source: { parent: ctx.trigger.itemKey } });
+      if (ctx.trigger.source.children) for (let i = 0; i < Number(ctx.trigger.source.children); i++) ctx.emit({ itemKey: `${ctx.trigger.itemKey}#${i}`, dag: LEAF, source: { parent: ctx.trigger.itemKey } });
       return { words: n };
     } }),
   defineOperator({ name: 'measure', version: '1', inputs: { size: z.number(), body: blob() }, outputs: { kb: z.number() },
@@ -36,46 +58,49 @@ const ops = [
     async handler() { return { ok: true }; } }),
 ];
 
-const main = defineDag({ name: 'main', source: ['url', 'children'], blobs: ['body'], keep: ['summary'], defaults: { retry: { maxAttempts: 3, backoffMs: 10, maxBackoffMs: 50 } } }, [
+const main = defineDag({ name: MAIN, source: ['url', 'children'], blobs: ['body'], keep: ['summary'], defaults: { retry: { maxAttempts: 3, backoffMs: 10, maxBackoffMs: 50 } } }, [
   { id: 'fetch', operator: 'fetch', reads: ['url'], writes: ['body', 'size', 'unused'] },
-  { id: 'split', operator: 'split', after: ['fetch'], reads: ['body'], writes: ['words'], fanOut: ['leaf'] },
+  { id: 'split', operator: 'split', after: ['fetch'], reads: ['body'], writes: ['words'], fanOut: [LEAF] },
   { id: 'measure', operator: 'measure', after: ['fetch'], reads: ['size', 'body'], writes: ['kb'] },
   { id: 'sink', operator: 'sink', after: ['split', 'measure'], reads: ['words', 'kb'], writes: ['summary'] },
 ]);
-const leaf = defineDag({ name: 'leaf', source: ['parent'] }, [{ id: 'leaf', operator: 'leaf', reads: ['parent'], writes: ['ok'] }]);
+const leaf = defineDag({ name: LEAF, source: ['parent'] }, [{ id: 'leaf', operator: 'leaf', reads: ['parent'], writes: ['ok'] }]);
 
-describe('miner scenarios (embedded runtime, operators over gRPC)', () => {
+describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
   it('runs a join + fan-out DAG: every item ends once, joins fire once, side-cache ends empty', async () => {
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops });
+    const b = await backends();
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b });
     try {
-      const items = Array.from({ length: 40 }, (_, i) => ({ dag: 'main', itemKey: `http://x/${i}`, source: { url: `http://x/${i}`, children: String(i % 3) } }));
+      const items = Array.from({ length: 40 }, (_, i) => ({ dag: MAIN, itemKey: `http://x/${i}`, source: { url: `http://x/${i}`, children: String(i % 3) } }));
       const res = await rt.submit(items);
       assert.ok(res.every((r) => r.status === 'accepted'));
       await rt.idle();
-      const counts = await rt.ledger.counts('main');
+      const counts = await rt.ledger.counts(MAIN);
       assert.equal(counts.completed, 40);
-      const leafCounts = await rt.ledger.counts('leaf');
+      const leafCounts = await rt.ledger.counts(LEAF);
       assert.equal(leafCounts.completed, items.reduce((n, _, i) => n + (i % 3), 0), 'fan-out children all completed');
       assert.equal(new Set(sinkSeen).size, 40);
       assert.equal(sinkSeen.length, 40, 'the join fired exactly once per item');
-      const rec = await rt.ledger.findByKey('main', 'http://x/7');
+      const rec = await rt.ledger.findByKey(MAIN, 'http://x/7');
       assert.equal(rec?.state, 'completed');
       assert.match(rec?.kept?.summary ?? '', /^"\d+\/0\.0\d+"$/);
-      const child = await rt.ledger.findByKey('leaf', 'http://x/7#0');
+      const child = await rt.ledger.findByKey(LEAF, 'http://x/7#0');
       assert.equal(child?.parentId, rec?.messageId, 'children carry their parent');
       assert.equal((await rt.sideCache.stats()).tuples, 0, 'no tuple is left behind');
       assert.equal((await rt.blobs.stats()).blobs, 0, 'no blob is left behind');
     } finally {
       await rt.close();
+      await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });
 
   it('records every end: filtered with reason, dead-lettered (non-retryable and exhausted), retried to success', async () => {
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops });
+    const b = await backends();
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b });
     try {
-      await rt.submit(['filtered', 'bad', 'flaky', 'never'].map((k) => ({ dag: 'main', itemKey: k, source: { url: `http://x/${k}`, children: '0' } })));
+      await rt.submit(['filtered', 'bad', 'flaky', 'never'].map((k) => ({ dag: MAIN, itemKey: k, source: { url: `http://x/${k}`, children: '0' } })));
       await rt.idle(30_000);
-      const rec = async (k: string) => (await rt.ledger.findByKey('main', k))!;
+      const rec = async (k: string) => (await rt.ledger.findByKey(MAIN, k))!;
       assert.deepEqual([(await rec('filtered')).state, (await rec('filtered')).reason], ['filtered', 'not-wanted']);
       assert.equal((await rec('bad')).state, 'dead-lettered');
       assert.match((await rec('bad')).reason ?? '', /BAD_INPUT/);
@@ -83,34 +108,38 @@ describe('miner scenarios (embedded runtime, operators over gRPC)', () => {
       assert.equal(calls.get('fetch:http://x/flaky'), 3);
       assert.equal((await rec('never')).state, 'dead-lettered');
       assert.match((await rec('never')).reason ?? '', /retries exhausted after 3 attempt/);
-      const letters = (await rt.bus.read('quarry.main.dlq')).map((m) => decodeDeadLetter(m.value));
+      const letters = (await rt.bus.read(`quarry.${MAIN}.dlq`)).map((m) => decodeDeadLetter(m.value));
       assert.deepEqual(letters.map((l) => l.trigger?.itemKey).sort(), ['bad', 'never']);
       assert.ok(letters.every((l) => l.node === 'fetch' && l.traceId.length === 32));
       assert.equal((await rt.sideCache.stats()).tuples, 0);
     } finally {
       await rt.close();
+      await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });
 
   it('dead-letters a malformed message without stopping the partition, and ignores a redelivered trigger', async () => {
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops });
+    const b = await backends();
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b });
     try {
-      await rt.bus.produce('quarry.main.fetch', [{ key: 'junk', value: new TextEncoder().encode('definitely not protobuf') }]);
-      const [r] = await rt.submit([{ dag: 'main', itemKey: 'after-junk', source: { url: 'http://x/after-junk', children: '0' } }]);
+      await rt.bus.produce(`quarry.${MAIN}.fetch`, [{ key: 'junk', value: new TextEncoder().encode('definitely not protobuf') }]);
+      const [r] = await rt.submit([{ dag: MAIN, itemKey: 'after-junk', source: { url: 'http://x/after-junk', children: '0' } }]);
       await rt.idle();
-      assert.equal((await rt.ledger.findByKey('main', 'after-junk'))?.state, 'completed');
-      const letters = (await rt.bus.read('quarry.main.dlq')).map((m) => decodeDeadLetter(m.value));
-      assert.equal(letters[0]?.errorCode, 'BAD_TRIGGER');
-      assert.equal(new TextDecoder().decode(letters[0]?.raw), 'definitely not protobuf');
+      assert.equal((await rt.ledger.findByKey(MAIN, 'after-junk'))?.state, 'completed');
+      const letters = (await rt.bus.read(`quarry.${MAIN}.dlq`)).map((m) => decodeDeadLetter(m.value));
+      const junk = letters.find((l) => l.errorCode === 'BAD_TRIGGER');
+      assert.equal(new TextDecoder().decode(junk?.raw), 'definitely not protobuf');
       // Redeliver the entry trigger of a completed item: nothing runs again.
       const before = calls.get('fetch:http://x/after-junk');
       const msgId = r?.status === 'accepted' ? r.messageId : '';
-      await rt.bus.produce('quarry.main.fetch', [{ key: 'after-junk', value: encodeTrigger({ messageId: msgId, itemKey: 'after-junk', dag: 'main', dagVersion: 1, node: 'fetch', tupleRef: `main:${msgId}`, tupleVersion: 1, priority: 'normal', tenant: 'default', attempt: 0, deadlineMs: 0, traceparent: '', tracestate: '', parentId: '', fromNode: '', createdMs: 0, source: {}, notBeforeMs: 0 }) }]);
+      await rt.bus.produce(`quarry.${MAIN}.fetch`, [{ key: 'after-junk', value: encodeTrigger({ messageId: msgId, itemKey: 'after-junk', dag: MAIN, dagVersion: 1, node: 'fetch', tupleRef: `${MAIN}:${msgId}`, tupleVersion: 1, priority: 'normal', tenant: 'default', attempt: 0, deadlineMs: 0, traceparent: '', tracestate: '', parentId: '', fromNode: '', createdMs: 0, source: {}, notBeforeMs: 0 }) }]);
       await rt.idle();
       await new Promise((res) => setTimeout(res, 200));
       assert.equal(calls.get('fetch:http://x/after-junk'), before, 'a redelivery of a done token does not call the operator');
     } finally {
       await rt.close();
+      await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });
 });
+}

@@ -73,7 +73,8 @@ export function createMiner(options: MinerOptions): Miner {
             const tierMs = RETRY_TIERS_MS[i]!;
             subs.push(
               await options.bus.subscribe({
-                groupId: `quarry.${plan.name}.retry-forwarder`,
+                // One group per tier: Kafka assigns a group's partitions as if every member had the same subscription.
+                groupId: `quarry.${plan.name}.retry-forwarder-${tierMs / 1000}s`,
                 topics: [topic],
                 maxBatchSize: 256,
                 handleBatch: async (batch) => {
