@@ -7,7 +7,7 @@ import { FilteredError, NonRetryableError, RetryLaterError } from '../framework/
 import { createKafkaBus } from '../framework/bus/index.ts';
 import { createRedisBlobStore } from '../framework/blob-store/index.ts';
 import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
-import { createRedisSideCache } from '../framework/side-cache/index.ts';
+import { createMemorySideCache, createRedisSideCache } from '../framework/side-cache/index.ts';
 import { startInMemoryRuntime, type InMemoryRuntimeOptions } from '../framework/testing/index.ts';
 import { decodeDeadLetter, encodeTrigger } from '../framework/wire/index.ts';
 
@@ -69,7 +69,15 @@ const leaf = defineDag({ name: LEAF, source: ['parent'] }, [{ id: 'leaf', operat
 describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
   it('runs a join + fan-out DAG: every item ends once, joins fire once, side-cache ends empty', async () => {
     const b = await backends();
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b });
+    // Record every field name written to the side-cache, to show dead fields never are.
+    const cache = b.sideCache ?? createMemorySideCache();
+    const written = new Set<string>();
+    const write = cache.write.bind(cache);
+    cache.write = async (ref, fields) => {
+      for (const f of fields.keys()) written.add(f);
+      return write(ref, fields);
+    };
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b, sideCache: cache });
     try {
       const items = Array.from({ length: 40 }, (_, i) => ({ dag: MAIN, itemKey: `http://x/${i}`, source: { url: `http://x/${i}`, children: String(i % 3) } }));
       const res = await rt.submit(items);
@@ -88,6 +96,8 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
       assert.equal(child?.parentId, rec?.messageId, 'children carry their parent');
       assert.equal((await rt.sideCache.stats()).tuples, 0, 'no tuple is left behind');
       assert.equal((await rt.blobs.stats()).blobs, 0, 'no blob is left behind');
+      assert.ok(written.has('body') && written.has('words') && written.has('summary'), [...written].join());
+      assert.ok(!written.has('unused'), 'a field no later node reads is never written');
     } finally {
       await rt.close();
       await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
