@@ -142,6 +142,16 @@ export class Effects {
     }
   }
 
+  /**
+   * A redelivered trigger whose token is already done. When its item has ended, the miner that
+   * ended it may have died between the ledger's finish and dropping the tuple (the batch then is
+   * never committed, so this redelivery is certain): drop it now. Idempotent.
+   */
+  async sweepEnded(t: Trigger): Promise<void> {
+    const record = await this.o.ledger.get({ dag: t.dag, messageId: t.messageId });
+    if (record?.state !== 'in-flight') await this.dropTuple(t.tupleRef);
+  }
+
   private async blobRefs(tupleRef: string, fields: readonly string[]): Promise<string[]> {
     const blobFields = fields.filter((f) => this.o.plan.blobs.includes(f) && !this.o.plan.handedOff.includes(f) && !this.o.plan.keep.includes(f));
     if (blobFields.length === 0) return [];

@@ -51,6 +51,7 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
     }
     if (claim === 'done') {
       telemetry.opStatus(plan.name, node.id, 'DUPLICATE');
+      await fx.sweepEnded(t);
       return;
     }
     if (claim === 'busy') {
