@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerCrawlCommand } from './commands/crawl.ts';
 import { registerDlqCommand } from './commands/dlq.ts';
+import { registerGateCommand } from './commands/gate.ts';
 import { registerIndexCommand } from './commands/index.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
 import { registerMinerCommand } from './commands/miner.ts';
@@ -27,16 +28,19 @@ export function buildProgram(): Command {
   registerSubmitCommand(program);
   registerRelationsCommand(program);
   registerIndexCommand(program);
+  registerGateCommand(program);
   return program;
 }
 
-const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli/main.ts');
-if (isMain) {
-  buildProgram()
-    .parseAsync(process.argv)
-    .catch((err: unknown) => {
-      const e = err as { code?: string; message?: string };
-      process.stderr.write(`quarry: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);
-      process.exit(1);
-    });
+export async function runCli(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    process.stderr.write(`quarry: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);
+    process.exit(1);
+  }
 }
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli/main.ts');
+if (isMain) await runCli();

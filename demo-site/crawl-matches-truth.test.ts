@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mockOperatorContext } from '../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../framework/testing/index.ts';
 import { createImageExtractOperator } from '../operators/image-extract/index.ts';
 import { createImageSpiderOperator } from '../operators/image-spider/index.ts';
 import { createPageSpiderOperator } from '../operators/page-spider/index.ts';

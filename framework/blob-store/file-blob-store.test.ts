@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blobStoreContract } from '../testing/blob-store-contract.ts';
+import { blobStoreContract } from '../testing/index.ts';
 import { createFileBlobStore } from './index.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'quarry-blobs-'));

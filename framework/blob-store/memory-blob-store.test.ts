@@ -1,4 +1,4 @@
-import { blobStoreContract } from '../testing/blob-store-contract.ts';
+import { blobStoreContract } from '../testing/index.ts';
 import { createMemoryBlobStore } from './index.ts';
 
 blobStoreContract('memory', async () => createMemoryBlobStore());

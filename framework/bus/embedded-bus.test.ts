@@ -1,4 +1,4 @@
 import { createEmbeddedBus } from './index.ts';
-import { busContract } from '../testing/bus-contract.ts';
+import { busContract } from '../testing/index.ts';
 
 busContract('embedded', async () => createEmbeddedBus({ redeliveryDelayMs: 5 }));

@@ -2,7 +2,7 @@
 // default 127.0.0.1:9092). Start it with `bash scripts/services.sh start kafka`.
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafkaBus } from './index.ts';
-import { busContract } from '../testing/bus-contract.ts';
+import { busContract } from '../testing/index.ts';
 
 const brokers = (process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 

@@ -1,4 +1,4 @@
-import { itemLedgerContract } from '../testing/item-ledger-contract.ts';
+import { itemLedgerContract } from '../testing/index.ts';
 import { createMemoryItemLedger } from './index.ts';
 
 itemLedgerContract('memory', async ({ now, retentionMs }) => createMemoryItemLedger({ now, retentionMs }));

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { itemLedgerContract } from '../testing/item-ledger-contract.ts';
+import { itemLedgerContract } from '../testing/index.ts';
 import { createRedisItemLedger } from './index.ts';
 
 const url = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';

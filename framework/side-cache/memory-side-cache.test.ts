@@ -1,4 +1,4 @@
-import { sideCacheContract } from '../testing/side-cache-contract.ts';
+import { sideCacheContract } from '../testing/index.ts';
 import { createMemorySideCache } from './index.ts';
 
 sideCacheContract('memory', async () => createMemorySideCache());

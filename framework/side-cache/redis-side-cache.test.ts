@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { sideCacheContract } from '../testing/side-cache-contract.ts';
+import { sideCacheContract } from '../testing/index.ts';
 import { createRedisSideCache } from './index.ts';
 
 const url = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';

@@ -8,3 +8,7 @@
  */
 export { startEmbeddedRuntime as startInMemoryRuntime, type EmbeddedRuntime as InMemoryRuntime, type EmbeddedRuntimeOptions as InMemoryRuntimeOptions } from '../runtime/index.ts';
 export { mockOperatorContext, type MockOperatorContext } from './mock-operator-context.ts';
+export { busContract } from './bus-contract.ts';
+export { sideCacheContract } from './side-cache-contract.ts';
+export { blobStoreContract } from './blob-store-contract.ts';
+export { itemLedgerContract } from './item-ledger-contract.ts';

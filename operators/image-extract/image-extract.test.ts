@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { createImageExtractOperator, largestCandidate, parseSrcset } from './index.ts';
 
 const PAGE = 'https://site.test/dir/page.html';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { errorCode } from '../../framework/errors/index.ts';
 import { createImageFeatureOperator, hammingDistance, phashFromGrey32 } from './index.ts';
 import { scenePng } from './internal/scenes.test-helper.ts';

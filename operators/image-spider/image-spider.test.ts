@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
-import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { errorCode } from '../../framework/errors/index.ts';
 import { createImageSpiderOperator, sniffImageType, type ImageSpiderOptions } from './index.ts';
 import { bmp, body, bombPng, photo, serve } from './internal/fixtures.test-helper.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { errorCode } from '../../framework/errors/index.ts';
 import { createContentIndex, createIndexBuilderOperator, openIndexStore, tokenize } from './index.ts';
 import { probeKeys } from './internal/bands.ts';

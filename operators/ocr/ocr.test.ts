@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { errorCode } from '../../framework/errors/index.ts';
-import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { createOcrOperator, createPaddleOcrEngine, type OcrEngine } from './index.ts';
 
 /** Accuracy each language must reach: 1 − Levenshtein / max length, over the joined text. */

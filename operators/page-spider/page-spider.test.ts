@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
-import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { createPageSpiderOperator, decodePage, type PageSpiderOptions } from './index.ts';
 
 const LOOPBACK = ['127.0.0.0/8'];

@@ -1,7 +1,7 @@
 // The writer runs against real engines on both backends: no mock the engine's own tests don't cover.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mockOperatorContext } from '../../framework/testing/mock-operator-context.ts';
+import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { createRelationEngine, type RelationEngine } from '../../relation-engine/index.ts';
 import { cassandraTestStore, embeddedTestStore, type MakeTestStore, type TestStore } from '../../relation-engine/testing/index.ts';
 import { createRelationWriterOperators } from './index.ts';

@@ -1,0 +1,13 @@
+import { startEmbeddedRuntime } from '../../framework/index.ts';
+import greetDag from './greet-dag.ts';
+import { createGreetOperator, shout } from './operators.ts';
+
+// Run the DAG on the embedded default: in-process bus and state, operators over real gRPC.
+const rt = await startEmbeddedRuntime({ dags: [greetDag], operators: [createGreetOperator({ greeting: 'Hello' }), shout] });
+await rt.submit([
+  { dag: 'greet', itemKey: 'ada', source: { name: 'Ada' } },
+  { dag: 'greet', itemKey: 'nobody', source: { name: ' ' } },
+]);
+await rt.idle();
+for (const r of rt.terminal) console.log(r.itemKey, r.state, r.reason ?? r.kept?.loud);
+await rt.close();
