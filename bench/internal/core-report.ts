@@ -86,8 +86,10 @@ export function formatCoreMarkdown(r: CoreReport): string {
   }
   if (r.fat.length > 0) {
     lines.push(
-      `**Fat-message baseline** (Kafka produce path only). For each size, the same Kafka bus produces `items × hops` messages (hops and trigger size as measured above) ' +
-        'twice, into fresh one-partition topics, 4 produces in flight, acks=all, 64 messages per produce or fewer where that would pass Kafka's 1 MB batch limit (${r.fat.map((f) => `${f.size}: ${f.reference.messagesPerProduce} reference, ${f.fat.messagesPerProduce} fat`).join('; ')}): once reference-sized (the measured trigger), once fat (trigger + the whole tuple, as if every trigger carried the payload). ` +
+      '**Fat-message baseline** (Kafka produce path only). For each size, the same Kafka bus produces `items × hops` messages (hops and trigger size as measured above) ' +
+        'twice, into fresh one-partition topics, 4 produces in flight, acks=all, 64 messages per produce or fewer where that would pass Kafka\'s 1 MB batch limit (' +
+        r.fat.map((f) => `${f.size}: ${f.reference.messagesPerProduce} reference, ${f.fat.messagesPerProduce} fat`).join('; ') +
+        '): once reference-sized (the measured trigger), once fat (trigger + the whole tuple, as if every trigger carried the payload). ' +
         'No consumer, operator or side-cache is involved, so this isolates what carrying the tuple in the message costs the bus; "items/s bound" = messages/s ÷ hops, the most the bus alone could carry.',
       '',
       '| size | hops/item | reference B/msg | fat B/msg | fat / reference bytes | reference msgs/s (MB/s) | fat msgs/s (MB/s) | reference / fat msgs/s | items/s bound: reference, fat |',
