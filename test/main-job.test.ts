@@ -43,7 +43,7 @@ function mainJobSuite(label: string, backend: (dir: string) => Partial<CrawlOpti
 describe(`the main job on the ${label}: crawl the demo site into the relation graph`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'quarry-main-job-'));
   const opts = backend(dir);
-  let summary: CrawlSummary;
+  let summary: CrawlSummary & { admittedByGate?: Record<string, number> };
   let truth: GroundTruth;
   let engine: RelationEngine;
   let contents: ContentRelation[];
@@ -71,6 +71,14 @@ describe(`the main job on the ${label}: crawl the demo site into the relation gr
       assert.equal(states['dead-lettered'] ?? 0, 0, `${dag} dead-lettered items: ${JSON.stringify(summary.rejected)}`);
     }
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).pages, summary.pages);
+  });
+
+  it('admits every item through the flow-control gate, OCR work through the deferred lane', () => {
+    const a = summary.admittedByGate!;
+    const ocrItems = summary.ended['ocr-ingest'] ? Object.values(summary.ended['ocr-ingest']).reduce((x, y) => x + y, 0) : 0;
+    assert.equal(a.deferred, ocrItems, 'each OCR item waited in the deferred store');
+    assert.ok(ocrItems >= truth.ocr.length);
+    assert.ok(a.high! + a.normal! + a.low! >= summary.pages + summary.imageLinks, JSON.stringify(a));
   });
 
   it('records every expected page and page→image edge, and no other', async () => {

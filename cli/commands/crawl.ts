@@ -4,12 +4,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../framework/errors/index.ts';
 import type { ItemRecord } from '../../framework/item-ledger/index.ts';
-import { startEmbeddedRuntime } from '../../framework/runtime/index.ts';
+import type { ItemSink } from '../../framework/miner/index.ts';
+import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../framework/runtime/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { openBackends } from '../backends.ts';
 import { createBuiltInOperators } from '../built-in-operators.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
+import { createGateWiring, runtimeSignals } from '../gate-wiring.ts';
 import { spawnOperatorProcesses } from '../operator-processes.ts';
 import { summarize, formatSummary, type CrawlSummary } from '../crawl-summary.ts';
 
@@ -24,12 +26,14 @@ export interface CrawlOptions extends RawBackendOptions {
   quiet?: boolean;
   operators?: string;
   isolate?: boolean;
+  /** `--no-gate`: items enter the DAGs at once, without the flow-control gate. */
+  gate?: boolean;
 }
 
 /** How `--isolate` spreads the built-in operators over child processes. */
 const PROCESS_GROUPS = [['page-spider', 'image-extract', 'image-spider'], ['image-feature'], ['ocr'], ['relation-page', 'relation-link', 'relation-content', 'relation-ocr', 'index-builder']];
 
-export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary> {
+export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary & { admittedByGate?: Record<string, number> }> {
   const config = parseBackendConfig(opts);
   const started = Date.now();
   let site: DemoSite | undefined;
@@ -62,6 +66,9 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   // In-process operators unless they run elsewhere; the summary reads the graph either way.
   const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate }, endpoints.length > 0 ? [] : undefined);
   const records: ItemRecord[] = [];
+  let running: EmbeddedRuntime | undefined;
+  let admitted: Record<string, number> | undefined;
+  const gate = opts.gate === false ? undefined : await createGateWiring({ config, signals: runtimeSignals(() => running) });
   const rt = await startEmbeddedRuntime({
     dags: [...imageIngestionDags],
     operators: builtIns.operators,
@@ -72,7 +79,10 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     ledger: backends.ledger,
     dedupeWindowMs: 3_600_000,
     onTerminal: (r) => records.push(r),
+    ...(gate ? { admission: (ingress: ItemSink) => gate.attach(ingress), busy: () => gate.pending() > 0 } : {}),
   });
+  running = rt;
+  await gate?.gate.start();
   log(`backends: ${backends.describe()}`);
   const progress = setInterval(() => {
     if (opts.quiet) return;
@@ -82,12 +92,14 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   try {
     await rt.submit(seeds.map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })));
     await rt.idle(timeoutMs);
+    admitted = gate?.gate.stats().admittedTotal;
   } finally {
     clearInterval(progress);
+    await gate?.close();
     await rt.close();
     await procs?.close();
   }
-  const summary = await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds });
+  const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}) };
   await builtIns.close();
   await backends.close();
   await site?.close();
@@ -108,6 +120,7 @@ export function registerCrawlCommand(program: Command): void {
     .option('--timeout <seconds>', 'give up waiting after this long', '600')
     .option('--operators <endpoints>', 'use running operator services (host:port,…) instead of in-process ones')
     .option('--isolate', 'run the operators as local gRPC child processes')
+    .option('--no-gate', 'skip the flow-control gate: admit every item at once')
     .option('--kafka <brokers>', 'Kafka brokers (default: embedded bus; env QUARRY_KAFKA_BROKERS)')
     .option('--redis <url>', 'Redis for side-cache, blobs and ledger (env QUARRY_REDIS_URL)')
     .option('--relations <store>', 'relation store: embedded:<dir> | cassandra:<host:port>/<keyspace>')

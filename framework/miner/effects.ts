@@ -8,7 +8,8 @@ import type { EarlyEnd, ItemLedger, ItemRef } from '../item-ledger/item-ledger.t
 import type { SideCache } from '../side-cache/side-cache.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { encodeDeadLetter, encodeTrigger, traceIdOf, type Trigger, type WireChild } from '../wire/index.ts';
-import type { ItemSink } from './ingress.ts';
+import { QuarryError } from '../errors/index.ts';
+import type { ItemSink, SubmitResult } from './ingress.ts';
 
 export interface MinerDeps {
   bus: TriggerBus;
@@ -38,6 +39,17 @@ interface Finish {
 }
 
 const dec = new TextDecoder();
+
+function tryLater(results: readonly SubmitResult[]): number {
+  let wait = 0;
+  for (const r of results) {
+    if (r.status !== 'rejected') continue;
+    // A child the ingress refuses for good (a bad source record) is the operator's bug: say so.
+    if (r.retryAfterMs === undefined) throw new QuarryError('CHILD_REJECTED', `child item ${r.itemKey} was rejected: ${r.reason}`);
+    wait = Math.max(wait, r.retryAfterMs);
+  }
+  return wait;
+}
 
 export class Effects {
   private readonly out = new Map<string, { key: string; value: Uint8Array }[]>();
@@ -98,12 +110,16 @@ export class Effects {
     telemetry.opStatus(this.o.plan.name, this.o.node.id, 'DLQ');
   }
 
-  async children(t: Trigger, children: readonly WireChild[]): Promise<void> {
-    await this.o.admission.submit(children.map((c) => ({ dag: c.dag, itemKey: c.itemKey, source: c.source, priority: t.priority, tenant: t.tenant, traceparent: t.traceparent, parentId: t.messageId })));
+  /**
+   * Hand children to the admission (the gate). When it answers "try later", the parent waits and
+   * re-emits them (children are deduplicated by key): the milliseconds to wait, else 0.
+   */
+  async children(t: Trigger, children: readonly WireChild[]): Promise<number> {
+    return tryLater(await this.o.admission.submit(children.map((c) => ({ dag: c.dag, itemKey: c.itemKey, source: c.source, priority: t.priority, tenant: t.tenant, traceparent: t.traceparent, parentId: t.messageId }))));
   }
 
-  async defer(t: Trigger, node: PlanNode, source: Record<string, string>): Promise<void> {
-    await this.o.admission.submit([{ dag: node.defer!.dag, itemKey: t.itemKey, source, priority: node.defer!.priority ?? t.priority, tenant: t.tenant, resource: node.resource, traceparent: t.traceparent, parentId: t.messageId }]);
+  async defer(t: Trigger, node: PlanNode, source: Record<string, string>): Promise<number> {
+    return tryLater(await this.o.admission.submit([{ dag: node.defer!.dag, itemKey: t.itemKey, source, priority: node.defer!.priority ?? t.priority, tenant: t.tenant, resource: node.resource, traceparent: t.traceparent, parentId: t.messageId }]));
   }
 
   /** The item's tuple (or a blob) is gone: start the item again from its source record. */

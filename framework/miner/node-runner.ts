@@ -83,8 +83,9 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         const parsed = plan.blobs.includes(f) ? dec.decode(v) : parseJson(v);
         source[f] = typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
       }
-      await fx.defer(t, node, source);
-      fx.succeed(t, token, node);
+      const wait = await fx.defer(t, node, source);
+      if (wait > 0) fx.retry(t, t.attempt, wait);
+      else fx.succeed(t, token, node);
       return;
     }
 
@@ -129,7 +130,12 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         }
       }
       if (writes.size > 0) await sideCache.write(t.tupleRef, writes);
-      if (res.children.length > 0) await fx.children(t, res.children);
+      const wait = res.children.length > 0 ? await fx.children(t, res.children) : 0;
+      if (wait > 0) {
+        // The gate is full: run this node again later (its children are deduplicated then).
+        fx.retry(t, t.attempt, wait);
+        return;
+      }
       fx.succeed(t, token, node, keptValues(plan, writes));
       return;
     }

@@ -44,6 +44,8 @@ export interface EmbeddedRuntimeOptions {
   /** Put a gate or anything else in front of the ingress for children and deferred edges. */
   admission?: (ingress: ItemSink) => ItemSink;
   dedupeWindowMs?: number;
+  /** Something in front of the runtime (a gate) still holds items: `idle` waits for it too. */
+  busy?: () => boolean | Promise<boolean>;
   now?: () => number;
 }
 
@@ -95,7 +97,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       while (Date.now() < until) {
         let inFlight = 0;
         for (const name of plans.keys()) inFlight += (await ledger.counts(name))['in-flight'];
-        quiet = inFlight === 0 ? quiet + 1 : 0;
+        const held = options.busy ? await options.busy() : false;
+        quiet = inFlight === 0 && !held ? quiet + 1 : 0;
         if (quiet >= 3) return;
         await sleep(50);
       }
