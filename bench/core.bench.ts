@@ -20,7 +20,7 @@ import { timeProduce } from './internal/fat-baseline.ts';
 import { deleteTopicsWithPrefix } from './internal/kafka-cleanup.ts';
 import { machineInfo } from './internal/machine.ts';
 import { runCorePhase, summarizePhases, type PhaseRaw } from './internal/run-core-pipeline.ts';
-import { formatCoreMarkdown, type CoreScenario, type FatScenario } from './internal/core-report.ts';
+import { formatCoreMarkdown, type BackendName, type CoreScenario, type FatScenario } from './internal/core-report.ts';
 
 const REDIS = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
 const BROKERS = (process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -41,24 +41,26 @@ const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const dagName = `bench-core-${runId}`;
 
 interface Backend {
-  name: 'kafka' | 'embedded';
+  name: BackendName;
   phase(size: (typeof SIZES)[number], items: number, window: number, keyPrefix: string): Promise<PhaseRaw>;
   close(): Promise<void>;
 }
 
-async function startBackend(name: 'kafka' | 'embedded'): Promise<Backend> {
+async function startBackend(name: BackendName): Promise<Backend> {
   const listeners = new Set<(r: ItemRecord) => void>();
   const terminals = { listen(fn: (r: ItemRecord) => void) { listeners.add(fn); return () => listeners.delete(fn); } };
-  const bus = countingBus(name === 'kafka' ? createKafkaBus({ brokers: BROKERS, clientId: `bench-core-${runId}` }) : createEmbeddedBus());
+  const bus = countingBus(name !== 'embedded' ? createKafkaBus({ brokers: BROKERS, clientId: `bench-core-${runId}-${name}` }) : createEmbeddedBus());
   const sideCache: SideCache = name === 'kafka' ? createRedisSideCache({ redis: REDIS, namespace: `bench-core-${runId}` }) : createMemorySideCache();
   const ledger: ItemLedger = name === 'kafka' ? createRedisItemLedger({ redis: REDIS, namespace: `bench-core-ledger-${runId}`, retentionMs: 120_000 }) : createMemoryItemLedger();
   const setupStart = Date.now();
+  // Each backend its own DAG name: the two Kafka backends must not share topics or groups.
+  const dag = `${dagName}-${name === 'kafka-memory' ? 'km' : name === 'kafka' ? 'kr' : 'em'}`;
   const rt = await startEmbeddedRuntime({
-    dags: [coreDag(dagName, CONCURRENCY)], operators: coreOperators(), bus, sideCache, ledger,
+    dags: [coreDag(dag, CONCURRENCY)], operators: coreOperators(), bus, sideCache, ledger,
     onTerminal: (r) => { for (const fn of listeners) fn(r); },
   });
   const phase: Backend['phase'] = (size, items, window, keyPrefix) =>
-    runCorePhase({ rt, bus, dag: dagName, items, tupleBytes: size.bytes, window, terminals, keyPrefix });
+    runCorePhase({ rt, bus, dag, items, tupleBytes: size.bytes, window, terminals, keyPrefix });
   const close = async () => {
     await rt.close();
     await bus.close();
@@ -77,8 +79,8 @@ async function startBackend(name: 'kafka' | 'embedded'): Promise<Backend> {
 }
 
 /**
- * Both backends run in one process, interleaved A B B A with half the items per phase, so a
- * neighbour's load on a shared machine (drift) weighs on both alike.
+ * The backends run in one process, interleaved A B C C B A with half the items per phase, so a
+ * neighbour's load on a shared machine (drift) weighs on all alike.
  */
 async function runCore(backends: readonly Backend[]): Promise<CoreScenario[]> {
   const out: CoreScenario[] = [];
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
   const backends: Backend[] = [];
   let core: CoreScenario[];
   try {
-    for (const name of ['embedded', 'kafka'] as const) {
+    for (const name of ['embedded', 'kafka-memory', 'kafka'] as const) {
       if (SIZES.some((s) => wanted(`${name}-${s.label}`))) backends.push(await startBackend(name));
     }
     core = await runCore(backends);
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
     if (wanted(`fat-${size.label}`)) fat.push(await runFat(size, core.find((c) => c.name === `kafka-${size.label}`)));
   }
   try {
-    await deleteTopicsWithPrefix(BROKERS, [`quarry.${dagName}.`, `bench-core-${runId}.`]);
+    await deleteTopicsWithPrefix(BROKERS, [`quarry.${dagName}-`, `bench-core-${runId}.`]);
   } catch (err) {
     console.error(`[core] could not delete this run's topics: ${String(err)}`);
   }
@@ -152,7 +154,7 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     durationMs: Date.now() - started,
     loadAverage1m: { before: round2(loadBefore), after: round2(loadavg()[0]!) },
-    config: { items: ITEMS, itemsLarge: ITEMS_LARGE, probeItems: PROBE_ITEMS, window: WINDOW, concurrency: CONCURRENCY, filter: FILTER, redis: REDIS, brokers: BROKERS, dag: dagName },
+    config: { items: ITEMS, itemsLarge: ITEMS_LARGE, probeItems: PROBE_ITEMS, window: WINDOW, concurrency: CONCURRENCY, filter: FILTER, redis: REDIS, brokers: BROKERS, dagPrefix: dagName },
     core,
     fat,
   };

@@ -32,9 +32,9 @@ function parseArgs(argv: readonly string[]): RunArgs {
   return out;
 }
 
-function runBench(file: string, args: readonly string[]): Promise<number> {
+function runBench(file: string, args: readonly string[], via: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, file), ...args], { cwd: dirname(here), stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, file), ...args], { cwd: dirname(here), stdio: 'inherit', env: { ...process.env, QUARRY_BENCH_VIA: via } });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   if (!args.skipRun) {
     for (const file of chosen) {
       console.error(`[bench] ${file}`);
-      const code = await runBench(file, args.passThrough);
+      const code = await runBench(file, args.passThrough, command);
       if (code !== 0) failed.push(`${file} (exit ${code})`);
     }
   }

@@ -14,5 +14,9 @@ export function numberFlag(name: string, dflt: number): number {
   return n;
 }
 
-/** The exact command line, as a user would retype it. */
-export const commandLine = (script: string): string => ['npx tsx', script, ...process.argv.slice(2)].join(' ');
+/** The exact command line, as a user would retype it (and the `npm run bench` that ran it, if any). */
+export function commandLine(script: string): string {
+  const direct = ['npx tsx', script, ...process.argv.slice(2)].join(' ');
+  const via = process.env.QUARRY_BENCH_VIA;
+  return via ? `${via}\` → \`${direct}` : direct;
+}

@@ -5,7 +5,7 @@ import type { PhaseResult } from './run-core-pipeline.ts';
 
 export interface CoreScenario {
   name: string;
-  backend: 'kafka' | 'embedded';
+  backend: BackendName;
   size: string;
   tupleBytes: number;
   result: PhaseResult;
@@ -38,28 +38,43 @@ const n = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximum
 const ratio = (x: number | undefined, y: number | undefined): string => (x === undefined || y === undefined || y === 0 ? '—' : `${n(x / y, 2)}×`);
 const bytes = (b: number): string => (b >= 2 ** 20 ? `${n(b / 2 ** 20, 1)} MiB` : b >= 1024 ? `${n(b / 1024, 1)} KiB` : `${n(b)} B`);
 
-function coreTable(size: string, kafkaRun: CoreScenario | undefined, embRun: CoreScenario | undefined): string[] {
-  const kafka = kafkaRun?.result;
-  const emb = embRun?.result;
-  const probe = (label: string, f: (r: PhaseResult) => number): string =>
-    `| ${label} | ${kafkaRun ? `${n(f(kafkaRun.probe))} ms` : '—'} | ${embRun ? `${n(f(embRun.probe))} ms` : '—'} | ${kafkaRun && embRun ? ratio(f(embRun.probe), f(kafkaRun.probe)) : ''} |`;
-  const cell = (r: PhaseResult | undefined, f: (r: PhaseResult) => string): string => (r ? f(r) : '—');
-  const row = (label: string, f: (r: PhaseResult) => string, v?: (r: PhaseResult) => number): string =>
-    `| ${label} | ${cell(kafka, f)} | ${cell(emb, f)} | ${v && kafka && emb ? ratio(v(emb), v(kafka)) : ''} |`;
+export type BackendName = 'kafka' | 'kafka-memory' | 'embedded';
+export const BACKEND_LABEL: Record<BackendName, string> = {
+  kafka: 'Kafka + Redis',
+  'kafka-memory': 'Kafka bus, in-memory side-cache + ledger',
+  embedded: 'embedded',
+};
+
+/** One column per backend; every peer also gets a ratio column against Kafka + Redis. */
+function coreTable(size: string, runs: readonly CoreScenario[]): string[] {
+  const base = runs.find((r) => r.backend === 'kafka');
+  const order: BackendName[] = ['kafka', 'kafka-memory', 'embedded'];
+  const peers = runs.filter((r) => r !== base).sort((x, y) => order.indexOf(x.backend) - order.indexOf(y.backend));
+  const cols = [...(base ? [base] : []), ...peers];
+  const row = (label: string, pick: 'result' | 'probe', f: (r: PhaseResult) => string, v?: (r: PhaseResult) => number): string => {
+    const cells = cols.map((c) => {
+      const text = f(c[pick]);
+      if (c === base || !base) return text;
+      return `${text} | ${v ? ratio(v(c[pick]), v(base[pick])) : ''}`;
+    });
+    return `| ${label} | ${cells.join(' | ')} |`;
+  };
+  const head = cols.map((c) => (c === base || !base ? BACKEND_LABEL[c.backend] : `${BACKEND_LABEL[c.backend]} | ÷ Kafka + Redis`));
+  const ms = (x: number): string => `${n(x)} ms`;
   return [
-    `| ${size} tuples | Kafka + Redis | embedded | embedded / Kafka |`,
-    '|---|---:|---:|---:|',
-    row('items', (r) => `${n(r.completed)} / ${n(r.items)} completed${Object.keys(r.notCompleted).length ? ` (${JSON.stringify(r.notCompleted)})` : ''}`),
-    row('items/s end to end', (r) => n(r.itemsPerSec), (r) => r.itemsPerSec),
-    row('latency p50 (submit → terminal)', (r) => `${n(r.latencyMs.p50)} ms`, (r) => r.latencyMs.p50),
-    row('latency p99', (r) => `${n(r.latencyMs.p99)} ms`, (r) => r.latencyMs.p99),
-    probe('latency p50, unloaded (1 item in flight)', (r) => r.latencyMs.p50),
-    probe('latency p99, unloaded', (r) => r.latencyMs.p99),
-    row('trigger messages per item (hops)', (r) => n(r.kafka.hopsPerItem, 1)),
-    row('trigger bytes per hop (encoded protobuf)', (r) => `${n(r.kafka.triggerBytesPerHop)} B`),
-    row('bus bytes per item (triggers + keys, all hops)', (r) => bytes(r.kafka.bytesPerItem)),
-    row('side-cache peak (tuples)', (r) => `${bytes(r.sideCache.peakBytes)} (${n(r.sideCache.peakTuples)})`, (r) => r.sideCache.peakBytes),
-    row('side-cache after the run (tuples)', (r) => `${bytes(r.sideCache.afterBytes)} (${n(r.sideCache.afterTuples)})`),
+    `| ${size} tuples | ${head.join(' | ')} |`,
+    `|---|${head.map((h) => h.split(' | ').map(() => '---:').join('|')).join('|')}|`,
+    row('items', 'result', (r) => `${n(r.completed)} / ${n(r.items)} completed${Object.keys(r.notCompleted).length ? ` (${JSON.stringify(r.notCompleted)})` : ''}`),
+    row('items/s end to end', 'result', (r) => n(r.itemsPerSec), (r) => r.itemsPerSec),
+    row('latency p50 (submit → terminal)', 'result', (r) => ms(r.latencyMs.p50), (r) => r.latencyMs.p50),
+    row('latency p99', 'result', (r) => ms(r.latencyMs.p99), (r) => r.latencyMs.p99),
+    row('latency p50, unloaded (1 item in flight)', 'probe', (r) => ms(r.latencyMs.p50), (r) => r.latencyMs.p50),
+    row('latency p99, unloaded', 'probe', (r) => ms(r.latencyMs.p99), (r) => r.latencyMs.p99),
+    row('trigger messages per item (hops)', 'result', (r) => n(r.kafka.hopsPerItem, 1)),
+    row('trigger bytes per hop (encoded protobuf)', 'result', (r) => `${n(r.kafka.triggerBytesPerHop)} B`),
+    row('bus bytes per item (triggers + keys, all hops)', 'result', (r) => bytes(r.kafka.bytesPerItem)),
+    row('side-cache peak (tuples)', 'result', (r) => `${bytes(r.sideCache.peakBytes)} (${n(r.sideCache.peakTuples)})`, (r) => r.sideCache.peakBytes),
+    row('side-cache after the run (tuples)', 'result', (r) => `${bytes(r.sideCache.afterBytes)} (${n(r.sideCache.afterTuples)})`),
   ];
 }
 
@@ -73,16 +88,15 @@ export function formatCoreMarkdown(r: CoreReport): string {
       '`a` writes a payload field of the tuple size (a JSON string); b…f each read the previous node\'s field and the payload and write a small field of their own, ' +
       'so the payload stays in the side-cache until f, its last reader, completes. ' +
       `Closed loop: at most ${r.config.window} items in flight, node concurrency ${r.config.concurrency}, batches of ≤ 64 triggers; 64 warm-up items per backend are not counted. ` +
-      'Both backends run in the same process, interleaved A B B A with half the items per phase, so drift from neighbours on a shared machine weighs on both alike. ' +
+      'The backends run in the same process, interleaved A B C C B A with half the items per phase, so drift from neighbours on a shared machine weighs on all alike. ' +
       `Unloaded latency: ${r.config.probeItems} further items submitted one at a time after the loaded phase. ` +
-      'Kafka + Redis = KRaft single node and Redis on loopback (Kafka bus with acks=all, Redis side-cache, Redis item ledger); embedded = in-process bus, in-memory side-cache and ledger. ' +
+      'Kafka + Redis = KRaft single node and Redis on loopback (Kafka bus with acks=all, Redis side-cache, Redis item ledger); Kafka bus + in-memory side-cache and ledger = the same Kafka bus with the embedded state adapters, to tell the bus\'s share of the cost from Redis\'s; embedded = in-process bus, in-memory side-cache and ledger. ' +
       'Latency is the ledger\'s createdMs (at submit) to endedMs (terminal). Bytes per hop are what the miner and ingress hand to `produce` on node topics (the encoded trigger; keys separately), not Kafka\'s record framing. ' +
       'Side-cache bytes are field value bytes summed over the namespace (polled every ~100 ms).',
     '',
   ];
   for (const size of [...new Set(r.core.map((c) => c.size))]) {
-    const get = (b: string) => r.core.find((c) => c.backend === b && c.size === size);
-    lines.push(...coreTable(size, get('kafka'), get('embedded')), '');
+    lines.push(...coreTable(size, r.core.filter((c) => c.size === size)), '');
   }
   if (r.fat.length > 0) {
     lines.push(
