@@ -78,6 +78,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     blobs: backends.blobs,
     ledger: backends.ledger,
     dedupeWindowMs: 3_600_000,
+    namespace: config.namespace,
     onTerminal: (r) => records.push(r),
     ...(gate ? { admission: (ingress: ItemSink) => gate.attach(ingress), busy: () => gate.pending() > 0 } : {}),
   });

@@ -1,15 +1,15 @@
-// `quarry dlq list|replay`: read a DAG's dead letters, and re-inject them at the node they died at.
+// `quarry dlq list|replay`: read a DAG's dead letters, and re-inject them as new items.
 import type { Command } from 'commander';
 import { createKafkaBus, type TriggerBus } from '../../framework/bus/index.ts';
 import { compileDag } from '../../framework/dag/index.ts';
 import { createIngress, type ItemSink } from '../../framework/miner/index.ts';
 import { decodeDeadLetter, type DeadLetter } from '../../framework/wire/index.ts';
-import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
-import { parseBackendConfig } from '../config.ts';
+import { parseBackendConfig, type RawBackendOptions } from '../config.ts';
+import { loadDags } from './miner.ts';
 
-export async function listDeadLetters(bus: TriggerBus, dag: string, options: { limit?: number; quarantine?: boolean } = {}): Promise<DeadLetter[]> {
-  const topic = `quarry.${dag}.${options.quarantine ? 'quarantine' : 'dlq'}`;
+export async function listDeadLetters(bus: TriggerBus, namespace: string, dag: string, options: { limit?: number; quarantine?: boolean } = {}): Promise<DeadLetter[]> {
+  const topic = `${namespace}.${dag}.${options.quarantine ? 'quarantine' : 'dlq'}`;
   return (await bus.read(topic, { limit: options.limit ?? 1000 })).map((m) => decodeDeadLetter(m.value));
 }
 
@@ -33,35 +33,44 @@ export async function replayDeadLetters(ingress: ItemSink, letters: readonly Dea
   return { replayed, skipped };
 }
 
+interface DlqOptions extends RawBackendOptions {
+  quarantine?: boolean;
+  limit: string;
+  dags?: string[];
+}
+
 export function registerDlqCommand(program: Command): void {
   const dlq = program.command('dlq').description('dead letters: list and replay');
-  const brokers = () => (process.env.QUARRY_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-  dlq
-    .command('list')
-    .argument('<dag>', 'DAG name')
-    .option('--quarantine', 'the quarantine topic instead')
-    .option('--limit <n>', 'at most this many', '100')
-    .action(async (dag: string, opts: { quarantine?: boolean; limit: string }) => {
-      const bus = createKafkaBus({ brokers: brokers(), clientId: 'quarry-dlq' });
-      try {
-        for (const l of await listDeadLetters(bus, dag, { limit: Number(opts.limit), quarantine: opts.quarantine ?? false })) {
-          process.stdout.write(`${JSON.stringify({ itemKey: l.trigger?.itemKey, node: l.node, attempts: l.attempts, errorCode: l.errorCode, lastError: l.lastError, traceId: l.traceId, at: new Date(Number(l.atMs)).toISOString(), quarantined: l.quarantined })}\n`);
-        }
-      } finally {
-        await bus.close();
+  const common = (c: Command) =>
+    c
+      .argument('<dag>', 'DAG name')
+      .option('--quarantine', 'the quarantine topic instead of the dead-letter topic')
+      .option('--limit <n>', 'at most this many', '1000')
+      .option('--kafka <brokers>', 'Kafka brokers (env QUARRY_KAFKA_BROKERS)')
+      .option('--namespace <ns>', 'deployment namespace (topic prefix, Redis keys)', 'quarry');
+  common(dlq.command('list').description('print dead letters as JSON lines: node, attempts, error code, last error, trace id')).action(async (dag: string, opts: DlqOptions) => {
+    const config = parseBackendConfig(opts);
+    if (config.kafkaBrokers.length === 0) throw new Error('dlq list needs --kafka (or QUARRY_KAFKA_BROKERS)');
+    const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: 'quarry-dlq' });
+    try {
+      for (const l of await listDeadLetters(bus, config.namespace, dag, { limit: Number(opts.limit), quarantine: opts.quarantine ?? false })) {
+        process.stdout.write(`${JSON.stringify({ itemKey: l.trigger?.itemKey, node: l.node, attempts: l.attempts, errorCode: l.errorCode, lastError: l.lastError, traceId: l.traceId, at: new Date(Number(l.atMs)).toISOString(), quarantined: l.quarantined })}\n`);
       }
-    });
-  dlq
-    .command('replay')
-    .argument('<dag>', 'DAG name')
-    .option('--quarantine', 'replay quarantined messages (careful: they crashed operators)')
+    } finally {
+      await bus.close();
+    }
+  });
+  common(dlq.command('replay').description('re-inject dead letters as new items from their source records'))
     .option('--redis <url>', 'Redis of the deployment (env QUARRY_REDIS_URL)')
-    .action(async (dag: string, opts: { quarantine?: boolean; redis?: string }) => {
-      const backends = openBackends(parseBackendConfig({ kafka: brokers().join(','), ...(opts.redis ? { redis: opts.redis } : {}) }), 'quarry-dlq');
+    .option('--dags <files...>', 'DAG files (default: the built-in ones)')
+    .action(async (dag: string, opts: DlqOptions) => {
+      const config = parseBackendConfig(opts);
+      if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('dlq replay needs --kafka and --redis');
+      const backends = openBackends(config, 'quarry-dlq');
       try {
-        const plans = new Map(imageIngestionDags.map((d) => [d.name, compileDag(d)]));
-        const ingress = createIngress({ plans, bus: backends.bus, sideCache: backends.sideCache, ledger: backends.ledger });
-        const r = await replayDeadLetters(ingress, await listDeadLetters(backends.bus, dag, { quarantine: opts.quarantine ?? false }));
+        const plans = new Map((await loadDags(opts.dags ?? [])).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
+        const ingress = createIngress({ plans, ...backends });
+        const r = await replayDeadLetters(ingress, await listDeadLetters(backends.bus, config.namespace, dag, { limit: Number(opts.limit), quarantine: opts.quarantine ?? false }));
         process.stdout.write(`replayed ${r.replayed}, skipped ${r.skipped}\n`);
       } finally {
         await backends.close();

@@ -1,6 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { compileDag } from '../../framework/dag/index.ts';
 import { ConfigError } from '../../framework/errors/index.ts';
+import { createIngress } from '../../framework/miner/index.ts';
+import { startMetricsServer } from '../../framework/telemetry/index.ts';
+import { openBackends } from '../backends.ts';
+import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
+import { collectSignals, createGateWiring, gateStores } from '../gate-wiring.ts';
+import { loadDags } from './miner.ts';
 import {
   createKafkaBacklog, createLmdbBacklog, createLmdbDeferredStore, createRedisDeferredStore, defaultCapacity, defaultTraceOptions,
   diurnalTrace, formatSimulationReport, parseGateConfig, PRIORITIES, readTraceFile, runSimulation,
@@ -13,7 +20,7 @@ const num = (name: string) => (v: string) => {
   return n;
 };
 
-/** `quarry gate simulate` (what-if replay on a fake clock) and `quarry gate stats`. */
+/** `quarry gate simulate` (what-if replay on a fake clock), `quarry gate stats` and `quarry gate run`. */
 export function registerGateCommand(program: Command): void {
   const gate = program.command('gate').description('the flow-control gate: priorities, backpressure, off-peak deferral');
 
@@ -62,20 +69,19 @@ export function registerGateCommand(program: Command): void {
 
   gate.command('stats')
     .description('backlog per class, deferred count and oldest waiting age, read from the durable stores')
-    .option('--path <dir>', 'embedded stores (LMDB) directory', '.quarry/gate')
+    .option('--data <dir>', 'where embedded state lives (LMDB stores under <dir>/gate)', '.quarry')
     .option('--kafka <brokers>', 'Kafka brokers (comma-separated): read the Kafka backlog instead')
-    .option('--topic-prefix <p>', 'Kafka backlog topic prefix', 'quarry.gate')
-    .option('--group <id>', 'the gate consumer group', 'quarry-gate')
     .option('--redis <url>', 'Redis deferred store URL')
-    .option('--name <ns>', 'Redis deferred store namespace', 'default')
+    .option('--namespace <ns>', 'deployment namespace (Kafka topics, Redis keys)', 'quarry')
     .option('--json', 'print JSON')
     .action(async (o: Record<string, string | boolean | undefined>) => {
+      const ns = String(o.namespace);
       const backlog: Backlog = o.kafka
-        ? await createKafkaBacklog({ brokers: String(o.kafka).split(','), topicPrefix: String(o.topicPrefix), groupId: String(o.group), inspectOnly: true })
-        : createLmdbBacklog({ path: `${String(o.path)}/backlog` });
+        ? await createKafkaBacklog({ brokers: String(o.kafka).split(','), ...gateStores.kafka(ns), inspectOnly: true })
+        : createLmdbBacklog({ path: gateStores.lmdbBacklog(String(o.data)) });
       const deferred: DeferredStore = o.redis
-        ? createRedisDeferredStore({ url: String(o.redis), name: String(o.name) })
-        : createLmdbDeferredStore({ path: `${String(o.path)}/deferred` });
+        ? createRedisDeferredStore({ url: String(o.redis), name: ns })
+        : createLmdbDeferredStore({ path: gateStores.lmdbDeferred(String(o.data)) });
       try {
         const now = Date.now();
         const rows = await Promise.all(PRIORITIES.map(async (p) => ({
@@ -89,5 +95,34 @@ export function registerGateCommand(program: Command): void {
         await backlog.close();
         await deferred.close();
       }
+    });
+
+  gate.command('run')
+    .description('run the gate for a Kafka + Redis deployment: admit items from its durable backlogs into the DAGs')
+    .argument('[dag-files...]', 'DAG files (default: the built-in image-ingestion DAGs)')
+    .option('--kafka <brokers>', 'Kafka brokers (env QUARRY_KAFKA_BROKERS)')
+    .option('--redis <url>', 'Redis URL (env QUARRY_REDIS_URL)')
+    .option('--namespace <ns>', 'deployment namespace (Kafka topics, Redis keys)', 'quarry')
+    .option('--config <file.json>', 'gate configuration (JSON; see flow-control gateConfigSchema)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics (quarry_gate_*) on this port')
+    .action(async (files: string[], o: RawBackendOptions & { config?: string; metricsPort?: string }) => {
+      const config = parseBackendConfig(o);
+      if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('`quarry gate run` needs --kafka and --redis (the embedded gate runs inside `quarry crawl` and `quarry run`)');
+      const metrics = o.metricsPort ? await startMetricsServer({ port: parsePositiveInt('metrics-port', o.metricsPort, 9465) }) : undefined;
+      const backends = openBackends(config, 'quarry-gate');
+      const plans = new Map((await loadDags(files)).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
+      const ingress = createIngress({ plans, ...backends, dedupeWindowMs: 3_600_000 });
+      const wiring = await createGateWiring({ config, ...(o.config ? { gate: JSON.parse(readFileSync(o.config, 'utf8')) as GateConfigInput } : {}), signals: collectSignals(() => ({ plans, bus: backends.bus, ledger: backends.ledger })) });
+      wiring.attach(ingress);
+      await wiring.gate.start();
+      process.stdout.write(`${JSON.stringify({ gate: config.namespace, dags: [...plans.keys()], metrics: metrics?.url })}\n`);
+      const stop = async () => {
+        await wiring.close();
+        await backends.close();
+        await metrics?.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', () => void stop());
     });
 }

@@ -8,6 +8,7 @@ import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
+import { createGateClient } from '../gate-wiring.ts';
 
 export async function loadDags(files: readonly string[]): Promise<DagSpec[]> {
   return files.length > 0 ? Promise.all(files.map(loadDagFile)) : [...imageIngestionDags];
@@ -20,6 +21,7 @@ interface MinerCliOptions extends RawBackendOptions {
   metricsPort?: string;
   dedupeWindow?: string;
   partitions?: string;
+  gate?: boolean;
 }
 
 export function registerMinerCommand(program: Command): void {
@@ -36,23 +38,26 @@ export function registerMinerCommand(program: Command): void {
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
     .option('--dedupe-window <seconds>', 'skip child items whose key was seen this recently', '3600')
     .option('--partitions <n>', 'partitions of node topics created by this miner', '4')
+    .option('--gate', 'send fan-out children and deferred edges through the gate (run `quarry gate run`)')
     .action(async (files: string[], opts: MinerCliOptions) => {
       const config = parseBackendConfig(opts);
       if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('a miner process needs --kafka and --redis (the embedded default is `quarry run`)');
       const metrics = opts.metricsPort ? await startMetricsServer({ port: parsePositiveInt('metrics-port', opts.metricsPort, 9464) }) : undefined;
       const backends = openBackends(config, opts.id ?? 'quarry-miner');
       const directory = await discoverOperators(opts.operators.split(','));
-      const plans = new Map((await loadDags(files)).map((d) => [d.name, compileDag(d, { operators: directory.descriptions })]));
+      const plans = new Map((await loadDags(files)).map((d) => [d.name, compileDag(d, { operators: directory.descriptions, namespace: config.namespace })]));
       const only = opts.nodes?.split(',');
       const hosts = [...plans.values()]
         .map((plan) => ({ plan, nodes: only ? only.filter((n) => n.startsWith(`${plan.name}/`)).map((n) => n.slice(plan.name.length + 1)) : undefined }))
         .filter((h) => !h.nodes || h.nodes.length > 0);
       const ingress = createIngress({ plans, ...backends, dedupeWindowMs: parsePositiveInt('dedupe-window', opts.dedupeWindow, 3600) * 1000 });
-      const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: ingress, ingress, now: Date.now, partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}) });
+      const gate = opts.gate ? await createGateClient(config) : undefined;
+      const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: gate ?? ingress, ingress, now: Date.now, partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}) });
       await miner.start();
       process.stdout.write(`${JSON.stringify({ miner: miner.id, hosting: hosts.map((h) => `${h.plan.name}/${h.nodes?.join('+') ?? '*'}`), metrics: metrics?.url })}\n`);
       const stop = async () => {
         await miner.stop();
+        await gate?.close();
         directory.close();
         await backends.close();
         await metrics?.close();

@@ -6,6 +6,7 @@ import { ConfigError } from '../../framework/errors/index.ts';
 import { createIngress, type NewItem } from '../../framework/miner/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, type RawBackendOptions } from '../config.ts';
+import { createGateClient } from '../gate-wiring.ts';
 import { loadDags } from './miner.ts';
 
 const PRIORITIES = ['high', 'normal', 'low'] as const;
@@ -56,14 +57,18 @@ export function registerSubmitCommand(program: Command): void {
     .option('--kafka <brokers>', 'Kafka brokers (env QUARRY_KAFKA_BROKERS)')
     .option('--redis <url>', 'Redis URL (env QUARRY_REDIS_URL)')
     .option('--namespace <ns>', 'Redis key namespace', 'quarry')
-    .action(async (dag: string, opts: RawBackendOptions & { source?: string[]; key?: string; items?: string; priority?: string; tenant?: string; dags?: string[] }) => {
+    .option('--gate', 'enter through the gate (its durable backlogs; run `quarry gate run`)')
+    .action(async (dag: string, opts: RawBackendOptions & { source?: string[]; key?: string; items?: string; priority?: string; tenant?: string; dags?: string[]; gate?: boolean }) => {
       const items = parseItems(dag, opts);
       const config = parseBackendConfig(opts);
       if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('submit needs --kafka and --redis (for the embedded default use `quarry run`)');
       const backends = openBackends(config, 'quarry-submit');
       try {
-        const plans = new Map((await loadDags(opts.dags ?? [])).map((d) => [d.name, compileDag(d)]));
-        const res = await createIngress({ plans, ...backends }).submit(items);
+        const plans = new Map((await loadDags(opts.dags ?? [])).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
+        if (!plans.has(dag)) throw new ConfigError([{ field: 'dag', expected: `one of ${[...plans.keys()].join(', ')}`, received: dag }], 'submit options');
+        const gate = opts.gate ? await createGateClient(config) : undefined;
+        const res = await (gate ?? createIngress({ plans, ...backends })).submit(items);
+        await gate?.close();
         for (const r of res) process.stdout.write(`${JSON.stringify(r)}\n`);
       } finally {
         await backends.close();

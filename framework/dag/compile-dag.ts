@@ -59,15 +59,20 @@ export class DagCompileError extends QuarryError {
 export const RETRY_TIERS_MS = [1_000, 5_000, 20_000] as const;
 const ID = /^[a-z][a-z0-9-]{0,62}$/;
 
-export const nodeTopic = (dag: string, node: string): string => `quarry.${dag}.${node}`;
+/** Topic (and consumer group) of a node; the namespace keeps deployments on one Kafka apart. */
+export const nodeTopic = (dag: string, node: string, namespace = 'quarry'): string => `${namespace}.${dag}.${node}`;
 
 export interface CompileOptions {
   /** Operator descriptions by name (from `Describe`); when given, node fields are checked against them. */
   operators?: ReadonlyMap<string, OperatorDescription>;
+  /** Prefix of every topic and consumer group (default `quarry`). */
+  namespace?: string;
 }
 
 export function compileDag(spec: DagSpec, options: CompileOptions = {}): DagPlan {
   const problems: string[] = [];
+  const ns = options.namespace ?? 'quarry';
+  if (!/^[a-z][a-z0-9.-]{0,62}$/.test(ns)) problems.push(`namespace \`${ns}\` must be lower-case letters, digits, dots and dashes`);
   if (!ID.test(spec.name)) problems.push(`DAG name \`${spec.name}\` must be lower-case kebab-case`);
   const byId = new Map<string, NodeSpec>();
   for (const n of spec.nodes) {
@@ -142,7 +147,7 @@ export function compileDag(spec: DagSpec, options: CompileOptions = {}): DagPlan
     const releases = readsOf(n).filter((f) => !pinned.has(f) && (readers.get(f) ?? []).every((r) => r === id || ancestors.get(id)!.has(r)) && !(writers.get(f) ?? []).some((w) => !ancestors.get(id)!.has(w) && w !== id));
     const base = {
       id,
-      topic: nodeTopic(spec.name, id),
+      topic: nodeTopic(spec.name, id, ns),
       predecessors: preds.get(id)!,
       successors: succs.get(id)!,
       join: preds.get(id)!.length > 1,
@@ -183,9 +188,9 @@ export function compileDag(spec: DagSpec, options: CompileOptions = {}): DagPlan
     nodes,
     order,
     topics: {
-      retry: RETRY_TIERS_MS.map((ms) => `quarry.${spec.name}.retry-${ms / 1000}s`),
-      deadLetter: `quarry.${spec.name}.dlq`,
-      quarantine: `quarry.${spec.name}.quarantine`,
+      retry: RETRY_TIERS_MS.map((ms) => `${ns}.${spec.name}.retry-${ms / 1000}s`),
+      deadLetter: `${ns}.${spec.name}.dlq`,
+      quarantine: `${ns}.${spec.name}.quarantine`,
     },
   });
 }

@@ -38,7 +38,8 @@ export interface Miner {
   runners(): ReadonlyMap<string, NodeRunner>;
 }
 
-export const nodeGroup = (dag: string, node: string): string => `quarry.${dag}.${node}`;
+/** A node's consumer group is named like its topic. */
+export const nodeGroup = (topic: string): string => topic;
 
 export function createMiner(options: MinerOptions): Miner {
   const id = options.minerId ?? `miner-${randomUUID().slice(0, 8)}`;
@@ -66,7 +67,7 @@ export function createMiner(options: MinerOptions): Miner {
             minerId: id,
           });
           runners.set(`${plan.name}/${node.id}`, runner);
-          subs.push(await options.bus.subscribe({ groupId: nodeGroup(plan.name, node.id), topics: [node.topic], maxBatchSize: options.maxBatchSize ?? 64, handleBatch: (b) => runner.handleBatch(b) }));
+          subs.push(await options.bus.subscribe({ groupId: nodeGroup(node.topic), topics: [node.topic], maxBatchSize: options.maxBatchSize ?? 64, handleBatch: (b) => runner.handleBatch(b) }));
         }
         if (options.forwardRetries ?? true) {
           for (const [i, topic] of plan.topics.retry.entries()) {
@@ -74,7 +75,7 @@ export function createMiner(options: MinerOptions): Miner {
             subs.push(
               await options.bus.subscribe({
                 // One group per tier: Kafka assigns a group's partitions as if every member had the same subscription.
-                groupId: `quarry.${plan.name}.retry-forwarder-${tierMs / 1000}s`,
+                groupId: `${topic}.forwarder`,
                 topics: [topic],
                 maxBatchSize: 256,
                 handleBatch: async (batch) => {

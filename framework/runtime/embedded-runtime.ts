@@ -44,6 +44,8 @@ export interface EmbeddedRuntimeOptions {
   /** Put a gate or anything else in front of the ingress for children and deferred edges. */
   admission?: (ingress: ItemSink) => ItemSink;
   dedupeWindowMs?: number;
+  /** Prefix of topics and consumer groups (default `quarry`). */
+  namespace?: string;
   /** Something in front of the runtime (a gate) still holds items: `idle` waits for it too. */
   busy?: () => boolean | Promise<boolean>;
   now?: () => number;
@@ -55,7 +57,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const endpoints = [...(server ? [server.address] : []), ...(options.endpoints ?? [])];
   const directory = await discoverOperators(endpoints, { now });
   const descriptions = directory.descriptions;
-  const plans = new Map(options.dags.map((d) => [d.name, compileDag(d, { operators: descriptions })]));
+  const plans = new Map(options.dags.map((d) => [d.name, compileDag(d, { operators: descriptions, ...(options.namespace ? { namespace: options.namespace } : {}) })]));
   const bus = options.bus ?? createEmbeddedBus();
   const sideCache = options.sideCache ?? createMemorySideCache();
   const blobs = options.blobs ?? createMemoryBlobStore();
