@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createRelationEngine, type RelationStore } from '../relation-engine/index.ts';
 import { cassandraTestStore, embeddedTestStore, type MakeTestStore } from '../relation-engine/testing/index.ts';
-import { mapLimit } from '../relation-engine/internal/limiter.ts';
+import { mapLimit } from '../relation-engine/index.ts';
 
 const { values: args } = parseArgs({ options: {
   pages: { type: 'string', default: '1000' }, 'links-per-page': { type: 'string', default: '10' },

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import hdr from 'hdr-histogram-js';
 import { createGate } from './gate.ts';
 import { createGatePolicy } from './gate-policy.ts';
-import type { GateItem, Priority, ResourceClass } from './gate-item.ts';
+import type { Priority, ResourceClass } from './gate-item.ts';
 import type { SubmitItem } from './intake.ts';
 import { createKafkaBacklog } from './internal/kafka-backlog.ts';
 import { createRedisDeferredStore } from './internal/redis-deferred-store.ts';

@@ -25,6 +25,7 @@ export type {
   PageRecord, PageVertex, ScannedEdge,
 } from './model.ts';
 export { bucketOf, compareScanOrder, DEFAULT_BUCKETS } from './model.ts';
+export { mapLimit } from './internal/limiter.ts';
 export type { ContentPatch, RelationStore } from './relation-store.ts';
 export { openRelationStore, parseStoreSpec, type StoreSpec } from './open-store.ts';
 export { openLmdbStore, type LmdbStoreOptions } from './internal/lmdb-store.ts';

@@ -18,6 +18,8 @@ say "tsc --noEmit"
 tsc_status=0
 "$ROOT/node_modules/.bin/tsc" --noEmit || tsc_status=$?
 [ "$tsc_status" -eq 0 ] || say "typecheck FAILED (the tests run anyway; the run will fail)"
+say "eslint (floating promises, unused code, deep imports)"
+"$ROOT/node_modules/.bin/eslint" . || { say "lint FAILED (the tests run anyway; the run will fail)"; [ "$tsc_status" -ne 0 ] || tsc_status=3; }
 
 # Remember what was already up, so the exit trap only stops what this run started.
 was_running=()

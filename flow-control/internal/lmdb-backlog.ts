@@ -20,7 +20,7 @@ export function createLmdbBacklog({ path }: { path: string }): Backlog {
   return {
     async push(items) {
       await db.transaction(() => {
-        for (const it of items) { db.put([it.priority, seq[it.priority]++], it); count[it.priority]++; }
+        for (const it of items) { void db.put([it.priority, seq[it.priority]++], it); count[it.priority]++; }
       });
     },
     async pull(cls, max) {

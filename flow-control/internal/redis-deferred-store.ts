@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { DeferredStore } from '../deferred-store.ts';
-import { decodeGateItem, encodeGateItem, type GateItem, type Priority } from '../gate-item.ts';
+import { decodeGateItem, encodeGateItem, type Priority } from '../gate-item.ts';
 
 // Expired leases go back first, then due items move to the lease set, atomically.
 const CLAIM = `

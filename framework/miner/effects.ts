@@ -140,7 +140,7 @@ export class Effects {
   }
 
   async commit(): Promise<void> {
-    const { ledger, bus, sideCache, plan } = this.o;
+    const { ledger, bus, plan } = this.o;
     for (const { ref, tokens } of this.tokens.values()) await ledger.addTokens(ref, tokens);
     await Promise.all([...this.out].map(([topic, messages]) => bus.produce(topic, messages)));
     for (const f of this.finishes) {

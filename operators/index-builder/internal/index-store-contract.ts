@@ -21,8 +21,8 @@ const flip = (phash: string, ...bits: number[]) => {
 };
 
 export function indexStoreContract(name: string, factory: StoreFactory): void {
-  const withStore = (title: string, body: (store: IndexStore) => Promise<IndexStore | void>) =>
-    test(`${name}: ${title}`, async () => {
+  const withStore = (title: string, body: (store: IndexStore) => Promise<IndexStore | void>): void =>
+    void test(`${name}: ${title}`, async () => {
       let store = await factory.make();
       try {
         store = (await body(store)) ?? store;

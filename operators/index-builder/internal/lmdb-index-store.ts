@@ -21,9 +21,10 @@ export function openLmdbIndexStore({ path }: { path: string }): IndexStore {
       await root.transaction(() => {
         const old = phashes.get(sign);
         if (old?.phash === phash) return;
-        if (old) for (const k of old.keys) bands.remove(k, `${old.phash}:${sign}`);
-        for (const k of keys) bands.put(k, `${phash}:${sign}`);
-        phashes.put(sign, { phash, keys: [...keys] });
+        // Inside a transaction callback the writes commit with it: their promises carry nothing.
+        if (old) for (const k of old.keys) void bands.remove(k, `${old.phash}:${sign}`);
+        for (const k of keys) void bands.put(k, `${phash}:${sign}`);
+        void phashes.put(sign, { phash, keys: [...keys] });
       });
     },
     async getPhash(sign) {
@@ -49,9 +50,9 @@ export function openLmdbIndexStore({ path }: { path: string }): IndexStore {
       await root.transaction(() => {
         const old = texts.get(sign);
         const next = new Set(text.tokens);
-        for (const t of old?.tokens ?? []) if (!next.has(t)) posts.remove(t, sign);
-        for (const t of next) posts.put(t, sign);
-        texts.put(sign, { text: text.text, tokens: [...next] });
+        for (const t of old?.tokens ?? []) if (!next.has(t)) void posts.remove(t, sign);
+        for (const t of next) void posts.put(t, sign);
+        void texts.put(sign, { text: text.text, tokens: [...next] });
       });
     },
     async getText(sign) {
