@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { BlobStore } from './blob-store.ts';
 import { ConfigError } from '../errors/index.ts';
 import { checkBytes, checkKey, keyOfRef } from './internal/refs.ts';
-import { useRedis } from './internal/redis-connection.ts';
+import { useRedis } from '../redis/index.ts';
 
 export interface RedisBlobStoreOptions {
   /** A URL (the store owns and closes the connection) or a client (the caller's to close). */

@@ -1,37 +1,18 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { itemLedgerContract } from '../testing/index.ts';
+import { itemLedgerContract, useRedisTestServer } from '../testing/index.ts';
 import { createRedisItemLedger } from './index.ts';
 
-const url = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
-const run = `quarry-test:item-ledger:${randomUUID()}`;
-const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-let n = 0;
+const redisServer = useRedisTestServer('item-ledger');
+const { url, admin } = redisServer;
 
-before(async () => {
-  try {
-    await admin.connect();
-    await admin.ping();
-  } catch (err) {
-    throw new Error(`Redis is not reachable at ${url} (set QUARRY_TEST_REDIS_URL): ${(err as Error).message}`);
-  }
-});
-
-after(async () => {
-  const keys = await admin.keys(`${run}:*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await admin.quit();
-});
-
-itemLedgerContract('redis', async ({ now, retentionMs }) => createRedisItemLedger({ redis: url, namespace: `${run}:${++n}`, now, retentionMs }));
+itemLedgerContract('redis', async ({ now, retentionMs }) => createRedisItemLedger({ redis: url, namespace: redisServer.namespace(), now, retentionMs }));
 
 describe('Redis item ledger specifics', () => {
   const keysOf = async (namespace: string): Promise<string[]> => (await admin.keys(`${namespace}:*`)).sort();
 
   it('replaces the live hash with a compact, expiring record when the item ends', async () => {
-    const namespace = `${run}:${++n}`;
+    const namespace = redisServer.namespace();
     let t = 1_700_000_000_000;
     const ledger = createRedisItemLedger({ redis: admin, namespace, now: () => t, retentionMs: 60_000 });
     const ref = { dag: 'image-ingest', messageId: 'm1' };
@@ -68,7 +49,7 @@ describe('Redis item ledger specifics', () => {
   });
 
   it('keeps state proportional to items in flight, not to items processed', async () => {
-    const namespace = `${run}:${++n}`;
+    const namespace = redisServer.namespace();
     const ledger = createRedisItemLedger({ redis: admin, namespace, retentionMs: 60_000 });
     for (let i = 0; i < 200; i++) {
       const ref = { dag: 'page-ingest', messageId: `m${i}` };
@@ -85,7 +66,7 @@ describe('Redis item ledger specifics', () => {
   });
 
   it('really expires records in Redis, not just on the caller clock', async () => {
-    const namespace = `${run}:${++n}`;
+    const namespace = redisServer.namespace();
     const ledger = createRedisItemLedger({ redis: admin, namespace, retentionMs: 1 });
     const ref = { dag: 'd', messageId: 'm' };
     await ledger.open({ ref, itemKey: 'k', tokens: ['a<'], createdMs: 0 });

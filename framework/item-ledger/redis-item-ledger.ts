@@ -14,7 +14,7 @@ import {
 } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
 import { INDEX_SCRIPTS, LEDGER_SCRIPTS, type LedgerScript } from './internal/ledger-scripts.ts';
-import { useRedis } from './internal/redis-connection.ts';
+import { useRedis } from '../redis/index.ts';
 
 export interface RedisItemLedgerOptions {
   /** A URL (the ledger owns and closes the connection) or a client (the caller's to close). */

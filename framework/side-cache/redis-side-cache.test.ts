@@ -1,35 +1,17 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { sideCacheContract } from '../testing/index.ts';
+import { sideCacheContract, useRedisTestServer } from '../testing/index.ts';
 import { createRedisSideCache } from './index.ts';
 
-const url = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
-const run = `quarry-test:side-cache:${randomUUID()}`;
-const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-let n = 0;
+const redisServer = useRedisTestServer('side-cache');
+const { url, admin } = redisServer;
 
-before(async () => {
-  try {
-    await admin.connect();
-    await admin.ping();
-  } catch (err) {
-    throw new Error(`Redis is not reachable at ${url} (set QUARRY_TEST_REDIS_URL): ${(err as Error).message}`);
-  }
-});
-
-after(async () => {
-  const keys = await admin.keys(`${run}:*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await admin.quit();
-});
-
-sideCacheContract('redis', async () => createRedisSideCache({ redis: url, namespace: `${run}:${++n}` }));
+sideCacheContract('redis', async () => createRedisSideCache({ redis: url, namespace: redisServer.namespace() }));
 
 describe('Redis side-cache specifics', () => {
   it('stores one hash per tuple under the namespace with a hash tag, and reads in one round trip', async () => {
-    const namespace = `${run}:${++n}`;
+    const namespace = redisServer.namespace();
     const client = new Redis(url, { maxRetriesPerRequest: 1 });
     await client.ping();
     const cache = createRedisSideCache({ redis: client, namespace });

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { FieldRead, FieldValues, SideCache, SideCacheStats } from './side-cache.ts';
 import { SENTINEL_FIELD, checkFieldNames, checkTupleRef } from './internal/check-input.ts';
-import { useRedis } from './internal/redis-connection.ts';
+import { useRedis } from '../redis/index.ts';
 import { checkNamespace } from './internal/check-namespace.ts';
 
 export interface RedisSideCacheOptions {
