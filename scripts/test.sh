@@ -69,7 +69,7 @@ if [ "${#files[@]}" -eq 0 ]; then
 fi
 
 say "running ${#files[@]} test file(s)"
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+node --import tsx --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec "${files[@]}"
 status=$?
 say "tests exited with status $status"
 if [ "$status" -eq 0 ] && [ "$tsc_status" -ne 0 ]; then

@@ -36,18 +36,10 @@ const PROCESS_GROUPS = [['page-spider', 'image-extract', 'image-spider'], ['imag
 export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary & { admittedByGate?: Record<string, number> }> {
   const config = parseBackendConfig(opts);
   const started = Date.now();
-  let site: DemoSite | undefined;
   const seeds: string[] = [...(opts.seed ?? [])];
   if (opts.seedsFile) seeds.push(...readFileSync(opts.seedsFile, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#')));
-  const allowPrivate = [...(opts.allowPrivate ?? [])];
-  if (opts.demo) {
-    site = await startDemoSite();
-    seeds.push(site.url);
-    allowPrivate.push('127.0.0.0/8');
-    log(`demo site on ${site.url}`);
-  }
   const problems = [];
-  if (seeds.length === 0) problems.push({ field: 'seed', expected: 'at least one seed URL (--seed, --seeds-file or --demo)', received: undefined });
+  if (seeds.length === 0 && !opts.demo) problems.push({ field: 'seed', expected: 'at least one seed URL (--seed, --seeds-file or --demo)', received: undefined });
   for (const s of seeds) {
     try {
       const u = new URL(s);
@@ -57,55 +49,68 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     }
   }
   if (problems.length > 0) throw new ConfigError(problems, 'crawl options');
-  const maxDepth = parsePositiveInt('depth', opts.depth, site ? site.groundTruth.maxDepth : 2);
   const timeoutMs = parsePositiveInt('timeout', opts.timeout, 600) * 1000;
 
-  const backends = openBackends(config, 'quarry-crawl');
-  const procs = opts.isolate ? await spawnOperatorProcesses(PROCESS_GROUPS, ['--relations', config.relations, '--index', config.index, ...(allowPrivate.length ? ['--allow-private', ...allowPrivate] : [])]) : undefined;
-  const endpoints = [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])];
-  // In-process operators unless they run elsewhere; the summary reads the graph either way.
-  const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate }, endpoints.length > 0 ? [] : undefined);
-  const records: ItemRecord[] = [];
-  let running: EmbeddedRuntime | undefined;
-  let admitted: Record<string, number> | undefined;
-  const gate = opts.gate === false ? undefined : await createGateWiring({ config, signals: runtimeSignals(() => running) });
-  const rt = await startEmbeddedRuntime({
-    dags: [...imageIngestionDags],
-    operators: builtIns.operators,
-    endpoints,
-    bus: backends.bus,
-    sideCache: backends.sideCache,
-    blobs: backends.blobs,
-    ledger: backends.ledger,
-    dedupeWindowMs: 3_600_000,
-    namespace: config.namespace,
-    onTerminal: (r) => records.push(r),
-    ...(gate ? { admission: (ingress: ItemSink) => gate.attach(ingress), busy: () => gate.pending() > 0 } : {}),
-  });
-  running = rt;
-  await gate?.gate.start();
-  log(`backends: ${backends.describe()}`);
-  const progress = setInterval(() => {
-    if (opts.quiet) return;
-    const by = (dag: string) => records.filter((r) => r.dag === dag).length;
-    log(`  … pages ${by('page-ingest')}, image links ${by('image-ingest')}, ocr ${by('ocr-ingest')} done (${Math.round((Date.now() - started) / 1000)} s)`);
-  }, 2_000);
+  // Everything opened is closed again, in reverse order, whether the crawl succeeds or fails:
+  // a failed crawl must not leave servers, child processes or connections behind.
+  const cleanup: (() => Promise<unknown>)[] = [];
   try {
+    const allowPrivate = [...(opts.allowPrivate ?? [])];
+    let site: DemoSite | undefined;
+    if (opts.demo) {
+      site = await startDemoSite();
+      cleanup.push(() => site!.close());
+      seeds.push(site.url);
+      allowPrivate.push('127.0.0.0/8');
+      log(`demo site on ${site.url}`);
+    }
+    const maxDepth = parsePositiveInt('depth', opts.depth, site ? site.groundTruth.maxDepth : 2);
+    const backends = openBackends(config, 'quarry-crawl');
+    cleanup.push(() => backends.close());
+    const procs = opts.isolate ? await spawnOperatorProcesses(PROCESS_GROUPS, ['--relations', config.relations, '--index', config.index, ...(allowPrivate.length ? ['--allow-private', ...allowPrivate] : [])]) : undefined;
+    if (procs) cleanup.push(() => procs.close());
+    const endpoints = [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])];
+    // In-process operators unless they run elsewhere; the summary reads the graph either way.
+    const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate }, endpoints.length > 0 ? [] : undefined);
+    cleanup.push(() => builtIns.close());
+    const records: ItemRecord[] = [];
+    let running: EmbeddedRuntime | undefined;
+    const gate = opts.gate === false ? undefined : await createGateWiring({ config, signals: runtimeSignals(() => running) });
+    const rt = await startEmbeddedRuntime({
+      dags: [...imageIngestionDags],
+      operators: builtIns.operators,
+      endpoints,
+      bus: backends.bus,
+      sideCache: backends.sideCache,
+      blobs: backends.blobs,
+      ledger: backends.ledger,
+      dedupeWindowMs: 3_600_000,
+      namespace: config.namespace,
+      onTerminal: (r) => records.push(r),
+      ...(gate ? { admission: (ingress: ItemSink) => gate.attach(ingress), busy: () => gate.pending() > 0 } : {}),
+    });
+    cleanup.push(() => rt.close());
+    running = rt;
+    if (gate) {
+      cleanup.push(() => gate.close());
+      await gate.gate.start();
+    }
+    log(`backends: ${backends.describe()}`);
+    const progress = setInterval(() => {
+      if (opts.quiet) return;
+      const by = (dag: string) => records.filter((r) => r.dag === dag).length;
+      log(`  … pages ${by('page-ingest')}, image links ${by('image-ingest')}, ocr ${by('ocr-ingest')} done (${Math.round((Date.now() - started) / 1000)} s)`);
+    }, 2_000);
+    cleanup.push(async () => clearInterval(progress));
     await rt.submit(seeds.map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })));
     await rt.idle(timeoutMs);
-    admitted = gate?.gate.stats().admittedTotal;
+    const admitted = gate?.gate.stats().admittedTotal;
+    const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}) };
+    if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
+    return summary;
   } finally {
-    clearInterval(progress);
-    await gate?.close();
-    await rt.close();
-    await procs?.close();
+    for (const close of cleanup.reverse()) await close().catch((err: unknown) => log(`cleanup: ${(err as Error).message}`));
   }
-  const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}) };
-  await builtIns.close();
-  await backends.close();
-  await site?.close();
-  if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
-  return summary;
 }
 
 export function registerCrawlCommand(program: Command): void {
