@@ -1,0 +1,83 @@
+// The distributed deployment from the command line, on real Kafka + Redis: an operator service,
+// a gate and a miner as separate `quarry` processes, items entering with `quarry submit --gate`.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
+import { startDemoSite, type DemoSite } from '../demo-site/index.ts';
+import { createRelationEngine, openRelationStore } from '../relation-engine/index.ts';
+
+const KAFKA = process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+const REDIS = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
+const ns = `dcli${Date.now() % 1_000_000}`;
+const dir = mkdtempSync(join(tmpdir(), 'quarry-dcli-'));
+const backend = ['--kafka', KAFKA, '--redis', REDIS, '--namespace', ns];
+const children: ChildProcess[] = [];
+
+/** Start a `quarry` process and wait for the JSON line it prints once it is up. */
+async function start(args: string[]): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`quarry ${args[0]} exited with ${code}: ${stderr}`)));
+  });
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+const quarry = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args]);
+
+describe('the distributed deployment from the CLI: quarry operator + gate run + miner --gate + submit --gate', () => {
+  let site: DemoSite;
+  before(async () => {
+    site = await startDemoSite();
+  });
+  after(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await site?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('crawls the demo site through the gate into the relation graph', async (t) => {
+    const stores = ['--relations', `embedded:${join(dir, 'relations')}`, '--index', `embedded:${join(dir, 'index')}`];
+    const op = await start(['operator', 'page-spider', 'image-extract', 'image-spider', 'image-feature', 'ocr', 'index-builder', 'relation-page', 'relation-link', 'relation-content', 'relation-ocr', '--allow-private', '127.0.0.0/8', ...stores]);
+    await start(['gate', 'run', ...backend]);
+    await start(['miner', '--operators', String(op.listening), '--gate', '--partitions', '2', ...backend]);
+    const { stdout } = await quarry(['submit', 'page-ingest', '--source', `url=${site.url}`, 'depth=0', `maxDepth=${site.groundTruth.maxDepth}`, '--gate', ...backend]);
+    assert.equal(JSON.parse(stdout).status, 'accepted');
+
+    const ledger = createRedisItemLedger({ redis: REDIS, namespace: ns });
+    const truth = site.groundTruth;
+    const total = async (dag: string) => Object.values(await ledger.counts(dag)).reduce((a, b) => a + b, 0);
+    const until = Date.now() + 240_000;
+    let done = false;
+    while (!done && Date.now() < until) {
+      const pages = await ledger.counts('page-ingest');
+      const images = await ledger.counts('image-ingest');
+      const ocr = await ledger.counts('ocr-ingest');
+      done = pages.completed === truth.pages.length && (await total('image-ingest')) === truth.links.length && ocr.completed >= truth.ocr.length && pages['in-flight'] + images['in-flight'] + ocr['in-flight'] === 0;
+      if (!done) await sleep(500);
+    }
+    t.diagnostic(`page-ingest ${JSON.stringify(await ledger.counts('page-ingest'))}; image-ingest ${JSON.stringify(await ledger.counts('image-ingest'))}; ocr-ingest ${JSON.stringify(await ledger.counts('ocr-ingest'))}`);
+    assert.ok(done, 'every page, image link and OCR item ended within the deadline');
+    await ledger.close();
+
+    for (const c of children) c.kill('SIGTERM');
+    await sleep(1_000);
+    const engine = createRelationEngine({ store: await openRelationStore(`embedded:${join(dir, 'relations')}`) });
+    const counts = await engine.counts();
+    await engine.close();
+    assert.equal(counts.contents, truth.contents.length);
+    assert.equal(counts.contentsWithOcr >= truth.ocr.length, true);
+    const dlq = await quarry(['dlq', 'list', 'page-ingest', '--kafka', KAFKA, '--namespace', ns]);
+    assert.equal(dlq.stdout.trim(), '', 'nothing dead-lettered');
+  });
+});
