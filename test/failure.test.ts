@@ -11,11 +11,13 @@
 //   a redelivered trigger whose claim the dead miner held waits (retry tier 1 s) until it expires.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
+import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
 import { compileDag, type DagPlan } from '../framework/dag/index.ts';
 import { createRedisItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
 import { createIngress, type NewItem } from '../framework/miner/index.ts';
@@ -77,7 +79,7 @@ async function reachable(): Promise<void> {
 }
 
 describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed mid-run', () => {
-  const procs = new ProcessGroup();
+  const procs = new ProcessGroup(join(tmpdir(), `quarry-failure-test-${run}`));
   let redis: Redis;
   let bus: TriggerBus;
   let sideCache: SideCache;
@@ -90,7 +92,8 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
     bus = createKafkaBus({ brokers: KAFKA.split(','), clientId: `ft-${run}-test` });
     sideCache = createRedisSideCache({ redis, namespace });
     ledger = createRedisItemLedger({ redis, namespace });
-    plans = new Map([dags.main, dags.kids].map((d) => [d.name, compileDag(d)]));
+    // Topics and consumer groups carry the namespace (as the miners compile them).
+    plans = new Map([dags.main, dags.kids].map((d) => [d.name, compileDag(d, { namespace })]));
   });
 
   after(async () => {
@@ -109,7 +112,7 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
     const admin = new Kafka({ clientId: 'ft-cleanup', brokers: KAFKA.split(','), logLevel: logLevel.NOTHING }).admin();
     try {
       await admin.connect();
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(`quarry.ft-${run}-`));
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`) || t.startsWith(`quarry.ft-${run}-`));
       if (topics.length > 0) await admin.deleteTopics({ topics });
     } catch {
       // best effort: topics of a run are unique and small
@@ -181,6 +184,12 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
       quiet = m['in-flight'] === 0 && k['in-flight'] === 0 ? quiet + 1 : 0;
       if (Date.now() > until) {
         const stuck = (await Promise.all([ledger.inFlight(dags.main.name, 5), ledger.inFlight(dags.kids.name, 5)])).flat();
+        const lags = [];
+        for (const node of [...plans.values()].flatMap((p) => p.nodes)) {
+          const lag = (await bus.lag(node.topic, [node.topic])).reduce((n, l) => n + l.lag, 0);
+          if (lag > 0) lags.push(`${node.topic}=${lag}`);
+        }
+        t.diagnostic(`stalled: processes ${procs.describe()}; consumer lag ${lags.join(' ') || 'none'}; logs in ${procs.logDir}`);
         assert.fail(`items still in flight after ${SETTLE_TIMEOUT_MS} ms (main ${JSON.stringify(m)}, kids ${JSON.stringify(k)}): ${stuck.map((r) => `${r.itemKey} [${r.events.slice(-3).map((e) => `${e.node}:${e.status}`).join(' ')}]`).join(', ')}`);
       }
       await sleep(quiet > 0 ? 500 : 250);
@@ -252,7 +261,7 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
 // then dies before dropping its tuple. Its batch is never committed, so the trigger comes again
 // and finds its token done; that redelivery must drop the tuple. Here the window is hit on
 // purpose: the first tuple drop fails, failing the batch as a dying miner would.
-describe('a miner that dies between ending an item and dropping its tuple (in process)', () => {
+describe('crash windows the SIGKILL test found, hit on purpose (in process)', () => {
   it('drops the tuple when the redelivered trigger finds its item ended', async () => {
     const base = createMemorySideCache();
     let failDrops = 1;
@@ -281,6 +290,46 @@ describe('a miner that dies between ending an item and dropping its tuple (in pr
       assert.equal((await rt.ledger.findByKey('ft-window', 'k'))?.state, 'completed');
     } finally {
       await rt.close();
+    }
+  });
+
+  // The other window it found (1 run in 2): a miner opens a fan-out child in the ledger, then dies
+  // before producing the child's trigger. The parent node runs again on redelivery and submits
+  // the child again; the ingress must produce its trigger again rather than skip it as in flight.
+  it('re-produces the trigger of a child opened by a parent that died before producing it', async () => {
+    const base = createEmbeddedBus();
+    let failProduces = 1;
+    const bus = new Proxy(base, {
+      get(target, prop, receiver) {
+        if (prop === 'produce') {
+          return async (topic: string, messages: Parameters<TriggerBus['produce']>[1]) => {
+            if (topic.endsWith('.ft-child.take') && failProduces-- > 0) throw new QuarryError('BUS_DOWN', 'injected: the miner died here', { retryable: true });
+            return target.produce(topic, messages);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const emit = defineOperator({ name: 'ft-emit', version: '1', inputs: { n: z.string() }, outputs: { m: z.string() },
+      async handler({ n }, ctx) {
+        ctx.emit({ itemKey: `${ctx.trigger.itemKey}#0`, dag: 'ft-child', source: { n } });
+        return { m: n };
+      } });
+    const take = defineOperator({ name: 'ft-take', version: '1', inputs: { n: z.string() }, outputs: { ok: z.boolean() }, async handler() { return { ok: true }; } });
+    const parent = defineDag({ name: 'ft-parent', source: ['n'], keep: ['m'] }, [{ id: 'emit', operator: 'ft-emit', reads: ['n'], writes: ['m'], fanOut: ['ft-child'] }]);
+    const child = defineDag({ name: 'ft-child', source: ['n'], keep: ['ok'] }, [{ id: 'take', operator: 'ft-take', reads: ['n'], writes: ['ok'] }]);
+    const rt = await startInMemoryRuntime({ dags: [parent, child], operators: [emit, take], bus });
+    try {
+      await rt.submit([{ dag: 'ft-parent', itemKey: 'p', source: { n: '1' } }]);
+      await rt.idle(15_000);
+      assert.equal(failProduces, -1, 'the injected failure happened');
+      assert.equal((await rt.ledger.findByKey('ft-child', 'p#0'))?.state, 'completed', 'the child is not left in flight');
+      assert.equal((await rt.ledger.findByKey('ft-parent', 'p'))?.state, 'completed');
+      assert.equal((await rt.ledger.counts('ft-child')).completed, 1, 'the child ran as one item');
+    } finally {
+      await rt.close();
+      await base.close();
     }
   });
 });

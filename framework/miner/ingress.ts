@@ -5,7 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { QuarryError } from '../errors/index.ts';
 import type { TriggerBus } from '../bus/trigger-bus.ts';
 import type { DagPlan } from '../dag/index.ts';
-import type { ItemLedger } from '../item-ledger/item-ledger.ts';
+import type { ItemLedger, ItemRecord } from '../item-ledger/item-ledger.ts';
 import type { SideCache } from '../side-cache/side-cache.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { encodeTrigger, type Priority, type Trigger } from '../wire/index.ts';
@@ -62,18 +62,35 @@ export function createIngress(options: IngressOptions): ItemSink {
   const window = options.dedupeWindowMs ?? 0;
   const childrenOnly = options.dedupeChildrenOnly ?? true;
 
-  async function isDuplicate(item: NewItem): Promise<boolean> {
-    if (childrenOnly && !item.parentId) return false;
+  /** The record that makes this item a duplicate, or null when it should enter. */
+  async function duplicateOf(item: NewItem): Promise<ItemRecord | null> {
+    if (childrenOnly && !item.parentId) return null;
     const rec = await options.ledger.findByKey(item.dag, item.itemKey);
-    if (!rec) return false;
-    if (rec.state === 'in-flight') return true;
-    return rec.endedMs !== undefined && now() - rec.endedMs < window;
+    if (!rec) return null;
+    if (rec.state === 'in-flight') return rec;
+    return rec.endedMs !== undefined && now() - rec.endedMs < window ? rec : null;
+  }
+
+  /**
+   * The same parent submits the same child again only when it is re-run after a crash, and the
+   * crash may have come between opening the child and producing its trigger: the child would then
+   * be in flight forever with no trigger. So produce its entry trigger again (at-least-once, like
+   * successors): if the first one got out, the ledger turns this one into a no-op.
+   */
+  function isResubmission(item: NewItem, rec: ItemRecord): boolean {
+    return rec.state === 'in-flight' && !!item.parentId && rec.parentId === item.parentId;
   }
 
   return {
     async submit(items) {
       const results: SubmitResult[] = [];
       const byTopic = new Map<string, { key: string; value: Uint8Array }[]>();
+      const queue = (plan: DagPlan, trigger: Trigger): void => {
+        const topic = plan.nodes.find((n) => n.id === plan.entry)!.topic;
+        const value = encodeTrigger(trigger);
+        telemetry.triggerBytes(plan.name, plan.entry, value.length);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: trigger.itemKey, value }]);
+      };
       const seen = new Set<string>();
       for (const item of items) {
         const plan = options.plans.get(item.dag);
@@ -84,8 +101,13 @@ export function createIngress(options: IngressOptions): ItemSink {
           continue;
         }
         const dedupeKey = `${item.dag}\u0000${item.itemKey}`;
-        if ((item.parentId && seen.has(dedupeKey)) || (await isDuplicate(item))) {
-          results.push({ itemKey: item.itemKey, messageId: '', status: 'duplicate' });
+        const dup = item.parentId && seen.has(dedupeKey) ? 'seen' : await duplicateOf(item);
+        if (dup) {
+          if (dup !== 'seen' && isResubmission(item, dup)) {
+            seen.add(dedupeKey);
+            queue(plan, entryTrigger(plan, item, dup.messageId, dup.createdMs, item.traceparent || newTraceparent()));
+          }
+          results.push({ itemKey: item.itemKey, messageId: dup === 'seen' ? '' : dup.messageId, status: 'duplicate' });
           continue;
         }
         seen.add(dedupeKey);
@@ -115,38 +137,39 @@ export function createIngress(options: IngressOptions): ItemSink {
           // Known id: a live item keeps its tuple; an ended one must not get a stray tuple back.
           const existing = await options.ledger.get({ dag: plan.name, messageId });
           if (!existing || existing.state !== 'in-flight') await options.sideCache.deleteTuple(tupleRef);
+          else if (isResubmission(item, existing)) queue(plan, entryTrigger(plan, item, messageId, existing.createdMs, traceparent));
           results.push({ itemKey: item.itemKey, messageId, status: 'duplicate' });
           continue;
         }
-        const trigger: Trigger = {
-          messageId,
-          itemKey: item.itemKey,
-          dag: plan.name,
-          dagVersion: plan.version,
-          node: plan.entry,
-          tupleRef,
-          tupleVersion: 1,
-          priority: item.priority ?? 'normal',
-          tenant: item.tenant ?? 'default',
-          attempt: 0,
-          deadlineMs: item.deadlineMs ?? 0,
-          traceparent,
-          tracestate: '',
-          parentId: item.parentId ?? '',
-          fromNode: '',
-          createdMs,
-          source: item.source,
-          notBeforeMs: 0,
-        };
-        const topic = plan.nodes.find((n) => n.id === plan.entry)!.topic;
-        const value = encodeTrigger(trigger);
-        telemetry.triggerBytes(plan.name, plan.entry, value.length);
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: item.itemKey, value }]);
+        queue(plan, entryTrigger(plan, item, messageId, createdMs, traceparent));
         results.push({ itemKey: item.itemKey, messageId, status: 'accepted' });
         telemetry.submitted(plan.name, item.priority ?? 'normal');
       }
       for (const [topic, messages] of byTopic) await options.bus.produce(topic, messages);
       return results;
     },
+  };
+}
+
+function entryTrigger(plan: DagPlan, item: NewItem, messageId: string, createdMs: number, traceparent: string): Trigger {
+  return {
+    messageId,
+    itemKey: item.itemKey,
+    dag: plan.name,
+    dagVersion: plan.version,
+    node: plan.entry,
+    tupleRef: `${plan.name}:${messageId}`,
+    tupleVersion: 1,
+    priority: item.priority ?? 'normal',
+    tenant: item.tenant ?? 'default',
+    attempt: 0,
+    deadlineMs: item.deadlineMs ?? 0,
+    traceparent,
+    tracestate: '',
+    parentId: item.parentId ?? '',
+    fromNode: '',
+    createdMs,
+    source: item.source,
+    notBeforeMs: 0,
   };
 }
