@@ -12,6 +12,7 @@ import { registerPlanCommand } from './commands/plan.ts';
 import { registerRelationsCommand } from './commands/relations.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSubmitCommand } from './commands/submit.ts';
+import { registerTraceCommand } from './commands/trace.ts';
 
 export function buildProgram(): Command {
   const program = new Command('quarry')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerMinerCommand(program);
   registerSubmitCommand(program);
+  registerTraceCommand(program);
   registerRelationsCommand(program);
   registerIndexCommand(program);
   registerGateCommand(program);

@@ -79,5 +79,15 @@ describe('the distributed deployment from the CLI: quarry operator + gate run + 
     assert.equal(counts.contentsWithOcr >= truth.ocr.length, true);
     const dlq = await quarry(['dlq', 'list', 'page-ingest', '--kafka', KAFKA, '--namespace', ns]);
     assert.equal(dlq.stdout.trim(), '', 'nothing dead-lettered');
+
+    // Why was this page not ingested? The ledger knows, by URL.
+    const missing = truth.rejections.find((r) => r.kind === 'page' && r.reason === 'http-404')!;
+    const trace = await quarry(['trace', site.absolute(missing.url), '--redis', REDIS, '--namespace', ns]);
+    assert.match(trace.stdout, /state\s+filtered — http-404 \(at spider\)/);
+    assert.match(trace.stdout, /trace id\s+[0-9a-f]{32}/);
+    const home = await quarry(['trace', site.url, '--dag', 'page-ingest', '--redis', REDIS, '--namespace', ns, '--json']);
+    const [rec] = JSON.parse(home.stdout) as { state: string; events: { node: string; status: string }[] }[];
+    assert.equal(rec?.state, 'completed');
+    assert.deepEqual(rec?.events.map((e) => `${e.node}:${e.status}`), ['spider:ok', 'extract:ok', 'relate-page:ok']);
   });
 });
