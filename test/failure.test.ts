@@ -11,6 +11,7 @@
 //   a redelivered trigger whose claim the dead miner held waits (retry tier 1 s) until it expires.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +81,7 @@ async function reachable(): Promise<void> {
 
 describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed mid-run', () => {
   const procs = new ProcessGroup(join(tmpdir(), `quarry-failure-test-${run}`));
+  let passed = false; // the processes' logs are kept when the test fails
   let redis: Redis;
   let bus: TriggerBus;
   let sideCache: SideCache;
@@ -112,13 +114,18 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
     const admin = new Kafka({ clientId: 'ft-cleanup', brokers: KAFKA.split(','), logLevel: logLevel.NOTHING }).admin();
     try {
       await admin.connect();
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`) || t.startsWith(`quarry.ft-${run}-`));
-      if (topics.length > 0) await admin.deleteTopics({ topics });
+      // Best effort, twice (a deletion can time out on a busy broker): a run's topics are unique and small.
+      for (let i = 0; i < 2; i++) {
+        const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`) || t.startsWith(`quarry.ft-${run}-`));
+        if (topics.length === 0) break;
+        await admin.deleteTopics({ topics, timeout: 15_000 }).catch(() => {});
+      }
     } catch {
-      // best effort: topics of a run are unique and small
+      // the broker is gone: nothing to clean
     } finally {
       await admin.disconnect().catch(() => {});
     }
+    if (passed) rmSync(procs.logDir, { recursive: true, force: true });
   });
 
   it('ends every item exactly once, records each completed item once, loses nothing, leaves no tuple', async (t) => {
@@ -162,7 +169,10 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
     const counts = async (dag: string) => ledger.counts(dag);
     const completed = async (): Promise<number> => (await counts(dags.main.name)).completed;
     const killWhen = async (p: Spawned, share: number): Promise<{ atCompleted: number; inFlight: number; afterMs: number }> => {
-      while ((await completed()) < ITEMS * share) await sleep(100);
+      while ((await completed()) < ITEMS * share) {
+        if (Date.now() - started > SETTLE_TIMEOUT_MS) assert.fail(`only ${await completed()} of ${ITEMS} items completed after ${SETTLE_TIMEOUT_MS} ms, before any kill; processes ${procs.describe()}; logs in ${procs.logDir}`);
+        await sleep(100);
+      }
       const c = await counts(dags.main.name);
       await procs.kill(p);
       return { atCompleted: c.completed, inFlight: c['in-flight'], afterMs: Date.now() - started };
@@ -254,6 +264,7 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
     };
     t.diagnostic(`failure-test figures ${JSON.stringify(figures)}`);
     assert.ok(miner2.child.exitCode === null && op2!.child.exitCode === null, 'the surviving miner and operator are still running');
+    passed = true;
   });
 });
 
