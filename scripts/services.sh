@@ -227,7 +227,8 @@ launch_kafka() {
   "$JAVA" -cp "$k/lib/*" -Dlog4j.configuration="file:$k/log4j.properties" kafka.tools.StorageTool \
     format -t "$KAFKA_CLUSTER_ID" -c "$k/server.properties" --ignore-formatted \
     >"$RUN/kafka-format.log" 2>&1 9>&- || { tail_logs kafka; die "kafka: storage format failed"; }
-  nohup "$JAVA" -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  # setsid: a server outlives the shell (and process group) that started it, until stopped by pid.
+  nohup setsid "$JAVA" -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$k/log4j.properties" \
     -Dkafka.logs.dir="$RUN/logs" -cp "$k/lib/*" kafka.Kafka "$k/server.properties" \
@@ -264,7 +265,7 @@ launch_cassandra() {
   [ -n "$jamm" ] || die "cassandra: jamm jar missing from $l"
   local -a jpms
   mapfile -t jpms < <(cassandra_jpms_flags)
-  nohup "$JAVA" -Xms1G -Xmx1G -Xss256k -XX:+UseG1GC -XX:+ParallelRefProcEnabled \
+  nohup setsid "$JAVA" -Xms1G -Xmx1G -Xss256k -XX:+UseG1GC -XX:+ParallelRefProcEnabled \
     -XX:MaxGCPauseMillis=300 -XX:+ExitOnOutOfMemoryError -ea -da:net.openhft... \
     -Djava.net.preferIPv4Stack=true \
     "${jpms[@]}" -javaagent:"$jamm" \

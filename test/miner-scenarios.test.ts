@@ -128,6 +128,41 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
     }
   });
 
+  it('re-drives an item whose tuple was lost from its source record: it still completes', async () => {
+    const b = await backends();
+    const cache = b.sideCache ?? createMemorySideCache();
+    const readMany = cache.readMany.bind(cache);
+    let lost = '';
+    // Lose the tuple of item `lost` just as the `measure` node reads it (a Redis restart, say).
+    cache.readMany = async (reads) => {
+      const victim = reads.find((r) => r.fields.includes('size') && !lost);
+      if (victim) {
+        const rec = (await readMany([{ tupleRef: victim.tupleRef, fields: ['url'] }]))[0];
+        if (rec && new TextDecoder().decode(rec.get('url')).includes('lost')) {
+          lost = victim.tupleRef;
+          await cache.deleteTuple(victim.tupleRef);
+        }
+      }
+      return readMany(reads);
+    };
+    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b, sideCache: cache });
+    try {
+      await rt.submit([{ dag: MAIN, itemKey: 'lost', source: { url: 'http://x/lost', children: '0' } }]);
+      await rt.idle();
+      assert.ok(lost, 'the tuple was lost mid-run');
+      const rec = await rt.ledger.findByKey(MAIN, 'lost');
+      assert.equal(rec?.state, 'completed', 'the re-driven item completed');
+      assert.ok(rec?.messageId.endsWith('.r'), rec?.messageId);
+      const original = await rt.ledger.get({ dag: MAIN, messageId: rec!.parentId! });
+      assert.equal(original?.state, 'filtered');
+      assert.match(original?.reason ?? '', /^redriven: tuple missing/);
+      assert.equal((await rt.sideCache.stats()).tuples, 0);
+    } finally {
+      await rt.close();
+      await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
+    }
+  });
+
   it('dead-letters a malformed message without stopping the partition, and ignores a redelivered trigger', async () => {
     const b = await backends();
     const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b });

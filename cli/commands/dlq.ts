@@ -1,4 +1,5 @@
 // `quarry dlq list|replay`: read a DAG's dead letters, and re-inject them as new items.
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { createKafkaBus, type TriggerBus } from '../../framework/bus/index.ts';
 import { compileDag } from '../../framework/dag/index.ts';
@@ -26,7 +27,8 @@ export async function replayDeadLetters(ingress: ItemSink, letters: readonly Dea
       continue;
     }
     const t = l.trigger;
-    const [r] = await ingress.submit([{ dag: t.dag, itemKey: t.itemKey, source: t.source, priority: t.priority, tenant: t.tenant, traceparent: t.traceparent, parentId: t.messageId }]);
+    // A fresh id: the dead item's key may still be within the ingress's dedupe window.
+    const [r] = await ingress.submit([{ dag: t.dag, itemKey: t.itemKey, source: t.source, priority: t.priority, tenant: t.tenant, traceparent: t.traceparent, parentId: t.messageId, messageId: randomUUID() }]);
     if (r?.status === 'accepted') replayed += 1;
     else skipped += 1;
   }

@@ -65,6 +65,8 @@ export function createIngress(options: IngressOptions): ItemSink {
   /** The record that makes this item a duplicate, or null when it should enter. */
   async function duplicateOf(item: NewItem): Promise<ItemRecord | null> {
     if (childrenOnly && !item.parentId) return null;
+    // An explicit id (a re-drive, a replay) is deduplicated by id alone, in the ledger.
+    if (item.messageId) return null;
     const rec = await options.ledger.findByKey(item.dag, item.itemKey);
     if (!rec) return null;
     if (rec.state === 'in-flight') return rec;
