@@ -2,7 +2,7 @@
 // unexpected ones, each hostile input rejected with its stated reason, nothing else lost.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandraDriver from 'cassandra-driver';
@@ -71,6 +71,13 @@ describe(`the main job on the ${label}: crawl the demo site into the relation gr
       assert.equal(states['dead-lettered'] ?? 0, 0, `${dag} dead-lettered items: ${JSON.stringify(summary.rejected)}`);
     }
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).pages, summary.pages);
+  });
+
+  // Blobs live in files on the embedded default (in Redis otherwise, where the miner scenarios count them).
+  if (!opts.redis) it('leaves no blob behind but the thumbnails the graph refers to (HTML and image bytes are released)', () => {
+    const files = readdirSync(join(dir, 'blobs'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !f.parentPath.includes('.tmp'));
+    assert.equal(files.length, truth.contents.length, files.map((f) => f.name).join(', '));
+    assert.ok(files.every((f) => f.name.endsWith('%2Fthumbnail')), files.map((f) => f.name).join(', '));
   });
 
   it('admits every item through the flow-control gate, OCR work through the deferred lane', () => {

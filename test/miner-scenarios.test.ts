@@ -128,6 +128,34 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
     }
   });
 
+  it('a deferred edge hands its blob to the next DAG, which releases it; an item filtered before the edge deletes it', async () => {
+    const HAND = `hand-${suffix}`;
+    const NEXT = `next-${suffix}`;
+    const hand = defineDag({ name: HAND, source: ['url'], blobs: ['body'] }, [
+      { id: 'fetch', operator: 'fetch', reads: ['url'], writes: ['body'] },
+      { id: 'only-kept', kind: 'filter', after: ['fetch'], reads: ['url'], keep: (f) => !String(f.url).includes('drop'), reason: 'dropped-by-filter' },
+      { id: 'to-next', kind: 'defer', after: ['only-kept'], dag: NEXT, fields: ['body'] },
+    ]);
+    const next = defineDag({ name: NEXT, source: ['body'], blobs: ['body'], keep: ['words'] }, [{ id: 'split', operator: 'split', reads: ['body'], writes: ['words'] }]);
+    const b = await backends();
+    const rt = await startInMemoryRuntime({ dags: [hand, next], operators: ops, ...b });
+    try {
+      await rt.submit(['keep-1', 'drop-1', 'keep-2'].map((k) => ({ dag: HAND, itemKey: k, source: { url: `http://x/${k}` } })));
+      await rt.idle();
+      assert.equal((await rt.ledger.findByKey(HAND, 'drop-1'))?.reason, 'dropped-by-filter');
+      for (const k of ['keep-1', 'keep-2']) {
+        const rec = await rt.ledger.findByKey(NEXT, k);
+        assert.equal(rec?.state, 'completed');
+        assert.equal(rec?.kept?.words, String(`<html>http://x/${k}</html>`.length), 'the next DAG read the handed-off bytes');
+      }
+      assert.equal((await rt.blobs.stats()).blobs, 0, 'every blob was released by its last owner');
+      assert.equal((await rt.sideCache.stats()).tuples, 0);
+    } finally {
+      await rt.close();
+      await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
+    }
+  });
+
   it('re-drives an item whose tuple was lost from its source record: it still completes', async () => {
     const b = await backends();
     const cache = b.sideCache ?? createMemorySideCache();

@@ -4,7 +4,7 @@
 import type { BlobStore } from '../blob-store/blob-store.ts';
 import type { ConsumedMessage, TriggerBus } from '../bus/trigger-bus.ts';
 import { RETRY_TIERS_MS, type DagPlan, type PlanNode } from '../dag/index.ts';
-import type { EarlyEnd, ItemLedger, ItemRef } from '../item-ledger/item-ledger.ts';
+import type { EarlyEnd, ItemLedger, ItemRecord, ItemRef } from '../item-ledger/item-ledger.ts';
 import type { SideCache } from '../side-cache/side-cache.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { encodeDeadLetter, encodeTrigger, traceIdOf, type Trigger, type WireChild } from '../wire/index.ts';
@@ -24,6 +24,9 @@ export interface MinerDeps {
   /** Called once per item that reached its terminal state (tests, dashboards, sinks). */
   onTerminal?: (record: import('../item-ledger/item-ledger.ts').ItemRecord) => void;
 }
+
+/** The ledger event a deferred edge records when it hands its blobs to another DAG. */
+export const HANDED_OFF = 'handed-off';
 
 export function retryTopic(plan: DagPlan, delayMs: number): string {
   const i = RETRY_TIERS_MS.findIndex((ms) => delayMs <= ms);
@@ -147,7 +150,7 @@ export class Effects {
       const ref = { dag: f.t.dag, messageId: f.t.messageId };
       const result = await ledger.finish(ref, f.token, { ...(f.end ? { end: f.end } : {}), ...(f.kept ? { kept: f.kept } : {}) });
       if (result.terminal) {
-        await this.dropTuple(f.t.tupleRef);
+        await this.dropTuple(f.t.tupleRef, result.record);
         if (result.record) {
           telemetry.itemEnded(plan.name, result.record.state, f.t.priority, this.o.now() - f.t.createdMs);
           this.o.onTerminal?.(result.record);
@@ -165,11 +168,11 @@ export class Effects {
    */
   async sweepEnded(t: Trigger): Promise<void> {
     const record = await this.o.ledger.get({ dag: t.dag, messageId: t.messageId });
-    if (record?.state !== 'in-flight') await this.dropTuple(t.tupleRef);
+    if (record?.state !== 'in-flight') await this.dropTuple(t.tupleRef, record ?? undefined);
   }
 
-  private async blobRefs(tupleRef: string, fields: readonly string[]): Promise<string[]> {
-    const blobFields = fields.filter((f) => this.o.plan.blobs.includes(f) && !this.o.plan.handedOff.includes(f) && !this.o.plan.keep.includes(f));
+  private async blobRefs(tupleRef: string, fields: readonly string[], handedOff = true): Promise<string[]> {
+    const blobFields = fields.filter((f) => this.o.plan.blobs.includes(f) && !(handedOff && this.o.plan.handedOff.includes(f)) && !this.o.plan.keep.includes(f));
     if (blobFields.length === 0) return [];
     const [values] = await this.o.sideCache.readMany([{ tupleRef, fields: blobFields }]);
     return values ? [...values.values()].map((v) => dec.decode(v)) : [];
@@ -181,8 +184,10 @@ export class Effects {
     await this.o.sideCache.deleteFields(tupleRef, fields);
   }
 
-  private async dropTuple(tupleRef: string): Promise<void> {
-    const refs = await this.blobRefs(tupleRef, this.o.plan.blobs);
+  /** Delete an ended item's tuple and its blobs; handed-off blobs only if no hand-off happened. */
+  private async dropTuple(tupleRef: string, record?: ItemRecord): Promise<void> {
+    const handedOff = record === undefined || record.events.some((e) => e.status === HANDED_OFF);
+    const refs = await this.blobRefs(tupleRef, this.o.plan.blobs, handedOff);
     if (refs.length > 0) await this.o.blobs.delete(refs);
     await this.o.sideCache.deleteTuple(tupleRef);
   }

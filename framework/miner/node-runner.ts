@@ -9,7 +9,7 @@ import type { DagPlan, PlanNode } from '../dag/index.ts';
 import type { EchoFn } from '../operator-client/index.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { decodeTrigger, type EchoResponse, type OperatorDescription, type Trigger } from '../wire/index.ts';
-import { Effects, retryTopic, type MinerDeps } from './effects.ts';
+import { Effects, HANDED_OFF, retryTopic, type MinerDeps } from './effects.ts';
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -63,7 +63,8 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
       return;
     }
     if (loaded === null) {
-      await fx.redrive(t, token, 'tuple missing from the side-cache');
+      if (redrives(t) >= MAX_REDRIVES) fx.deadLetter(t, token, m, `STATE_LOST: tuple missing again after ${MAX_REDRIVES} re-drives`, false);
+      else await fx.redrive(t, token, 'tuple missing from the side-cache');
       return;
     }
     const values = new Map<string, Uint8Array>();
@@ -84,8 +85,13 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         source[f] = typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
       }
       const wait = await fx.defer(t, node, source);
-      if (wait > 0) fx.retry(t, t.attempt, wait);
-      else fx.succeed(t, token, node);
+      if (wait > 0) {
+        fx.retry(t, t.attempt, wait);
+        return;
+      }
+      // The blobs now belong to the other DAG: this item must not delete them when it ends.
+      await ledger.event(ref, { node: node.id, status: HANDED_OFF, atMs: now(), detail: `to ${node.defer!.dag}` });
+      fx.succeed(t, token, node);
       return;
     }
 
@@ -97,7 +103,9 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
       else {
         const bytes = await blobs.get(dec.decode(v));
         if (bytes === null) {
-          await fx.redrive(t, token, `blob \`${f}\` missing from the blob store`);
+          // A blob named by the source record cannot come back by re-driving: say it is lost.
+          if (plan.source.includes(f) || redrives(t) >= MAX_REDRIVES) fx.deadLetter(t, token, m, `BLOB_LOST: blob \`${f}\` (${dec.decode(v)}) is missing from the blob store`, false);
+          else await fx.redrive(t, token, `blob \`${f}\` missing from the blob store`);
           return;
         }
         request.blobs[f] = bytes;
@@ -209,6 +217,9 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
     },
   };
 }
+
+const MAX_REDRIVES = 3;
+const redrives = (t: Trigger): number => t.messageId.split('.r').length - 1;
 
 function parseJson(v: Uint8Array): unknown {
   try {
