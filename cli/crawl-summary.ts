@@ -8,6 +8,8 @@ export interface CrawlSummary {
   pages: number;
   imageLinks: number;
   uniqueContents: number;
+  /** Pages whose bytes were the same as at their last crawl: nothing downstream ran again. */
+  unchangedPages: number;
   /** Image links whose content was already known (same bytes under another URL or page). */
   duplicateLinks: number;
   /** Groups of near-duplicate contents (pHash within the index's distance). */
@@ -29,6 +31,7 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
   const rejected: Record<string, number> = {};
   let deadLinks = 0;
   let duplicateLinks = 0;
+  let unchangedPages = 0;
   for (const r of input.records) {
     const byDag = (ended[r.dag] ??= {});
     byDag[r.state] = (byDag[r.state] ?? 0) + 1;
@@ -36,6 +39,7 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
     const reason = r.reason ?? r.state;
     if (reason.startsWith('dead-link')) deadLinks += 1;
     else if (reason === 'known-content') duplicateLinks += 1;
+    else if (reason === 'unchanged') unchangedPages += 1;
     if (!INTENDED.test(reason) && !reason.startsWith('dead-link')) {
       const key = `${r.dag}: ${r.state === 'filtered' ? reason : `${r.state} (${reason.split(':')[0]})`}`;
       rejected[key] = (rejected[key] ?? 0) + 1;
@@ -48,6 +52,7 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
   return {
     seeds: input.seeds,
     pages: ended['page-ingest']?.completed ?? 0,
+    unchangedPages,
     imageLinks: input.records.filter((r) => r.dag === 'image-ingest').length,
     uniqueContents: relations?.contents ?? 0,
     duplicateLinks,
@@ -64,7 +69,7 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
 export function formatSummary(s: CrawlSummary): string {
   const lines = [
     'Crawl summary',
-    `  pages crawled        ${s.pages}`,
+    `  pages crawled        ${s.pages}${s.unchangedPages ? `   (unchanged since the last crawl, skipped: ${s.unchangedPages})` : ''}`,
     `  image links          ${s.imageLinks}`,
     `  unique contents      ${s.uniqueContents}`,
     `  duplicate links      ${s.duplicateLinks}   (near-duplicate groups: ${s.nearDuplicateGroups})`,

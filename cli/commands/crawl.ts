@@ -30,6 +30,20 @@ export interface CrawlOptions extends RawBackendOptions {
   gate?: boolean;
 }
 
+/**
+ * The demo site keeps one port when it can, so a second `npm start` re-crawls the same URLs (and
+ * skips unchanged pages) instead of adding a copy of the site under a new origin.
+ */
+const DEMO_PORT = 47390;
+async function startDemoOnStablePort(): Promise<DemoSite> {
+  try {
+    return await startDemoSite({ port: DEMO_PORT });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+    return startDemoSite();
+  }
+}
+
 /** How `--isolate` spreads the built-in operators over child processes. */
 const PROCESS_GROUPS = [['page-spider', 'image-extract', 'image-spider'], ['image-feature'], ['ocr'], ['relation-page', 'relation-link', 'relation-content', 'relation-ocr', 'index-builder']];
 
@@ -58,7 +72,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     const allowPrivate = [...(opts.allowPrivate ?? [])];
     let site: DemoSite | undefined;
     if (opts.demo) {
-      site = await startDemoSite();
+      site = await startDemoOnStablePort();
       cleanup.push(() => site!.close());
       seeds.push(site.url);
       allowPrivate.push('127.0.0.0/8');
