@@ -2,6 +2,7 @@
 // operators together. Each command group lives in commands/<group>.ts.
 import { Command } from 'commander';
 import { registerCrawlCommand } from './commands/crawl.ts';
+import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDlqCommand } from './commands/dlq.ts';
 import { registerGateCommand } from './commands/gate.ts';
 import { registerIndexCommand } from './commands/index.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerMinerCommand(program);
   registerSubmitCommand(program);
   registerTraceCommand(program);
+  registerDashboardCommand(program);
   registerRelationsCommand(program);
   registerIndexCommand(program);
   registerGateCommand(program);
