@@ -9,7 +9,7 @@ import type { DagPlan, PlanNode } from '../dag/index.ts';
 import type { EchoFn } from '../operator-client/index.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { decodeTrigger, type EchoResponse, type OperatorDescription, type Trigger } from '../wire/index.ts';
-import { Effects, HANDED_OFF, retryTopic, type MinerDeps } from './effects.ts';
+import { Effects, HANDED_OFF, type MinerDeps } from './effects.ts';
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -235,4 +235,3 @@ function keptValues(plan: DagPlan, writes: Map<string, Uint8Array>): Record<stri
   return Object.fromEntries(kept.map((f) => [f, dec.decode(writes.get(f)!)]));
 }
 
-export { retryTopic };

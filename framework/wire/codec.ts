@@ -168,11 +168,6 @@ export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
   return { ...(o as unknown as DeadLetter), trigger: t && t.messageId ? triggerFromWire(t) : undefined };
 }
 
-/** Trigger as plain JSON (for `quarry inspect`). */
-export function triggerToJson(t: Trigger): Record<string, unknown> {
-  return { ...t };
-}
-
 export function traceIdOf(traceparent: string): string {
   const parts = traceparent.split('-');
   return parts.length >= 4 && parts[1] ? parts[1] : '';
