@@ -29,7 +29,8 @@ async function refresh() {
   const st = ['OK', 'FILTERED', 'RETRY', 'TIMEOUT', 'FAIL', 'DLQ'];
   table(document.getElementById('nodes'), ['node', 'in flight', 'calls', 'p50', 'p99', 'timeout rate', ...st],
     s.nodes.map((n) => [esc(n.dag + ' / ' + n.node), n.inFlight, n.calls, ms(n.p50Ms), ms(n.p99Ms), (100 * n.timeoutRate).toFixed(1) + ' %', ...st.map((k) => n.statuses[k] || 0)]));
-  table(document.getElementById('gate'), ['figure', 'value'], Object.entries(s.gate).map(([k, v]) => [esc(k), Number(v).toFixed(1)]));
+  const gate = Object.entries(s.gate);
+  table(document.getElementById('gate'), ['figure', 'value'], gate.length ? gate.map(([k, v]) => [esc(k), Number(v).toFixed(1)]) : [['<span class="muted">no gate reports to these endpoints</span>', '']]);
   document.getElementById('errors').textContent = s.scrapeErrors.join('; ');
 }
 document.getElementById('trace').addEventListener('submit', async (e) => {
