@@ -24,6 +24,11 @@ export async function validateImage(bytes: Uint8Array, type: SniffedType, maxPix
   if (width * height > maxPixels) {
     throw new FilteredError('decompression-bomb', `the ${type.format} header declares ${width}×${height} = ${width * height} px, over the limit of ${maxPixels} px`);
   }
+  // A missing trailer is truncation, whatever the decoder says: libvips reports a cut-short JPEG
+  // only as a warning, and under concurrent decodes that warning was seen to go missing.
+  if (missingEndMarker(bytes, type.format)) {
+    throw new FilteredError('truncated-image', `truncated ${type.format} (${bytes.length} bytes): the file ends before its end marker`);
+  }
   await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
     .stats()
     .catch((err: unknown) => {
@@ -45,9 +50,11 @@ function missingEndMarker(bytes: Uint8Array, format: string): boolean {
   const n = bytes.length;
   switch (format) {
     case 'jpeg': {
-      let end = n;
-      while (end > 2 && bytes[end - 1] === 0) end--; // zero padding after EOI is common
-      return !(bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9);
+      // EOI (FF D9) cannot occur inside entropy-coded data (FF is stuffed there), so one in the
+      // second half of the file ends the main image; trailers after it (vendor data, padding) are
+      // allowed. An embedded EXIF thumbnail's EOI sits near the start and does not count.
+      const b = Buffer.from(bytes.buffer, bytes.byteOffset, n);
+      return b.lastIndexOf(Buffer.from([0xff, 0xd9])) < n / 2;
     }
     case 'png':
       return Buffer.from(bytes.buffer, bytes.byteOffset, n).lastIndexOf('IEND') < 0;
