@@ -2,6 +2,7 @@
 // per batch), call the operator, write live outputs, then — in this order — open successor
 // tokens, produce successors/retries/dead letters in batches, finish tokens, release dead
 // fields. The bus commits the batch only after all of it (at-least-once; effects once).
+import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import { errorCode, errorMessage, isRetryable } from '../errors/index.ts';
 import type { ConsumedBatch, ConsumedMessage } from '../bus/trigger-bus.ts';
@@ -131,7 +132,7 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
       for (const f of node.writes) {
         if (plan.blobs.includes(f)) {
           const bytes = res.blobs[f];
-          if (bytes) writes.set(f, enc.encode(await blobs.put(`${t.tupleRef}/${f}`, bytes)));
+          if (bytes) writes.set(f, enc.encode(await blobs.put(blobKey(plan, t, f, bytes), bytes)));
         } else {
           const v = res.fields[f];
           if (v) writes.set(f, v);
@@ -216,6 +217,16 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
       await fx.commit();
     },
   };
+}
+
+/**
+ * Where a blob output is stored. A blob the item owns is keyed by the item, so it can be deleted
+ * with it. A kept blob outlives the item and is never deleted by the DAG: it is keyed by its
+ * content, so items racing on the same content (two links, one image) share one blob.
+ */
+function blobKey(plan: DagPlan, t: Trigger, field: string, bytes: Uint8Array): string {
+  if (!plan.keep.includes(field)) return `${t.tupleRef}/${field}`;
+  return `${plan.name}/${field}/${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 const MAX_REDRIVES = 3;
