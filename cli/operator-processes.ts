@@ -34,7 +34,7 @@ export async function spawnOperatorProcesses(groups: readonly (readonly string[]
   try {
     const endpoints = await Promise.all(
       groups.map(async (names) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'operator', ...names, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'operator', ...names, '--port', '0', '--parent-pid', String(process.pid), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
         children.push(child);
         const lines = createInterface({ input: child.stdout! });
         return new Promise<string>((resolve, reject) => {

@@ -4,6 +4,7 @@ import { startDashboard } from '../dashboard/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { loadDags } from './miner.ts';
+import { stopOnSignal } from '../stop-on-signal.ts';
 
 export function registerDashboardCommand(program: Command): void {
   program
@@ -21,12 +22,9 @@ export function registerDashboardCommand(program: Command): void {
       const dags = (await loadDags(opts.dags ?? [])).map((d) => d.name);
       const d = await startDashboard({ ledger: backends.ledger, dags, metricsUrls: opts.metrics.split(',').filter(Boolean), port: parsePositiveInt('port', opts.port, 8080) });
       process.stdout.write(`${JSON.stringify({ dashboard: d.url })}\n`);
-      const stop = async () => {
+      stopOnSignal(async () => {
         await d.close();
         await backends.close();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
+      });
     });
 }

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { stopOnSignal } from '../stop-on-signal.ts';
 import { compileDag } from '../../framework/dag/index.ts';
 import { ConfigError } from '../../framework/errors/index.ts';
 import { createIngress } from '../../framework/miner/index.ts';
@@ -116,13 +117,10 @@ export function registerGateCommand(program: Command): void {
       wiring.attach(ingress);
       await wiring.gate.start();
       process.stdout.write(`${JSON.stringify({ gate: config.namespace, dags: [...plans.keys()], metrics: metrics?.url })}\n`);
-      const stop = async () => {
+      stopOnSignal(async () => {
         await wiring.close();
         await backends.close();
         await metrics?.close();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
+      });
     });
 }

@@ -9,6 +9,7 @@ import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { createGateClient } from '../gate-wiring.ts';
+import { stopOnSignal } from '../stop-on-signal.ts';
 
 export async function loadDags(files: readonly string[]): Promise<DagSpec[]> {
   return files.length > 0 ? Promise.all(files.map(loadDagFile)) : [...imageIngestionDags];
@@ -55,15 +56,12 @@ export function registerMinerCommand(program: Command): void {
       const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: gate ?? ingress, ingress, now: Date.now, partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}) });
       await miner.start();
       process.stdout.write(`${JSON.stringify({ miner: miner.id, hosting: hosts.map((h) => `${h.plan.name}/${h.nodes?.join('+') ?? '*'}`), metrics: metrics?.url })}\n`);
-      const stop = async () => {
+      stopOnSignal(async () => {
         await miner.stop();
         await gate?.close();
         directory.close();
         await backends.close();
         await metrics?.close();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
+      });
     });
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { serveOperators } from '../../framework/operator-sdk/index.ts';
 import { BUILT_IN_OPERATORS, createBuiltInOperators } from '../built-in-operators.ts';
 import { parseBackendConfig, parsePositiveInt } from '../config.ts';
+import { exitWithParent, stopOnSignal } from '../stop-on-signal.ts';
 
 export function registerOperatorCommand(program: Command): void {
   program
@@ -16,19 +17,19 @@ export function registerOperatorCommand(program: Command): void {
     .option('--relations <store>', 'relation store for the relation writers')
     .option('--index <store>', 'index store for the index builder')
     .option('--data <dir>', 'where embedded state lives', '.quarry')
-    .action(async (names: string[], opts: { port: string; host: string; capacity: string; allowPrivate?: string[]; relations?: string; index?: string; data: string }) => {
+    .option('--parent-pid <pid>', 'exit when this process is gone (set by `quarry run` and `crawl --isolate`)')
+    .action(async (names: string[], opts: { port: string; host: string; capacity: string; allowPrivate?: string[]; relations?: string; index?: string; data: string; parentPid?: string }) => {
       const unknown = names.filter((n) => !(BUILT_IN_OPERATORS as readonly string[]).includes(n));
       if (unknown.length > 0) throw new Error(`unknown operator(s) ${unknown.join(', ')}; built-in: ${BUILT_IN_OPERATORS.join(', ')}`);
       const config = parseBackendConfig(opts);
       const built = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate: opts.allowPrivate ?? [] }, names);
       const server = await serveOperators(built.operators, { host: opts.host, port: parsePositiveInt('port', opts.port, 0), capacity: parsePositiveInt('capacity', opts.capacity, 16) });
       process.stdout.write(`${JSON.stringify({ listening: server.address, operators: names })}\n`);
-      const stop = async () => {
+      const close = async () => {
         await server.close();
         await built.close();
-        process.exit(0);
       };
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
+      stopOnSignal(close);
+      if (opts.parentPid) exitWithParent(parsePositiveInt('parent-pid', opts.parentPid, 0), close);
     });
 }
