@@ -23,10 +23,12 @@ export function createRedisBlobStore(options: RedisBlobStoreOptions): BlobStore 
   const redisKeyOf = (ref: string): string => keyPrefix + keyOfRef(ref, refPrefix, `Redis blob store (namespace \`${namespace}\`)`);
 
   return {
-    async put(key, bytes) {
+    async put(key, bytes, opts = {}) {
       checkKey(key);
       checkBytes(bytes);
-      await client.set(keyPrefix + key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (opts.ttlMs !== undefined) await client.set(keyPrefix + key, value, 'PX', Math.max(1, Math.round(opts.ttlMs)));
+      else await client.set(keyPrefix + key, value);
       return refPrefix + key;
     },
     async get(ref) {

@@ -1,5 +1,6 @@
-// The Redis side-cache: one hash per tuple at `${namespace}:t:{tupleRef}`. The braces are a
-// Redis Cluster hash tag, so a tuple's key hashes by its ref alone whatever the namespace.
+// The Redis side-cache: one hash per tuple at `${namespace}:t:${tupleRef}`. A tuple ref carries
+// its Redis Cluster hash tag (`{dag#bucket}messageId`, see item-ledger/tuple-ref.ts), so a tuple
+// shares a slot with its item's ledger state; a ref without one is wrapped in braces.
 //
 // A tuple written with no fields must still exist, and a tuple whose fields were all deleted
 // must too (the lifecycle deletes fields one by one, then the whole tuple when the item leaves),
@@ -34,7 +35,7 @@ export function createRedisSideCache(options: RedisSideCacheOptions): SideCache 
   const { client, release } = useRedis(options.redis);
   const keyOf = (tupleRef: string): string => {
     checkTupleRef(tupleRef);
-    return `${namespace}:t:{${tupleRef}}`;
+    return tupleKey(namespace, tupleRef);
   };
 
   return {
@@ -109,6 +110,11 @@ function reply(entry: [Error | null, unknown] | undefined): unknown {
 
 function view(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** The Redis key of a tuple (shared with the Redis item ledger, which edits tuples in its scripts). */
+export function tupleKey(namespace: string, tupleRef: string): string {
+  return tupleRef.startsWith('{') && tupleRef.includes('}') ? `${namespace}:t:${tupleRef}` : `${namespace}:t:{${tupleRef}}`;
 }
 
 export function escapeGlob(text: string): string {
