@@ -46,24 +46,44 @@ terminate_pid() {
   local name="$1" pid="$2" waited=0
   log "$name: stopping pid $pid"
   kill -TERM "$pid" 2>/dev/null || true
-  while [ -d "/proc/$pid" ] && [ "$waited" -lt $((STOP_GRACE_SECONDS * 5)) ]; do
+  while ! pid_gone "$pid" && [ "$waited" -lt $((STOP_GRACE_SECONDS * 5)) ]; do
     sleep 0.2
     waited=$((waited + 1))
   done
-  if [ -d "/proc/$pid" ]; then
+  if ! pid_gone "$pid"; then
     log "$name: still alive after ${STOP_GRACE_SECONDS} s, sending SIGKILL"
     kill_pid "$pid"
   fi
 }
 
-# SIGKILL, and wait until the kernel has reaped it (its ports are free again).
+# True once every thread of the process has exited (a zombie leader alone may remain until its
+# parent reaps it; a JVM's leader turns zombie while its other threads are still closing files).
+pid_gone() {
+  [ -d "/proc/$1" ] || return 0
+  [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && [ "$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)" -le 1 ]
+}
+
+# SIGKILL, and wait until every thread is gone.
 kill_pid() {
   local pid="$1" waited=0
   kill -KILL "$pid" 2>/dev/null || true
-  while [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] && [ "$waited" -lt 100 ]; do
+  until pid_gone "$pid" || [ "$waited" -ge 200 ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
+}
+
+# After a kill or stop: the ports are free again before anyone relaunches on them.
+wait_ports_free() {
+  local p waited=0
+  for p in "$@"; do
+    while port_busy "$p" && [ "$waited" -lt 150 ]; do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    port_busy "$p" && log "WARNING: port $p still answers after the server exited (pid $(port_owner "$p"))"
+  done
+  return 0
 }
 
 tail_logs() {

@@ -136,7 +136,7 @@ cluster_url() {
 
 stop_redis() {
   local pid
-  if pid="$(redis_pid)"; then terminate_pid redis "$pid"; log "redis: stopped"; else log "redis: not running"; fi
+  if pid="$(redis_pid)"; then terminate_pid redis "$pid"; wait_ports_free "$REDIS_PORT"; log "redis: stopped"; else log "redis: not running"; fi
   rm -f "$IRUN/redis.pid"
 }
 
@@ -146,6 +146,7 @@ stop_redis_cluster() {
     if pid="$(cluster_node_pid "$p")"; then terminate_pid "redis-cluster:$p" "$pid" & any=1; fi
   done
   wait
+  wait_ports_free "${CLUSTER_PORTS[@]}"
   rm -f "$IRUN"/redis-cluster/*.pid
   if [ "$any" -eq 1 ]; then log "redis-cluster: stopped"; else log "redis-cluster: not running"; fi
 }
@@ -154,6 +155,7 @@ kill_redis() {
   local pid
   pid="$(redis_pid)" || die "redis: not running, nothing to kill"
   kill_pid "$pid"
+  wait_ports_free "$REDIS_PORT"
   log "redis: killed pid $pid (SIGKILL)"
 }
 
@@ -163,6 +165,7 @@ kill_redis_cluster() {
     if pid="$(cluster_node_pid "$p")"; then kill_pid "$pid"; log "redis-cluster: killed node $p (pid $pid, SIGKILL)"; any=1; fi
   done
   [ "$any" -eq 1 ] || die "redis-cluster: not running, nothing to kill"
+  wait_ports_free "${CLUSTER_PORTS[@]}"
 }
 
 status_redis() {
