@@ -30,7 +30,9 @@
 #
 # Redis (and each cluster node) runs with AOF (appendonly yes, appendfsync everysec) and no
 # RDB snapshots. The cluster is three masters, no replicas, made by `redis-cli --cluster create`
-# on first start and rejoined from its nodes.conf files afterwards.
+# on first start and rejoined from its nodes.conf files afterwards. The default instance's
+# Cassandra skips the commit log for schema tables (-Dcassandra.unsafesystem, fast DDL for tests);
+# a named instance's does not, so a SIGKILL there keeps recently created tables.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
