@@ -14,6 +14,7 @@ import { registerPlanCommand } from './commands/plan.ts';
 import { registerRelationsCommand } from './commands/relations.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSubmitCommand } from './commands/submit.ts';
+import { registerTopCommand } from './commands/top.ts';
 import { registerTraceCommand } from './commands/trace.ts';
 import { beforeExit } from './stop-on-signal.ts';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerSubmitCommand(program);
   registerTraceCommand(program);
   registerDashboardCommand(program);
+  registerTopCommand(program);
   registerRelationsCommand(program);
   registerIndexCommand(program);
   registerGateCommand(program);
