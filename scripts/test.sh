@@ -45,6 +45,7 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
 fi
 
 bash scripts/browser-setup.sh # Chromium for the dashboard's browser test
+bash scripts/promtool-setup.sh # promtool for the deploy/ rule checks
 
 export QUARRY_TEST_REDIS_URL="${QUARRY_TEST_REDIS_URL:-redis://127.0.0.1:6390}"
 export QUARRY_TEST_KAFKA_BROKERS="${QUARRY_TEST_KAFKA_BROKERS:-127.0.0.1:9092}"
