@@ -32,6 +32,7 @@ describe('the dashboard in a real browser, served by an embedded crawl', () => {
   let page: Page;
   let truth: GroundTruth;
   let origin = '';
+  let seed = '';
   const lines: string[] = [];
   const waitLine = async (re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> => {
     const until = Date.now() + timeoutMs;
@@ -50,7 +51,8 @@ describe('the dashboard in a real browser, served by an embedded crawl', () => {
     truth = (await buildDemoSite()).groundTruth;
     crawl = spawn(process.execPath, ['--import', 'tsx', MAIN, 'crawl', '--demo', '--data', dir, '--dashboard', '0', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
     createInterface({ input: crawl.stderr! }).on('line', (l) => lines.push(l));
-    origin = new URL((await waitLine(/^demo site on (\S+)/, 60_000))[1]!).origin;
+    seed = (await waitLine(/^demo site on (\S+)/, 60_000))[1]!;
+    origin = new URL(seed).origin;
     const url = (await waitLine(/^dashboard on (\S+) /, 120_000))[1]!;
     context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'quarry-chromium-')), {
       executablePath: '/usr/bin/chromium',
@@ -79,6 +81,11 @@ describe('the dashboard in a real browser, served by an embedded crawl', () => {
     assert.equal(marked.length, 1, JSON.stringify(rows));
     assert.match(await page.locator('#bottleneck').innerText(), new RegExp(`bottleneck now: ${marked[0]!.node!.replace(/[/.]/g, '\\$&')} — busy \\d+% of capacity`));
     assert.match(marked[0]!.busy!, /^\d+ %$/);
+    // The seed page ends first: trace it while the crawl runs, so the screenshot shows a trace too.
+    await page.fill('#trace input[name=key]', seed);
+    await page.click('#trace button');
+    await page.locator('#traced', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#traced').innerText(), new RegExp(`^page-ingest ${seed.replace(/[.]/g, '\\.')}\\n\\s+state\\s+completed`));
     const shot = process.env.QUARRY_DASHBOARD_SCREENSHOT ?? join(dir, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
   });

@@ -44,6 +44,7 @@ describe('deploy/: dashboards and alerts name what a live process exposes', () =
   const dir = mkdtempSync(join(tmpdir(), 'quarry-deploy-'));
   let crawl: ChildProcess;
   let exposed: Set<string>;
+  let metricsUrl = '';
 
   before(async () => {
     crawl = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'crawl', '--demo', '--data', dir, '--dashboard', '0', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -56,7 +57,8 @@ describe('deploy/: dashboards and alerts name what a live process exposes', () =
       if (line.startsWith('crawl finished')) break;
     }
     assert.ok(url, `the crawl served a dashboard:\n${lines.join('\n')}`);
-    exposed = new Set(parsePrometheusText(await (await fetch(`${url}metrics`)).text()).map((s) => s.name));
+    metricsUrl = `${url}metrics`;
+    exposed = new Set(parsePrometheusText(await (await fetch(metricsUrl)).text()).map((s) => s.name));
   });
 
   after(async () => {
@@ -105,5 +107,17 @@ describe('deploy/: dashboards and alerts name what a live process exposes', () =
     const asRules = join(dir, 'dashboard-queries.yml');
     writeFileSync(asRules, JSON.stringify({ groups: [{ name: 'dashboard', rules: queries.map((q, i) => ({ record: `dashboard:query:${i}`, expr: q.expr })) }] }));
     assert.match(execFileSync('promtool', ['check', 'rules', asRules], { encoding: 'utf8' }), new RegExp(`SUCCESS: ${queries.length} rules found`));
+  });
+
+  it('quarry top shows the same process\'s nodes, their load and the bottleneck line, screen after screen', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'top', '--metrics', metricsUrl, '--iterations', '2', '--interval', '1'], { encoding: 'utf8' });
+    const screens = out.trim().split(/\n\n(?=quarry top)/);
+    assert.equal(screens.length, 2, out);
+    for (const screen of screens) {
+      assert.match(screen, /^quarry top — .* — http:\/\/127\.0\.0\.1:\d+\/metrics\nbottleneck now: /);
+      assert.match(screen, /^node +busy +inflight +cap +waiting +growth\/s +p50 +p99 +OK +FILTERED +RETRY +TIMEOUT +FAIL +DLQ$/m);
+      assert.match(screen, /^image-ingest\/fetch +\d+% +0 +8 +0 +\S+ +\d+(\.\d+)?m?s +\d+(\.\d+)?m?s +[1-9]\d* +[1-9]/m);
+      assert.match(screen, /^ocr-ingest\/ocr +\d+% +0 +1 /m);
+    }
   });
 });

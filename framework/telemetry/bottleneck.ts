@@ -46,7 +46,8 @@ export function findBottleneck(loads: readonly NodeLoad[]): Bottleneck | undefin
   const top = ranked[0]?.l;
   if (!top) return undefined;
   const u = top.utilisation;
-  const queue = top.lag > 0 ? `, ${top.lag} waiting (${top.lagGrowthPerSec > 0 ? '+' : ''}${top.lagGrowthPerSec.toFixed(1)}/s)` : '';
+  const growth = Math.abs(top.lagGrowthPerSec) >= 0.05 ? ` (${top.lagGrowthPerSec > 0 ? '+' : ''}${top.lagGrowthPerSec.toFixed(1)}/s)` : '';
+  const queue = top.lag > 0 ? `, ${top.lag} waiting${growth}` : '';
   const why = top.lag > 0 && top.lagGrowthPerSec > 0 && (u ?? 0) < IDLE
     ? `queue grows while the node is idle${u === undefined ? '' : ` (${pct(u)} busy)`}: is a miner consuming it?${queue}`
     : `busy ${u === undefined ? '?' : pct(u)} of capacity${queue}`;
