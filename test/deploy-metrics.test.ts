@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parsePrometheusText } from '../cli/dashboard/index.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../framework/telemetry/testing/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = join(ROOT, 'deploy/prometheus/quarry-rules.yml');
@@ -45,18 +46,26 @@ describe('deploy/: dashboards and alerts name what a live process exposes', () =
   let crawl: ChildProcess;
   let exposed: Set<string>;
   let metricsUrl = '';
+  let dashboardUrl = '';
+  let seed = '';
+  let otlp: OtlpReceiver;
 
   before(async () => {
-    crawl = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'crawl', '--demo', '--data', dir, '--dashboard', '0', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    otlp = await startOtlpReceiver();
+    // The crawl also exports its spans, to check that entry point too.
+    const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '200' };
+    crawl = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'crawl', '--demo', '--data', dir, '--dashboard', '0', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'], env });
     const lines: string[] = [];
     let url = '';
     const rl = createInterface({ input: crawl.stderr! });
     for await (const line of rl) {
       lines.push(line);
       url ||= /^dashboard on (\S+) /.exec(line)?.[1] ?? '';
+      seed ||= /^demo site on (\S+)/.exec(line)?.[1] ?? '';
       if (line.startsWith('crawl finished')) break;
     }
     assert.ok(url, `the crawl served a dashboard:\n${lines.join('\n')}`);
+    dashboardUrl = url;
     metricsUrl = `${url}metrics`;
     exposed = new Set(parsePrometheusText(await (await fetch(metricsUrl)).text()).map((s) => s.name));
   });
@@ -66,7 +75,20 @@ describe('deploy/: dashboards and alerts name what a live process exposes', () =
       crawl.kill('SIGTERM');
       await once(crawl, 'exit');
     }
+    await otlp?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the crawl exports its operator spans over OTLP, in the trace its ledger records for the item', async () => {
+    const trace = await (await fetch(`${dashboardUrl}api/trace?key=${encodeURIComponent(seed)}`)).text();
+    const traceId = /trace id\s+([0-9a-f]{32})/.exec(trace)?.[1];
+    assert.ok(traceId, trace);
+    // Children inherit their parent's trace, so the whole crawl is one trace: the seed's own spans are the three of its key.
+    const seedSpans = (all: readonly { traceId: string; attributes: Record<string, unknown> }[]) => all.filter((s) => s.traceId === traceId && s.attributes['quarry.item_key'] === seed);
+    const spans = await otlp.waitFor((all) => seedSpans(all).length >= 3);
+    const names = spans.filter((s) => s.traceId === traceId && s.attributes['quarry.item_key'] === seed).map((s) => `${s.service} ${s.name} ${s.attributes['quarry.node']}`).sort();
+    assert.ok(spans.filter((s) => s.traceId === traceId).length > 3, 'the children\'s spans are in the same trace');
+    assert.deepEqual(names, ['quarry-crawl operator image-extract extract', 'quarry-crawl operator page-spider spider', 'quarry-crawl operator relation-page relate-page']);
   });
 
   it('reads the metric names out of PromQL', () => {
