@@ -43,9 +43,10 @@ let running: Tracing | undefined;
  *   const tracing = startTracing({ serviceName: 'quarry-miner' });
  *   … await tracing.shutdown();
  */
-export function startTracing(options: { serviceName: string; env?: Env }): Tracing {
+export function startTracing(options: { serviceName: string }): Tracing {
   if (running) return running;
-  const env = options.env ?? process.env;
+  // The SDK reads process.env itself; the decision reads the same.
+  const env: Env = process.env;
   if (!traceExportRequested(env)) {
     if (!/none/.test(env.OTEL_PROPAGATORS ?? '')) {
       propagation.setGlobalPropagator(new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }));
