@@ -46,6 +46,9 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-wqy-zenhei >/dev/null || say "could not install fonts-wqy-zenhei"
 fi
 
+bash scripts/browser-setup.sh # Chromium for the dashboard's browser test
+bash scripts/promtool-setup.sh # promtool for the deploy/ rule checks
+
 export QUARRY_TEST_REDIS_URL="${QUARRY_TEST_REDIS_URL:-redis://127.0.0.1:6390}"
 export QUARRY_TEST_KAFKA_BROKERS="${QUARRY_TEST_KAFKA_BROKERS:-127.0.0.1:9092}"
 export QUARRY_TEST_CASSANDRA="${QUARRY_TEST_CASSANDRA:-127.0.0.1:9042}"
