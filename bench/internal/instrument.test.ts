@@ -1,9 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Server, ServerCredentials, credentials, makeGenericClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { z } from 'zod';
-import { serveOperators, defineOperator } from '../../framework/operator-sdk/index.ts';
-import { createOperatorClient } from '../../framework/operator-client/index.ts';
 import { useRedisTestServer } from '../../framework/testing/index.ts';
 import { instrumentGrpcServers, instrumentRedis, takeCounters } from './instrument.ts';
 
@@ -37,18 +35,26 @@ describe('bench instrumentation', () => {
 
   it('counts the calls every gRPC server of the process handles, by method', async () => {
     instrumentGrpcServers();
-    const op = defineOperator({ name: 'bench-count', version: '1', inputs: { x: z.string() }, outputs: { y: z.string() }, async handler({ x }) { return { y: x }; } });
-    const server = await serveOperators([op], { port: 0 });
-    const client = createOperatorClient({ endpoints: [server.address] });
+    const raw = { requestStream: false, responseStream: false, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
+    const def: ServiceDefinition = { echo: { path: '/bench.Test/Echo', ...raw }, health: { path: '/bench.Test/Health', ...raw } };
+    const server = new Server();
+    server.addService(def, {
+      echo: (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) => cb(null, call.request),
+      health: (_call: unknown, cb: (e: null, r: Buffer) => void) => cb(null, Buffer.alloc(0)),
+    });
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const Client = makeGenericClientConstructor(def, 'Test');
+    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as Record<'echo' | 'health', (req: Buffer, cb: (err: Error | null, res?: Buffer) => void) => void>;
+    const call = (m: 'echo' | 'health') => new Promise<Buffer | undefined>((resolve, reject) => client[m](Buffer.from('x'), (err, res) => (err ? reject(err) : resolve(res))));
     try {
       takeCounters();
-      await client.describe({ timeoutMs: 5_000 });
-      const c = takeCounters();
-      assert.equal(c.grpcByMethod.describe, 1);
-      assert.equal(c.grpcByMethod.echo, undefined);
+      await call('echo');
+      await call('echo');
+      await call('health');
+      assert.deepEqual(takeCounters().grpcByMethod, { echo: 2, health: 1 });
     } finally {
-      client.close();
-      await server.close();
+      (client as unknown as { close(): void }).close();
+      server.forceShutdown();
     }
   });
 });
