@@ -75,6 +75,28 @@ function ratioTable(rs: readonly Ratio[]): string[] {
   ];
 }
 
+/** Issue #8's targets, read off this run (never asserted in tests: they are measurements). */
+function targetTable(r: CoreReport): string[] {
+  const ratio = (q: string) => r.ratios.find((x) => x.quarry === q)?.itemsPerSec;
+  const sc = (name: string) => r.scenarios.find((s) => s.name === name);
+  const rows: [string, number | undefined, (x: number) => boolean, (x: number) => string][] = [
+    ['Kafka + Redis, 1 KB: ≥ 0.7× BullMQ items/s', ratio('quarry-kafka-redis-1kb'), (x) => x >= 0.7, times],
+    ['Kafka + Redis, 100 KB: ≥ 2× BullMQ items/s', ratio('quarry-kafka-redis-100kb'), (x) => x >= 2, times],
+    ['embedded, 1 KB: ≥ 2× BullMQ items/s', ratio('quarry-embedded-1kb'), (x) => x >= 2, times],
+    ['Kafka + Redis, 1 KB: Redis round trips/item ≤ 1 per node (6)', sc('quarry-kafka-redis-1kb')?.redisClient?.roundTripsPerItem, (x) => x <= 6, (x) => n(x, 2)],
+    ['Kafka + Redis, 100 KB: Redis round trips/item ≤ 1 per node (6)', sc('quarry-kafka-redis-100kb')?.redisClient?.roundTripsPerItem, (x) => x <= 6, (x) => n(x, 2)],
+    ['Kafka + Redis, 1 KB: unloaded p99 no worse than before (≤ 90 ms)', sc('quarry-kafka-redis-1kb')?.unloadedLatencyMs.p99, (x) => x <= 90, ms],
+  ];
+  const measured = rows.filter(([, v]) => v !== undefined);
+  if (measured.length === 0) return [];
+  return [
+    '| issue #8 target | this run | met |',
+    '|---|---:|---|',
+    ...measured.map(([name, v, ok, fmt]) => `| ${name} | ${fmt(v!)} | ${ok(v!) ? 'yes' : 'no'} |`),
+    '',
+  ];
+}
+
 function fatTable(fat: CoreReport['fat']): string[] {
   const pool = (runs: ProduceRun[]) => {
     const messages = runs.reduce((a, r) => a + r.messages, 0);
@@ -115,6 +137,7 @@ export function formatCoreMarkdown(r: CoreReport): string {
     lines.push(...table(size, r.scenarios.filter((s) => s.size === size)), '');
   }
   if (r.ratios.length > 0) lines.push(...ratioTable(r.ratios), '');
+  lines.push(...targetTable(r));
   if (r.fat.length > 0) {
     lines.push(
       '**Fat-message baseline** (Kafka produce path only, in its own process, interleaved with the others). Per phase it produces `items × hops` messages through Quarry\'s Kafka bus, twice, into one-partition topics ' +
