@@ -3,13 +3,11 @@
 // (comma-separated `redis://host:port` seeds): one client, shared by the Redis adapters.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { createFileBlobStore, createRedisBlobStore, type BlobStore } from '../framework/blob-store/index.ts';
 import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
 import { createMemoryItemLedger, createRedisItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
 import { createMemorySideCache, createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
-import { createRedisClient, parseRedisUrl, redactRedisUrl, type RedisClient } from '../framework/redis/index.ts';
-import { ConfigError } from '../framework/errors/index.ts';
+import { createRedisClient, redactRedisUrl, type RedisClient } from '../framework/redis/index.ts';
 import type { BackendConfig } from './config.ts';
 
 export interface Backends {
@@ -22,9 +20,6 @@ export interface Backends {
 }
 
 export function openBackends(config: BackendConfig, clientId = 'quarry'): Backends {
-  if (config.redisUrl && parseRedisUrl(config.redisUrl).kind === 'cluster') {
-    throw new ConfigError([{ field: 'redis', expected: 'a single Redis node for now: the item ledger does not run on Redis Cluster yet', received: config.redisUrl }]);
-  }
   const bus = config.kafkaBrokers.length > 0 ? createKafkaBus({ brokers: config.kafkaBrokers, clientId }) : createEmbeddedBus();
   let redis: RedisClient | undefined;
   let sideCache: SideCache;
@@ -34,12 +29,12 @@ export function openBackends(config: BackendConfig, clientId = 'quarry'): Backen
     redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 20 });
     sideCache = createRedisSideCache({ redis, namespace: config.namespace });
     blobs = createRedisBlobStore({ redis, namespace: config.namespace });
-    ledger = createRedisItemLedger({ redis: redis as Redis, namespace: config.namespace });
+    ledger = createRedisItemLedger({ redis, namespace: config.namespace });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
     sideCache = createMemorySideCache();
     blobs = createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
-    ledger = createMemoryItemLedger();
+    ledger = createMemoryItemLedger({ sideCache });
   }
   return {
     bus,

@@ -68,6 +68,22 @@ export function backlogContract(name: string, h: BacklogHarness): void {
       } finally { await b.close(); }
     });
 
+    test('items that share an id (one child emitted by two parents) are each handed out and acked', async () => {
+      await h.reset?.();
+      const b = await h.open();
+      try {
+        const twin = contractItem('normal');
+        const other = contractItem('normal');
+        await b.push([twin, { ...twin, itemKey: 'again' }, other]);
+        const got = await pullUntil(b, 'normal', 3);
+        assert.deepEqual(got.map((i) => i.id), [twin.id, twin.id, other.id]);
+        await b.ack('normal', [twin.id]);
+        assert.equal(await b.size('normal'), 2, 'one ack, one copy');
+        await b.ack('normal', [twin.id, other.id]);
+        assert.equal(await b.size('normal'), 0);
+      } finally { await b.close(); }
+    });
+
     test('after a crash, everything not acked is handed out again; acked items never', async () => {
       await h.reset?.();
       const items = [0, 1, 2, 3, 4].map(() => contractItem('low'));

@@ -1,8 +1,9 @@
 // What a backlog stores: small (references only), so millions fit in a durable queue.
 
-export const PRIORITIES = ['high', 'normal', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-export type ResourceClass = 'cpu' | 'gpu';
+import type { Priority, ResourceClass } from '../framework/admission/index.ts';
+
+export type { Priority, ResourceClass };
+export const PRIORITIES = ['high', 'normal', 'low'] as const satisfies readonly Priority[];
 
 export interface GateItem {
   /** Unique message id created at the source; carried by every descendant. */
@@ -15,6 +16,9 @@ export interface GateItem {
   source: Record<string, string>;
   traceparent?: string;
   parentId?: string;
+  /** The item's first message id when it is a replay. */
+  originId?: string;
+  deadlineMs?: number;
   /** When the item first reached the gate (the start of its ingest latency). */
   enqueuedMs: number;
 }

@@ -26,6 +26,7 @@ export { createTenantQuotas, createTenantStaging, type TenantQuotas } from './te
 export { createDeferralRule, type DeferralRule, type DeferralMode } from './deferral-rule.ts';
 export { createGatePolicy, type GatePolicy } from './gate-policy.ts';
 export { createGate, type Gate, type GateOptions, type GateStats } from './gate.ts';
+export { createGateAdmission, toGateItem, toNewItem, type GateAdmission, type GateAdmissionOptions } from './gate-admission.ts';
 export type { SubmitItem, SubmitResult } from './intake.ts';
 export { registerGateMetrics } from './gate-metrics.ts';
 export { createFakeClock, realSchedule, type FakeClock, type Schedule } from './fake-clock.ts';

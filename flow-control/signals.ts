@@ -1,18 +1,7 @@
-/** Backpressure figures the runtime reports; the gate polls them every tick. */
-export interface AdmissionSignals {
-  /** Consumer lag (items waiting) per DAG node. */
-  lagByNode: Record<string, number>;
-  /** Items admitted into the DAG and not yet finished. */
-  inFlight: number;
-  /** Items the DAG can work on at once (sum of bottleneck concurrency), 0 if unknown. */
-  capacity: number;
-  /** Cumulative RESOURCE_EXHAUSTED answers from operators (a counter). */
-  resourceExhausted: number;
-  /** Cumulative operator timeouts (a counter). */
-  timeouts: number;
-  /** Utilization of the bottleneck operator, 0..1. */
-  utilization: number;
-}
+import type { AdmissionSignals } from '../framework/admission/index.ts';
+
+// The signals are the framework's (its admission port); these read them.
+export type { AdmissionSignals };
 
 export function totalLag(s: AdmissionSignals): number {
   let sum = 0;

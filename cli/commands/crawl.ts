@@ -4,14 +4,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../framework/errors/index.ts';
 import type { ItemRecord } from '../../framework/item-ledger/index.ts';
-import type { ItemSink } from '../../framework/miner/index.ts';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../framework/runtime/index.ts';
+import { startRuntime } from '../../framework/runtime/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { openBackends } from '../backends.ts';
 import { createBuiltInOperators } from '../built-in-operators.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
-import { createGateWiring, runtimeSignals } from '../gate-wiring.ts';
+import { openGate } from '../gate.ts';
 import { spawnOperatorProcesses } from '../operator-processes.ts';
 import { summarize, formatSummary, type CrawlSummary } from '../crawl-summary.ts';
 import { formatProgress } from '../crawl-progress.ts';
@@ -104,9 +103,9 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     // The dashboard reads this process's own metrics: the registry exists before the runtime.
     const metrics = dashboardPort === undefined ? undefined : startMetrics();
     if (metrics) cleanup.push(() => metrics.close());
-    let running: EmbeddedRuntime | undefined;
-    const gate = opts.gate === false ? undefined : await createGateWiring({ config, signals: runtimeSignals(() => running) });
-    const rt = await startEmbeddedRuntime({
+    const gate = opts.gate === false ? undefined : await openGate(config, { consume: true, log });
+    if (gate) cleanup.push(() => gate.close());
+    const rt = await startRuntime({
       dags: [...imageIngestionDags],
       operators: builtIns.operators,
       endpoints,
@@ -117,14 +116,9 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       dedupeWindowMs: 3_600_000,
       namespace: config.namespace,
       onTerminal: (r) => records.push(r),
-      ...(gate ? { admission: (ingress: ItemSink) => gate.attach(ingress), busy: () => gate.pending() > 0 } : {}),
+      ...(gate ? { admission: gate.admission } : {}),
     });
     cleanup.push(() => rt.close());
-    running = rt;
-    if (gate) {
-      cleanup.push(() => gate.close());
-      await gate.gate.start();
-    }
     log(`backends: ${backends.describe()}`);
     if (metrics) {
       const stopObserving = observeHostedNodes(rt.plans.values(), rt.bus);
@@ -140,14 +134,14 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       reporting = true;
       void (async () => {
         const inFlight = Object.fromEntries(await Promise.all(dags.map(async (d) => [d, (await backends.ledger.counts(d))['in-flight']] as const)));
-        const g = gate?.gate.stats();
+        const g = gate?.admission.gate.stats();
         log(formatProgress({ elapsedMs: Date.now() - started, records, inFlight, calls: callsInFlight(), ...(g ? { gate: { backlog: g.backlog.high + g.backlog.normal + g.backlog.low, deferred: g.deferred } } : {}) }));
       })().catch((err: unknown) => log(`  … progress: ${(err as Error).message}`)).finally(() => { reporting = false; });
     }, 2_000);
     cleanup.push(async () => clearInterval(progress));
     await rt.submit(seeds.map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })));
     await rt.idle(timeoutMs);
-    const admitted = gate?.gate.stats().admittedTotal;
+    const admitted = gate?.admission.gate.stats().admittedTotal;
     const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}) };
     if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
     clearInterval(progress);

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { createKafkaBus, type TriggerBus } from '../../framework/bus/index.ts';
 import { compileDag } from '../../framework/dag/index.ts';
-import { createIngress, type ItemSink } from '../../framework/miner/index.ts';
+import type { ItemSink } from '../../framework/admission/index.ts';
+import { createIngress } from '../../framework/miner/index.ts';
 import { decodeDeadLetter, type DeadLetter } from '../../framework/wire/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, type RawBackendOptions } from '../config.ts';
@@ -71,7 +72,7 @@ export function registerDlqCommand(program: Command): void {
       const backends = openBackends(config, 'quarry-dlq');
       try {
         const plans = new Map((await loadDags(opts.dags ?? [])).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
-        const ingress = createIngress({ plans, ...backends });
+        const ingress = createIngress({ plans, bus: backends.bus, ledger: backends.ledger });
         const r = await replayDeadLetters(ingress, await listDeadLetters(backends.bus, config.namespace, dag, { limit: Number(opts.limit), quarantine: opts.quarantine ?? false }));
         process.stdout.write(`replayed ${r.replayed}, skipped ${r.skipped}\n`);
       } finally {

@@ -7,7 +7,8 @@ import { createIngress } from '../../framework/miner/index.ts';
 import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
-import { collectSignals, createGateWiring, gateStores } from '../gate-wiring.ts';
+import { gateStores, openGate } from '../gate.ts';
+import { runtimeSignals } from '../../framework/runtime/index.ts';
 import { loadDags } from './miner.ts';
 import {
   createKafkaBacklog, createLmdbBacklog, createLmdbDeferredStore, createRedisDeferredStore, defaultCapacity, defaultTraceOptions,
@@ -112,13 +113,12 @@ export function registerGateCommand(program: Command): void {
       const metrics = o.metricsPort ? await startMetricsServer({ port: parsePositiveInt('metrics-port', o.metricsPort, 9465) }) : undefined;
       const backends = openBackends(config, 'quarry-gate');
       const plans = new Map((await loadDags(files)).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
-      const ingress = createIngress({ plans, ...backends, dedupeWindowMs: 3_600_000 });
-      const wiring = await createGateWiring({ config, ...(o.config ? { gate: JSON.parse(readFileSync(o.config, 'utf8')) as GateConfigInput } : {}), signals: collectSignals(() => ({ plans, bus: backends.bus, ledger: backends.ledger })) });
-      wiring.attach(ingress);
-      await wiring.gate.start();
+      const ingress = createIngress({ plans, bus: backends.bus, ledger: backends.ledger, dedupeWindowMs: 3_600_000 });
+      const gate = await openGate(config, { consume: true, ...(o.config ? { gate: JSON.parse(readFileSync(o.config, 'utf8')) as GateConfigInput } : {}) });
+      await gate.admission.start({ ingress, signals: runtimeSignals({ plans, bus: backends.bus, ledger: backends.ledger }) });
       process.stdout.write(`${JSON.stringify({ gate: config.namespace, dags: [...plans.keys()], metrics: metrics?.url })}\n`);
       stopOnSignal(async () => {
-        await wiring.close();
+        await gate.close();
         await backends.close();
         await metrics?.close();
       });

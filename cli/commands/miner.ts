@@ -8,7 +8,7 @@ import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
-import { createGateClient } from '../gate-wiring.ts';
+import { openGate } from '../gate.ts';
 import { observeHostedNodes } from '../node-load.ts';
 import { stopOnSignal } from '../stop-on-signal.ts';
 
@@ -46,15 +46,23 @@ export function registerMinerCommand(program: Command): void {
       if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('a miner process needs --kafka and --redis (the embedded default is `quarry run`)');
       const metrics = opts.metricsPort ? await startMetricsServer({ port: parsePositiveInt('metrics-port', opts.metricsPort, 9464) }) : undefined;
       const backends = openBackends(config, opts.id ?? 'quarry-miner');
-      const directory = await discoverOperators(opts.operators.split(','));
-      const plans = new Map((await loadDags(files)).map((d) => [d.name, compileDag(d, { operators: directory.descriptions, namespace: config.namespace })]));
       const only = opts.nodes?.split(',');
+      const specs = await loadDags(files);
+      // Start once one instance of every operator the hosted nodes run answers; the rest join later.
+      const required = [...new Set(specs.flatMap((d) => d.nodes.filter((n) => !only || only.includes(`${d.name}/${n.id}`)).flatMap((n) => (n.kind === undefined || n.kind === 'operator' ? [n.operator] : []))))];
+      const directory = await discoverOperators({ endpoints: opts.operators.split(','), required });
+      const plans = new Map(specs.map((d) => [d.name, compileDag(d, { operators: directory.descriptions, namespace: config.namespace })]));
       const hosts = [...plans.values()]
         .map((plan) => ({ plan, nodes: only ? only.filter((n) => n.startsWith(`${plan.name}/`)).map((n) => n.slice(plan.name.length + 1)) : undefined }))
         .filter((h) => !h.nodes || h.nodes.length > 0);
-      const ingress = createIngress({ plans, ...backends, dedupeWindowMs: parsePositiveInt('dedupe-window', opts.dedupeWindow, 3600) * 1000 });
-      const gate = opts.gate ? await createGateClient(config) : undefined;
-      const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: gate ?? ingress, ingress, now: Date.now, partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}) });
+      const dedupeWindowMs = parsePositiveInt('dedupe-window', opts.dedupeWindow, 3600) * 1000;
+      const ingress = createIngress({ plans, bus: backends.bus, ledger: backends.ledger, dedupeWindowMs });
+      const gate = opts.gate ? await openGate(config, { consume: false }) : undefined;
+      const miner = createMiner({
+        hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger,
+        admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: `${config.namespace}.ended`,
+        partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}),
+      });
       await miner.start();
       // Per-node load and the bottleneck on the metrics endpoint (quarry_node_utilization, quarry_bottleneck …).
       const stopObserving = metrics ? observeHostedNodes(plans.values(), backends.bus, (dag, node) => hosts.some((h) => h.plan.name === dag && (!h.nodes || h.nodes.includes(node)))) : undefined;

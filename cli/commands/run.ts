@@ -2,11 +2,11 @@
 // operators the DAGs name run as local gRPC child processes; others come from --operators.
 import type { Command } from 'commander';
 import { compileDag } from '../../framework/dag/index.ts';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../framework/runtime/index.ts';
+import { startRuntime } from '../../framework/runtime/index.ts';
 import { openBackends } from '../backends.ts';
 import { BUILT_IN_OPERATORS } from '../built-in-operators.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
-import { createGateWiring, runtimeSignals } from '../gate-wiring.ts';
+import { openGate } from '../gate.ts';
 import { spawnOperatorProcesses } from '../operator-processes.ts';
 import { loadDags } from './miner.ts';
 import { parseItems } from './submit.ts';
@@ -47,26 +47,22 @@ export function registerRunCommand(program: Command): void {
       const procs = needed.length > 0 ? await spawnOperatorProcesses([needed], ['--relations', config.relations, '--index', config.index, ...(opts.allowPrivate?.length ? ['--allow-private', ...opts.allowPrivate] : [])]) : undefined;
       const backends = openBackends(config, 'quarry-run');
       try {
-        let running: EmbeddedRuntime | undefined;
-        const gate = await createGateWiring({ config, signals: runtimeSignals(() => running) });
-        const rt = await startEmbeddedRuntime({
+        const gate = await openGate(config, { consume: true });
+        const rt = await startRuntime({
           dags,
           endpoints: [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])],
           ...backends,
           namespace: config.namespace,
-          admission: (ingress) => gate.attach(ingress),
-          busy: () => gate.pending() > 0,
+          admission: gate.admission,
         });
-        running = rt;
-        await gate.gate.start();
         try {
           const submitted = await rt.submit(items);
           for (const r of submitted) if (r.status !== 'accepted') process.stderr.write(`${JSON.stringify(r)}\n`);
           await rt.idle(parsePositiveInt('timeout', opts.timeout, 600) * 1000);
           for (const r of rt.terminal) process.stdout.write(`${JSON.stringify({ dag: r.dag, itemKey: r.itemKey, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.kept ? { kept: r.kept } : {}) })}\n`);
         } finally {
-          await gate.close();
           await rt.close();
+          await gate.close();
         }
       } finally {
         await backends.close();

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compileDag } from '../../framework/dag/index.ts';
 import { ConfigError } from '../../framework/errors/index.ts';
-import { createIngress, type NewItem } from '../../framework/miner/index.ts';
+import type { NewItem } from '../../framework/admission/index.ts';
+import { assignMessageId, createIngress } from '../../framework/miner/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, type RawBackendOptions } from '../config.ts';
-import { createGateClient } from '../gate-wiring.ts';
+import { openGate } from '../gate.ts';
 import { loadDags } from './miner.ts';
 
 const PRIORITIES = ['high', 'normal', 'low'] as const;
@@ -66,8 +67,9 @@ export function registerSubmitCommand(program: Command): void {
       try {
         const plans = new Map((await loadDags(opts.dags ?? [])).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
         if (!plans.has(dag)) throw new ConfigError([{ field: 'dag', expected: `one of ${[...plans.keys()].join(', ')}`, received: dag }], 'submit options');
-        const gate = opts.gate ? await createGateClient(config) : undefined;
-        const res = await (gate ?? createIngress({ plans, ...backends })).submit(items);
+        const gate = opts.gate ? await openGate(config, { consume: false }) : undefined;
+        const withIds = items.map((i) => assignMessageId(i, Date.now(), 0));
+        const res = await (gate?.admission ?? createIngress({ plans, bus: backends.bus, ledger: backends.ledger })).submit(withIds);
         await gate?.close();
         for (const r of res) process.stdout.write(`${JSON.stringify(r)}\n`);
       } finally {

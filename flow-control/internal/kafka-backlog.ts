@@ -43,7 +43,8 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
 
   const buffer: Record<Priority, Delivered[]> = { high: [], normal: [], low: [] };
   const paused = new Set<Priority>();
-  const leased = new Map<string, Delivered>();
+  // Leases per id: one child emitted by two parents is two backlog items with one id.
+  const leased = new Map<string, Delivered[]>();
   // Per partition: offsets handed to us in order, and which of them are acked.
   const outstanding = new Map<string, { offsets: bigint[]; acked: Set<bigint>; committed: bigint }>();
   const pkey = (t: string, p: number) => `${t}\u0000${p}`;
@@ -104,13 +105,18 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
     },
     async pull(cls, max) {
       const taken = buffer[cls].splice(0, Math.max(0, max));
-      for (const d of taken) leased.set(d.item.id, d);
+      for (const d of taken) leased.set(d.item.id, [...(leased.get(d.item.id) ?? []), d]);
       if (paused.has(cls) && buffer[cls].length < bufferMax / 2) { paused.delete(cls); consumer.resume([{ topic: topic(cls) }]); }
       return taken.map((d) => d.item);
     },
     async ack(_cls, ids) {
       const ds: Delivered[] = [];
-      for (const id of ids) { const d = leased.get(id); if (d) { leased.delete(id); ds.push(d); } }
+      for (const id of ids) {
+        const copies = leased.get(id);
+        const d = copies?.shift();
+        if (copies?.length === 0) leased.delete(id);
+        if (d) ds.push(d);
+      }
       await commit(ds);
     },
     async size(cls) {
@@ -126,7 +132,7 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
     },
     async oldestAgeMs(cls, nowMs) {
       let oldest = buffer[cls][0]?.item.enqueuedMs;
-      for (const d of leased.values()) if (d.item.priority === cls && (oldest === undefined || d.item.enqueuedMs < oldest)) oldest = d.item.enqueuedMs;
+      for (const d of [...leased.values()].flat()) if (d.item.priority === cls && (oldest === undefined || d.item.enqueuedMs < oldest)) oldest = d.item.enqueuedMs;
       return oldest === undefined ? 0 : Math.max(0, nowMs - oldest);
     },
     async close() {

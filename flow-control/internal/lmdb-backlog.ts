@@ -11,7 +11,8 @@ export function createLmdbBacklog({ path }: { path: string }): Backlog {
   const seq: Record<Priority, number> = { high: 0, normal: 0, low: 0 };
   const cursor: Record<Priority, number> = { high: 0, normal: 0, low: 0 };
   const count: Record<Priority, number> = { high: 0, normal: 0, low: 0 };
-  const leased = new Map<string, [Priority, number]>();
+  // Leases per id: one child emitted by two parents is two backlog items with one id.
+  const leased = new Map<string, [Priority, number][]>();
   for (const p of PRIORITIES) {
     for (const { key } of db.getRange({ start: [p, Number.MAX_VALUE], end: [p, -1], reverse: true, limit: 1 })) seq[p] = (key[1] as number) + 1;
     count[p] = db.getCount({ start: [p, 0], end: [p, Number.MAX_VALUE] });
@@ -28,7 +29,7 @@ export function createLmdbBacklog({ path }: { path: string }): Backlog {
       if (max <= 0) return out;
       for (const { key, value } of db.getRange({ start: [cls, cursor[cls]], end: [cls, Number.MAX_VALUE], limit: max })) {
         out.push(value);
-        leased.set(value.id, [cls, key[1] as number]);
+        leased.set(value.id, [...(leased.get(value.id) ?? []), [cls, key[1] as number]]);
         cursor[cls] = (key[1] as number) + 1;
       }
       return out;
@@ -36,10 +37,10 @@ export function createLmdbBacklog({ path }: { path: string }): Backlog {
     async ack(_cls, ids) {
       await db.transaction(() => {
         for (const id of ids) {
-          const l = leased.get(id);
-          if (!l) continue;
-          leased.delete(id);
-          if (db.removeSync([l[0], l[1]])) count[l[0]]--;
+          const copies = leased.get(id);
+          const l = copies?.shift();
+          if (copies?.length === 0) leased.delete(id);
+          if (l && db.removeSync([l[0], l[1]])) count[l[0]]--;
         }
       });
     },

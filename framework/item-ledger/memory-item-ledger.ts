@@ -172,10 +172,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
         if (!item.open.has(c.token)) return { status: 'stale' };
         const held = item.leases.get(c.token);
         if (held !== undefined && held.owner !== lease.owner && held.expiresMs > at) return { status: 'busy' };
-        if (c.join && !item.arrive(c.join.node, c.join.from, c.join.expected)) {
-          item.close(c.token);
-          return { status: 'waiting' };
-        }
+        if (c.join && !item.arrive(c.join.node, c.join.from, c.join.expected)) return { status: 'waiting' };
         item.leases.set(c.token, { owner: lease.owner, expiresMs: at + lease.leaseMs });
         item.everClaimed.add(c.token);
         const tuple = tuples.get(tupleOf(c.ref));

@@ -9,7 +9,6 @@
 // Outside any item's slot: `k:<dag>:<tenant>:<itemKey>` the by-key index, `q:<fingerprint>`
 // inputs known to crash operators. Ended items keep their record, events and index entry for
 // `retentionMs`.
-import type { Redis } from 'ioredis';
 import { ConfigError, QuarryError } from '../errors/index.ts';
 import { tupleKey } from '../side-cache/redis-side-cache.ts';
 import type { FieldValues } from '../side-cache/side-cache.ts';
@@ -21,11 +20,11 @@ import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
 import { INDEX_SCRIPTS, LEDGER_SCRIPTS } from './internal/ledger-scripts.ts';
 import { sendAll, type Send } from './internal/send-all.ts';
 import { BUCKETS, bucketOf, bucketTag } from './tuple-ref.ts';
-import { useRedis } from '../redis/index.ts';
+import { useRedis, type RedisClient } from '../redis/index.ts';
 
 export interface RedisItemLedgerOptions {
-  /** A URL (the ledger owns and closes the connection) or a client (the caller's to close). */
-  redis: string | Redis;
+  /** A URL — one node or a Redis Cluster — (the ledger owns and closes the connection) or a client (the caller's to close). */
+  redis: string | RedisClient;
   namespace: string;
   /** The side-cache namespace whose tuples this ledger edits (default: `namespace`). */
   tupleNamespace?: string;
@@ -174,10 +173,10 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
         const r = (replies[i] as Reply).map(str);
         if (r[0] === 'ok') return { status: 'ok', blobRefs: r.slice(1) };
         if (r[0] !== 'end') return { status: r[0] as 'already' | 'unknown' | 'stale' };
-        const a = r.indexOf('\u0000', 2);
+        const a = r.indexOf('\u0000', 1);
         const b = r.indexOf('\u0000', a + 1);
-        const hash = toHash(r.slice(2, a));
-        return { status: 'ok', terminal: recordOf(hash, r[1] as TerminalState, r.slice(a + 1, b)), blobRefs: r.slice(b + 1) };
+        const hash = toHash(r.slice(1, a));
+        return { status: 'ok', terminal: recordOf(hash, hash.state as TerminalState, r.slice(a + 1, b)), blobRefs: r.slice(b + 1) };
       });
       // The by-key index learns of each ending (its own slot, so a second command).
       const ends = out.flatMap((o) => (o.status === 'ok' && o.terminal ? [o.terminal] : []));

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { defineDag } from '../dag/index.ts';
 import { defineOperator } from '../operator-sdk/index.ts';
-import { startEmbeddedRuntime } from '../runtime/index.ts';
+import { startRuntime } from '../runtime/index.ts';
 import { observeNodes, startMetrics, startMetricsServer, telemetry } from './index.ts';
 
 describe('metrics', () => {
   it('a Prometheus endpoint started after the framework loaded shows per-node outcomes, latency and item ends', async () => {
     const server = await startMetricsServer({ port: 19_000 + Math.floor(Math.random() * 1000) });
     const op = defineOperator({ name: 'echo', version: '1', inputs: { x: z.string() }, outputs: { y: z.string() }, async handler({ x }) { return { y: x }; } });
-    const rt = await startEmbeddedRuntime({ dags: [defineDag({ name: 'metered', source: ['x'], keep: ['y'] }, [{ id: 'echo', operator: 'echo', reads: ['x'], writes: ['y'] }])], operators: [op] });
+    const rt = await startRuntime({ dags: [defineDag({ name: 'metered', source: ['x'], keep: ['y'] }, [{ id: 'echo', operator: 'echo', reads: ['x'], writes: ['y'] }])], operators: [op] });
     try {
       await rt.submit([1, 2, 3].map((i) => ({ dag: 'metered', itemKey: `k${i}`, source: { x: String(i) } })));
       await rt.idle();

@@ -2,6 +2,7 @@
 // pipeline may not cross nodes, so there the commands go out together and the client's
 // auto-pipelining groups them per node (each command touches one slot).
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/index.ts';
 import { QuarryError } from '../../errors/index.ts';
 
 type Script = (...args: (string | number | Buffer)[]) => Promise<unknown>;
@@ -20,17 +21,17 @@ export type Send = (calls: readonly Call[]) => Promise<unknown[]>;
 const wrap = (err: unknown): QuarryError =>
   err instanceof QuarryError ? err : new QuarryError('LEDGER_REDIS', `Item ledger command failed: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
 
-export async function sendAll(client: Redis, calls: readonly Call[]): Promise<unknown[]> {
+export async function sendAll(client: RedisClient, calls: readonly Call[]): Promise<unknown[]> {
   if (calls.length === 0) return [];
-  if ((client as { isCluster?: boolean }).isCluster || calls.length === 1) {
+  if (client.isCluster || calls.length === 1) {
     try {
-      return await Promise.all(calls.map((call) => call(client as Commands)));
+      return await Promise.all(calls.map((call) => call(client as unknown as Commands)));
     } catch (err) {
       throw wrap(err);
     }
   }
-  const pipeline = client.pipeline() as unknown as Commands & { exec(): Promise<[Error | null, unknown][] | null> };
-  for (const call of calls) void call(pipeline).catch(() => undefined); // replies are read from exec()
+  const pipeline = (client as Redis).pipeline() as unknown as Commands & { exec(): Promise<[Error | null, unknown][] | null> };
+  for (const call of calls) void call(pipeline); // queued on the pipeline; replies are read from exec()
   let replies: [Error | null, unknown][] | null;
   try {
     replies = await pipeline.exec();
