@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { replayDeadLetters, listDeadLetters } from '../cli/commands/dlq.ts';
-import { defineDag, defineOperator, NonRetryableError, startEmbeddedRuntime } from '../framework/index.ts';
+import { defineDag, defineOperator, NonRetryableError, startRuntime } from '../framework/index.ts';
 import { startDemoSite, type DemoSite } from '../demo-site/index.ts';
 
 const quarry = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { maxBuffer: 16 << 20 });
@@ -59,7 +59,7 @@ describe('dead-letter replay', () => {
       },
     });
     const dag = defineDag({ name: 'fragile', source: ['n'], keep: ['out'] }, [{ id: 'work', operator: 'fragile', reads: ['n'], writes: ['out'] }]);
-    const rt = await startEmbeddedRuntime({ dags: [dag], operators: [op] });
+    const rt = await startRuntime({ dags: [dag], operators: [op] });
     try {
       await rt.submit(['1', '2', '3'].map((n) => ({ dag: 'fragile', itemKey: `item-${n}`, source: { n } })));
       await rt.idle();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { histogramQuantile, parsePrometheusText, startDashboard, type DashboardState } from '../cli/dashboard/index.ts';
-import { createRedisItemLedger, defineDag, defineOperator, FilteredError, startEmbeddedRuntime, startMetricsServer } from '../framework/index.ts';
+import { createRedisItemLedger, defineDag, defineOperator, FilteredError, startRuntime, startMetricsServer, createRedisSideCache } from '../framework/index.ts';
 
 describe('dashboard', () => {
   it('estimates quantiles from cumulative buckets and parses labelled samples', () => {
@@ -18,7 +18,9 @@ describe('dashboard', () => {
   it('shows items per DAG, outcomes and latency per node, and traces an item by key', async () => {
     const metrics = await startMetricsServer({ port: 20_000 + Math.floor(Math.random() * 1000) });
     const redis = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
-    const ledger = createRedisItemLedger({ redis, namespace: `dash-${Date.now()}` });
+    const namespace = `dash-${Date.now()}`;
+    const ledger = createRedisItemLedger({ redis, namespace });
+    const sideCache = createRedisSideCache({ redis, namespace });
     const dag = `dash-${Math.random().toString(36).slice(2, 8)}`;
     const op = defineOperator({
       name: 'pick', version: '1', inputs: { x: z.string() }, outputs: { y: z.string() },
@@ -27,7 +29,7 @@ describe('dashboard', () => {
         return { y: x };
       },
     });
-    const rt = await startEmbeddedRuntime({ dags: [defineDag({ name: dag, source: ['x'] }, [{ id: 'pick', operator: 'pick', reads: ['x'], writes: ['y'] }])], operators: [op], ledger });
+    const rt = await startRuntime({ dags: [defineDag({ name: dag, source: ['x'] }, [{ id: 'pick', operator: 'pick', reads: ['x'], writes: ['y'] }])], operators: [op], ledger, sideCache });
     const d = await startDashboard({ ledger, dags: [dag], metricsUrls: [metrics.url, 'http://127.0.0.1:1/metrics'], port: 0 });
     try {
       await rt.submit(['a', 'b', 'c', 'no'].map((x) => ({ dag, itemKey: `k-${x}`, source: { x } })));
@@ -47,6 +49,7 @@ describe('dashboard', () => {
       await d.close();
       await rt.close();
       await ledger.close();
+      await sideCache.close();
       await metrics.close();
     }
   });

@@ -1,20 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { blob, defineOperator } from '../framework/operator-sdk/index.ts';
+import { blob, defineOperator, serveOperators, type OperatorDefinition } from '../framework/operator-sdk/index.ts';
 import { defineDag } from '../framework/dag/index.ts';
 import { FilteredError, NonRetryableError, RetryLaterError } from '../framework/errors/index.ts';
 import { createKafkaBus } from '../framework/bus/index.ts';
 import { createRedisBlobStore } from '../framework/blob-store/index.ts';
 import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
-import { createMemorySideCache, createRedisSideCache } from '../framework/side-cache/index.ts';
-import { startInMemoryRuntime, type InMemoryRuntimeOptions } from '../framework/testing/index.ts';
+import { createRedisSideCache } from '../framework/side-cache/index.ts';
+import { startRuntime, type RuntimeOptions } from '../framework/runtime/index.ts';
+import { tupleRefOf, type ItemLedger } from '../framework/item-ledger/index.ts';
 import { decodeDeadLetter, encodeTrigger } from '../framework/wire/index.ts';
 
-type Backends = Pick<InMemoryRuntimeOptions, 'bus' | 'sideCache' | 'blobs' | 'ledger'>;
+type Backends = Pick<RuntimeOptions, 'bus' | 'sideCache' | 'blobs' | 'ledger'> & { grpc?: boolean };
 
-scenarios('the embedded adapters', async () => ({}));
-scenarios('Kafka + Redis', async () => {
+scenarios('the embedded adapters (operators in-process)', async () => ({}));
+scenarios('Kafka + Redis (operators over gRPC)', async () => {
   const redis = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
   const namespace = `scn-${Math.random().toString(36).slice(2, 8)}`;
   return {
@@ -22,8 +23,28 @@ scenarios('Kafka + Redis', async () => {
     sideCache: createRedisSideCache({ redis, namespace }),
     blobs: createRedisBlobStore({ redis, namespace }),
     ledger: createRedisItemLedger({ redis, namespace }),
+    grpc: true,
   };
 });
+
+/** Start the runtime on the backends; over gRPC the operators are served on loopback, as a deployment would. */
+async function start(b: Backends, options: Omit<RuntimeOptions, 'operators'> & { operators: readonly OperatorDefinition[] }) {
+  const { grpc, ...adapters } = b;
+  if (!grpc) return { rt: await startRuntime({ ...options, ...adapters }), stop: async () => {} };
+  const server = await serveOperators(options.operators, { port: 0 });
+  const { operators: _served, ...rest } = options;
+  const rt = await startRuntime({ ...rest, ...adapters, endpoints: [server.address] });
+  return { rt, stop: () => server.close() };
+}
+
+/** Records the fields every commit writes to the side-cache (to show dead fields never are). */
+function recordWrites(ledger: ItemLedger, written: Set<string>): void {
+  const commit = ledger.commit.bind(ledger);
+  ledger.commit = async (steps) => {
+    for (const s of steps) for (const f of s.writes?.keys() ?? []) written.add(f);
+    return commit(steps);
+  };
+}
 
 function scenarios(label: string, backends: () => Promise<Backends>): void {
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -66,18 +87,12 @@ const main = defineDag({ name: MAIN, source: ['url', 'children'], blobs: ['body'
 ]);
 const leaf = defineDag({ name: LEAF, source: ['parent'] }, [{ id: 'leaf', operator: 'leaf', reads: ['parent'], writes: ['ok'] }]);
 
-describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
+describe(`miner scenarios on ${label}`, () => {
   it('runs a join + fan-out DAG: every item ends once, joins fire once, side-cache ends empty', async () => {
     const b = await backends();
-    // Record every field name written to the side-cache, to show dead fields never are.
-    const cache = b.sideCache ?? createMemorySideCache();
     const written = new Set<string>();
-    const write = cache.write.bind(cache);
-    cache.write = async (ref, fields) => {
-      for (const f of fields.keys()) written.add(f);
-      return write(ref, fields);
-    };
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b, sideCache: cache });
+    const { rt, stop } = await start(b, { dags: [main, leaf], operators: ops });
+    recordWrites(rt.ledger, written);
     try {
       const items = Array.from({ length: 40 }, (_, i) => ({ dag: MAIN, itemKey: `http://x/${i}`, source: { url: `http://x/${i}`, children: String(i % 3) } }));
       const res = await rt.submit(items);
@@ -100,13 +115,14 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
       assert.ok(!written.has('unused'), 'a field no later node reads is never written');
     } finally {
       await rt.close();
+      await stop();
       await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });
 
   it('records every end: filtered with reason, dead-lettered (non-retryable and exhausted), retried to success', async () => {
     const b = await backends();
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b });
+    const { rt, stop } = await start(b, { dags: [main, leaf], operators: ops });
     try {
       await rt.submit(['filtered', 'bad', 'flaky', 'never'].map((k) => ({ dag: MAIN, itemKey: k, source: { url: `http://x/${k}`, children: '0' } })));
       await rt.idle(30_000);
@@ -124,6 +140,7 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
       assert.equal((await rt.sideCache.stats()).tuples, 0);
     } finally {
       await rt.close();
+      await stop();
       await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });
@@ -138,7 +155,7 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
     ]);
     const next = defineDag({ name: NEXT, source: ['body'], blobs: ['body'], keep: ['words'] }, [{ id: 'split', operator: 'split', reads: ['body'], writes: ['words'] }]);
     const b = await backends();
-    const rt = await startInMemoryRuntime({ dags: [hand, next], operators: ops, ...b });
+    const { rt, stop } = await start(b, { dags: [hand, next], operators: ops });
     try {
       await rt.submit(['keep-1', 'drop-1', 'keep-2'].map((k) => ({ dag: HAND, itemKey: k, source: { url: `http://x/${k}` } })));
       await rt.idle();
@@ -152,47 +169,45 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
       assert.equal((await rt.sideCache.stats()).tuples, 0);
     } finally {
       await rt.close();
+      await stop();
       await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });
 
-  it('re-drives an item whose tuple was lost from its source record: it still completes', async () => {
+  it('re-drives an item whose tuple was lost from its source record: it still completes, under its id', async () => {
     const b = await backends();
-    const cache = b.sideCache ?? createMemorySideCache();
-    const readMany = cache.readMany.bind(cache);
+    const { rt, stop } = await start(b, { dags: [main, leaf], operators: ops });
     let victim = '';
-    let lost = '';
-    // Lose the tuple of item `lost` just as the `measure` node reads it (a Redis restart, say).
-    cache.readMany = async (reads) => {
-      const hit = reads.find((r) => r.tupleRef === victim && r.fields.includes('size'));
-      if (hit && !lost) {
-        lost = hit.tupleRef;
-        await cache.deleteTuple(hit.tupleRef);
+    let lost = false;
+    // Lose the tuple of the victim just as the `measure` node claims it (a Redis restart, say).
+    const claim = rt.ledger.claim.bind(rt.ledger);
+    rt.ledger.claim = async (claims, lease) => {
+      if (!lost && claims.some((c) => c.ref.messageId === victim && c.token === 'measure<fetch')) {
+        lost = true;
+        await rt.sideCache.deleteTuple(tupleRefOf(MAIN, victim));
       }
-      return readMany(reads);
+      return claim(claims, lease);
     };
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b, sideCache: cache });
     try {
       const [r] = await rt.submit([{ dag: MAIN, itemKey: 'lost', source: { url: 'http://x/lost', children: '0' } }]);
-      victim = r?.status === 'accepted' ? `${MAIN}:${r.messageId}` : '';
+      victim = r?.status === 'accepted' ? r.messageId : '';
       await rt.idle();
       assert.ok(lost, 'the tuple was lost mid-run');
       const rec = await rt.ledger.findByKey(MAIN, 'lost');
       assert.equal(rec?.state, 'completed', 'the re-driven item completed');
-      assert.ok(rec?.messageId.endsWith('.r'), rec?.messageId);
-      const original = await rt.ledger.get({ dag: MAIN, messageId: rec!.parentId! });
-      assert.equal(original?.state, 'filtered');
-      assert.match(original?.reason ?? '', /^redriven: tuple missing/);
+      assert.equal(rec?.messageId, victim, 'a re-drive keeps the message id (the sink sees one item)');
+      assert.ok(rec?.events.some((e) => e.status === 'redriven' && /tuple missing/.test(e.detail ?? '')), JSON.stringify(rec?.events));
       assert.equal((await rt.sideCache.stats()).tuples, 0);
     } finally {
       await rt.close();
+      await stop();
       await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });
 
   it('dead-letters a malformed message without stopping the partition, and ignores a redelivered trigger', async () => {
     const b = await backends();
-    const rt = await startInMemoryRuntime({ dags: [main, leaf], operators: ops, ...b });
+    const { rt, stop } = await start(b, { dags: [main, leaf], operators: ops });
     try {
       await rt.bus.produce(`quarry.${MAIN}.fetch`, [{ key: 'junk', value: new TextEncoder().encode('definitely not protobuf') }]);
       const [r] = await rt.submit([{ dag: MAIN, itemKey: 'after-junk', source: { url: 'http://x/after-junk', children: '0' } }]);
@@ -204,12 +219,13 @@ describe(`miner scenarios on ${label} (operators over gRPC)`, () => {
       // Redeliver the entry trigger of a completed item: nothing runs again.
       const before = calls.get('fetch:http://x/after-junk');
       const msgId = r?.status === 'accepted' ? r.messageId : '';
-      await rt.bus.produce(`quarry.${MAIN}.fetch`, [{ key: 'after-junk', value: encodeTrigger({ messageId: msgId, itemKey: 'after-junk', dag: MAIN, dagVersion: 1, node: 'fetch', tupleRef: `${MAIN}:${msgId}`, tupleVersion: 1, priority: 'normal', tenant: 'default', attempt: 0, deadlineMs: 0, traceparent: '', tracestate: '', parentId: '', fromNode: '', createdMs: 0, source: {}, notBeforeMs: 0 }) }]);
+      await rt.bus.produce(`quarry.${MAIN}.fetch`, [{ key: 'after-junk', value: encodeTrigger({ messageId: msgId, itemKey: 'after-junk', dag: MAIN, dagVersion: 1, node: 'fetch', tupleRef: tupleRefOf(MAIN, msgId), tupleVersion: 1, priority: 'normal', tenant: 'default', attempt: 0, deadlineMs: 0, traceparent: '', tracestate: '', parentId: '', fromNode: '', createdMs: 0, source: {}, notBeforeMs: 0 }) }]);
       await rt.idle();
       await new Promise((res) => setTimeout(res, 200));
       assert.equal(calls.get('fetch:http://x/after-junk'), before, 'a redelivery of a done token does not call the operator');
     } finally {
       await rt.close();
+      await stop();
       await Promise.all([b.bus?.close(), b.sideCache?.close(), b.blobs?.close(), b.ledger?.close()]);
     }
   });

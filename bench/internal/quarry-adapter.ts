@@ -6,7 +6,7 @@
 import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../../framework/bus/index.ts';
 import { createMemoryItemLedger, createRedisItemLedger, type ItemLedger } from '../../framework/item-ledger/index.ts';
 import { serveOperators } from '../../framework/operator-sdk/index.ts';
-import { startEmbeddedRuntime } from '../../framework/runtime/index.ts';
+import { startRuntime } from '../../framework/runtime/index.ts';
 import { createMemorySideCache, createRedisSideCache, type SideCache } from '../../framework/side-cache/index.ts';
 import type { PipelineTarget } from './closed-loop.ts';
 import { coreDag, coreOperators } from './core-dag.ts';
@@ -46,9 +46,10 @@ export async function startQuarry(o: QuarryOptions): Promise<QuarryPeer> {
   const nodeTopics = new Set<string>();
   const bus = counted(o.backend === 'embedded' ? createEmbeddedBus() : createKafkaBus({ brokers: [...o.brokers], clientId: dag }), nodeTopics, tally);
   const sideCache: SideCache = o.backend === 'kafka-redis' ? createRedisSideCache({ redis: o.redis, namespace: dag }) : createMemorySideCache();
-  const ledger: ItemLedger = o.backend === 'kafka-redis' ? createRedisItemLedger({ redis: o.redis, namespace: `${dag}-ledger`, retentionMs: 120_000 }) : createMemoryItemLedger();
+  // The ledger keeps its tuples in the side-cache of the same namespace (one Redis, one script per item).
+  const ledger: ItemLedger = o.backend === 'kafka-redis' ? createRedisItemLedger({ redis: o.redis, namespace: dag, retentionMs: 120_000 }) : createMemoryItemLedger({ sideCache });
   let terminal: (key: string, state: string) => void = () => {};
-  const rt = await startEmbeddedRuntime({
+  const rt = await startRuntime({
     dags: [coreDag(dag, o.concurrency)],
     ...(o.endpoints ? { endpoints: o.endpoints } : { operators: coreOperators() }),
     bus, sideCache, ledger,

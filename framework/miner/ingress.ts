@@ -36,19 +36,22 @@ export interface Ingress extends ItemSink {
 const enc = new TextEncoder();
 
 /** A child's id follows from its key within the dedupe window: two miners emitting it at once collide. */
-function windowedId(dag: string, tenant: string, itemKey: string, bucket: number): string {
+function windowedId(dag: string, tenant: string, itemKey: string, bucket: number | string): string {
   const h = createHash('sha256').update(`${dag}\u0000${tenant}\u0000${itemKey}\u0000${bucket}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /**
- * Give an item its message id where it is created: a child's follows from its key within the
- * dedupe window (so two parents emitting it at once collide in the ledger), anything else's is
- * random. An id once given is kept from the gate to the item's end.
+ * Give an item its message id where it is created, kept from the gate to the item's end. A
+ * child's follows from its key: within the dedupe window (so two parents emitting it at once
+ * collide in the ledger), or without one from its parent (so a parent that runs again after a
+ * crash emits the same child, not a second one). Anything else's is random.
  */
 export function assignMessageId(item: NewItem, nowMs: number, windowMs: number): NewItem {
   if (item.messageId) return item;
-  const messageId = item.parentId && windowMs > 0 ? windowedId(item.dag, item.tenant ?? 'default', item.itemKey, Math.floor(nowMs / windowMs)) : randomUUID();
+  const tenant = item.tenant ?? 'default';
+  if (!item.parentId) return { ...item, messageId: randomUUID() };
+  const messageId = windowMs > 0 ? windowedId(item.dag, tenant, item.itemKey, Math.floor(nowMs / windowMs)) : windowedId(item.dag, tenant, item.itemKey, item.parentId);
   return { ...item, messageId };
 }
 

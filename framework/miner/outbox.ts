@@ -159,7 +159,8 @@ export class Outbox {
       ...(d.kind !== 'advance' ? { code: d.code, detail: d.reason.slice(0, 300) } : {}),
     };
     if (d.kind === 'retry') return { ref, token: w.token, kind: 'retry', event };
-    const blobFields = plan.blobs.filter((f) => !plan.keep.includes(f) && !plan.handedOff.includes(f));
+    // Blobs the item owns; a deferred edge detaches the ones it hands over, so they are not among them then.
+    const blobFields = plan.blobs.filter((f) => !plan.keep.includes(f));
     if (d.kind === 'end') return { ref, token: w.token, kind: 'advance', end: { state: d.state, node: node.id, reason: d.reason }, event, blobFields };
     const kept = keptValues(plan, d.writes);
     return {

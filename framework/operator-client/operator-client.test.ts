@@ -26,7 +26,6 @@ function request(operator: string, fields: Record<string, unknown>, blobs: Recor
 }
 
 const servedBy: string[] = [];
-const calls = { upper: 0 };
 const makeOps = (instance: string): OperatorDefinition[] => [
   defineOperator({
     name: 'upper', version: '1.0.0', maxBatch: 16,
