@@ -24,7 +24,7 @@ from quarry_operator import Filtered, Registry, blob, field, serve
 from .decode import TooManyPixels, open_image, to_rgb
 
 WORK_SIDE = 512
-MAX_IMAGE_BYTES = 64 << 20
+MAX_IMAGE_BYTES = 32 << 20
 
 
 def laplacian_variance(grey: np.ndarray) -> float:

@@ -19,7 +19,7 @@ from .decode import TooManyPixels, open_image, to_rgb
 
 MAX_OCR_TEXT = 64_000
 MAX_OCR_LINES = 2_000
-MAX_IMAGE_BYTES = 64 << 20
+MAX_IMAGE_BYTES = 32 << 20
 
 
 class OcrLine(TypedDict):
