@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -114,7 +115,8 @@ if not _log.handlers:
     _handler = logging.StreamHandler(sys.stderr)
     _handler.setFormatter(logging.Formatter("%(message)s"))
     _log.addHandler(_handler)
-    _log.setLevel(logging.INFO)
+    # QUARRY_LOG_LEVEL: debug, info (default), warn, error.
+    _log.setLevel({"debug": logging.DEBUG, "warn": logging.WARNING, "error": logging.ERROR}.get(os.environ.get("QUARRY_LOG_LEVEL", ""), logging.INFO))
     _log.propagate = False
 
 

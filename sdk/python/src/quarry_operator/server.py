@@ -157,7 +157,7 @@ class OperatorServer:
         await self._server.stop(self.options.grace_s if grace_s is None else grace_s)
         for runner in self.service.runners.values():
             runner.close()
-        self.metrics.close()
+        await asyncio.to_thread(self.metrics.close)  # the HTTP server's shutdown waits for its poll
 
     async def wait(self) -> None:
         await self._server.wait_for_termination()
