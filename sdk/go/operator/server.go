@@ -201,21 +201,22 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 }
 
-func (s *Server) admit(name string) (*runner, error) {
+func (s *Server) admit(method, name string) (*runner, error) {
 	r, ok := s.runners[name]
 	if name == "" && len(s.order) == 1 {
 		r, ok = s.runners[s.order[0]], true
 	}
 	if !ok {
-		s.m.calls.WithLabelValues("echo", "unknown-operator").Inc()
+		s.m.calls.WithLabelValues(method, "unknown-operator").Inc()
 		return nil, status.Errorf(codes.Unimplemented, "no operator `%s` here (serving: %s)", name, strings.Join(s.order, ", "))
 	}
 	if s.closing.Load() {
+		s.m.calls.WithLabelValues(method, "closing").Inc()
 		return nil, status.Error(codes.Unavailable, "operator server is shutting down")
 	}
 	if n := s.inFlight.Add(1); n > int64(s.opts.Capacity) {
 		s.inFlight.Add(-1)
-		s.m.calls.WithLabelValues("echo", "resource-exhausted").Inc()
+		s.m.calls.WithLabelValues(method, "resource-exhausted").Inc()
 		return nil, status.Errorf(codes.ResourceExhausted, "operator `%s` is at capacity (%d calls in flight)", r.op.Name, s.opts.Capacity)
 	}
 	s.m.inFlight.Set(float64(s.inFlight.Load()))
@@ -233,7 +234,7 @@ func (s *Server) callDeadline(ctx context.Context) time.Time {
 
 // Echo answers one item.
 func (s *Server) Echo(ctx context.Context, req *pb.EchoRequest) (*pb.EchoResponse, error) {
-	r, err := s.admit(req.GetOperator())
+	r, err := s.admit("Echo", req.GetOperator())
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +245,7 @@ func (s *Server) Echo(ctx context.Context, req *pb.EchoRequest) (*pb.EchoRespons
 
 // EchoBatch answers each item with its own status, in order.
 func (s *Server) EchoBatch(ctx context.Context, req *pb.EchoBatchRequest) (*pb.EchoBatchResponse, error) {
-	r, err := s.admit(req.GetOperator())
+	r, err := s.admit("EchoBatch", req.GetOperator())
 	if err != nil {
 		return nil, err
 	}
