@@ -94,4 +94,9 @@ describe('the Python SDK', () => {
     const svc = await start('quarry_ops.image_feature', serverTlsFlags(certs));
     await assertAuthenticatedChannel(svc, certs, 'image-feature');
   });
+
+  it('stops gracefully on SIGTERM (exit 0)', async () => {
+    const svc = await start('quarry_ops.image_feature');
+    assert.equal(await svc.stop(), 0, svc.stderr());
+  });
 });
