@@ -67,8 +67,21 @@ export async function checkConcurrency(p: Probe): Promise<Verdict> {
   const answers = await Promise.all(Array.from({ length: calls }, (_, k) => withRetry(() => p.client.echo(makeItem(p, p.sample!.variant(k % VARIANTS))))));
   const wrong = answers.map((a, k) => ({ a, k })).filter(({ a, k }) => !sameAnswer(a, p.references[k % VARIANTS]!));
   for (const a of answers) if (a.status === 'OK') p.okAnswers.push(a);
-  if (wrong.length > 0) return fail(`${wrong.length} of ${calls} concurrent calls answered other than alone, e.g. call ${wrong[0]!.k}: ${show(wrong[0]!.a)}`);
+  if (wrong.length > 0) {
+    const { a, k } = wrong[0]!;
+    return fail(`${wrong.length} of ${calls} concurrent calls answered other than alone, e.g. call ${k}: ${difference(a, p.references[k % VARIANTS]!)}`);
+  }
   return pass(`${calls} concurrent calls over ${VARIANTS} different inputs each answered as when alone`);
+}
+
+/** The first output that differs, both ways, for a readable verdict. */
+function difference(got: WireAnswer, alone: WireAnswer): string {
+  if (got.status !== alone.status) return `${show(got)} where alone it answered ${show(alone)}`;
+  const text = (b: Uint8Array | undefined) => (b === undefined ? 'nothing' : Buffer.from(b).toString('utf8').slice(0, 80));
+  for (const k of new Set([...Object.keys(alone.fields), ...Object.keys(got.fields)])) {
+    if (text(got.fields[k]) !== text(alone.fields[k])) return `\`${k}\` was ${text(got.fields[k])} where alone it was ${text(alone.fields[k])}`;
+  }
+  return 'a blob output differed from the answer alone';
 }
 
 export async function checkBackpressure(p: Probe): Promise<Verdict> {
