@@ -56,14 +56,15 @@ func run(reg *Registry, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught before the address is announced: whoever reads it may stop us at once.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	summary := map[string]any{"listening": s.Addr(), "operators": reg.Names(), "tls": s.TLS()}
 	if u := s.MetricsURL(); u != "" {
 		summary["metrics"] = u
 	}
 	line, _ := json.Marshal(summary)
 	fmt.Println(string(line))
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-sigs
 		ctx, cancel := context.WithTimeout(context.Background(), *grace)

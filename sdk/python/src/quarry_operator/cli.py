@@ -33,12 +33,13 @@ def parse_options(argv: Optional[List[str]] = None, prog: Optional[str] = None) 
 
 
 async def serve_async(registry: Registry, options: ServeOptions) -> None:
-    server = await start_server(registry, options)
-    print(json.dumps(server.summary()), flush=True)
+    # Signals are caught before the address is announced: whoever reads it may stop us at once.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    server = await start_server(registry, options)
+    print(json.dumps(server.summary()), flush=True)
     await stop.wait()
     await server.stop()
 
