@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.infra/**', '.quarry/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', '.infra/**', '.quarry/**', 'bench/results/**', '.sdk/**'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],

@@ -10,6 +10,7 @@ import { registerIndexCommand } from './commands/index.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
 import { registerMinerCommand } from './commands/miner.ts';
 import { registerOperatorCommand } from './commands/operator.ts';
+import { registerOperatorCheckCommand } from './commands/operator-check.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerRelationsCommand } from './commands/relations.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerInspectCommand(program);
   registerDlqCommand(program);
   registerOperatorCommand(program);
+  registerOperatorCheckCommand(program);
   registerRunCommand(program);
   registerMinerCommand(program);
   registerSubmitCommand(program);

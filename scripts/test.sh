@@ -21,6 +21,8 @@ tsc_status=0
 say "eslint (floating promises, unused code, deep imports)"
 "$ROOT/node_modules/.bin/eslint" . || { say "lint FAILED (the tests run anyway; the run will fail)"; [ "$tsc_status" -ne 0 ] || tsc_status=3; }
 
+bash scripts/sdk-setup.sh || { say "SDK setup (Python venv, Go build) failed"; exit 1; } # the Python and Go operators
+
 # Remember what was already up, so the exit trap only stops what this run started.
 was_running=()
 while IFS= read -r line; do
