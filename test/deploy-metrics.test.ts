@@ -79,16 +79,24 @@ describe('deploy/: dashboards and alerts name what a live process exposes', () =
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the crawl exports its operator spans over OTLP, in the trace its ledger records for the item', async () => {
+  it('the crawl exports a span per node and per operator call over OTLP, in the trace its ledger records, each call under its node', async () => {
     const trace = await (await fetch(`${dashboardUrl}api/trace?key=${encodeURIComponent(seed)}`)).text();
     const traceId = /trace id\s+([0-9a-f]{32})/.exec(trace)?.[1];
     assert.ok(traceId, trace);
-    // Children inherit their parent's trace, so the whole crawl is one trace: the seed's own spans are the three of its key.
+    // Children inherit their parent's trace, so the whole crawl is one trace: the seed's own spans are the six of its key.
     const seedSpans = (all: readonly { traceId: string; attributes: Record<string, unknown> }[]) => all.filter((s) => s.traceId === traceId && s.attributes['quarry.item_key'] === seed);
-    const spans = await otlp.waitFor((all) => seedSpans(all).length >= 3);
-    const names = spans.filter((s) => s.traceId === traceId && s.attributes['quarry.item_key'] === seed).map((s) => `${s.service} ${s.name} ${s.attributes['quarry.node']}`).sort();
-    assert.ok(spans.filter((s) => s.traceId === traceId).length > 3, 'the children\'s spans are in the same trace');
-    assert.deepEqual(names, ['quarry-crawl operator image-extract extract', 'quarry-crawl operator page-spider spider', 'quarry-crawl operator relation-page relate-page']);
+    const spans = await otlp.waitFor((all) => seedSpans(all).length >= 6);
+    const mine = spans.filter((s) => s.traceId === traceId && s.attributes['quarry.item_key'] === seed);
+    const names = mine.map((s) => `${s.service} ${s.name} ${s.attributes['quarry.node']}`).sort();
+    assert.ok(spans.filter((s) => s.traceId === traceId).length > 6, 'the children\'s spans are in the same trace');
+    assert.deepEqual(names, [
+      'quarry-crawl node page-ingest/extract extract', 'quarry-crawl node page-ingest/relate-page relate-page', 'quarry-crawl node page-ingest/spider spider',
+      'quarry-crawl operator image-extract extract', 'quarry-crawl operator page-spider spider', 'quarry-crawl operator relation-page relate-page',
+    ]);
+    for (const call of mine.filter((s) => s.name.startsWith('operator '))) {
+      const node = mine.find((s) => s.name.startsWith('node ') && s.attributes['quarry.node'] === call.attributes['quarry.node']);
+      assert.equal(call.parentSpanId, node?.spanId, `the ${String(call.attributes['quarry.node'])} call is a child of its node's span`);
+    }
   });
 
   it('reads the metric names out of PromQL', () => {

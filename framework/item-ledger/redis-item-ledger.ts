@@ -10,8 +10,7 @@
 // inputs known to crash operators. Ended items keep their record, events and index entry for
 // `retentionMs`.
 import { ConfigError, QuarryError } from '../errors/index.ts';
-import { tupleKey } from '../side-cache/redis-side-cache.ts';
-import type { FieldValues } from '../side-cache/side-cache.ts';
+import { tupleKey, type FieldValues } from '../side-cache/index.ts';
 import type {
   ClaimOutcome, ItemLedger, ItemRecord, ItemRef, ItemState, OpenOutcome, RedriveOutcome, StepOutcome, TerminalState,
 } from './item-ledger.ts';

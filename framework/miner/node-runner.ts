@@ -112,10 +112,13 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
           } else box.claimed(w, c);
         });
         if (runnable.length > 0) {
+          const working = now();
           if (node.kind === 'operator') await runOperator(ctx, o.echo!, o.description, runnable, box);
           else if (node.kind === 'filter') {
             for (const w of runnable) box.decide(w, decideFilter(node, Object.fromEntries([...w.fields!].map(([k, v]) => [k, parseJson(v)]))));
           } else await runDefer(ctx, runnable, box);
+          const took = now() - working;
+          for (const w of runnable) w.tookMs ??= took;
         }
         await box.apply();
       } finally {

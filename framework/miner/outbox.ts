@@ -175,6 +175,7 @@ export class Outbox {
     await this.prepare();
     for (const x of this.decided) {
       telemetry.opStatus(plan.name, node.id, x.d.status);
+      if (x.w.tookMs !== undefined) telemetry.opLatency(plan.name, node.id, x.w.tookMs);
       if (x.d.kind === 'end' && x.d.letter) this.letter(x.w.t, x.w.m, x.d.code, x.d.reason, x.d.state === 'quarantined');
       if (x.d.kind === 'end' && x.d.poison && x.fingerprint) this.poison.add(x.fingerprint);
     }

@@ -8,4 +8,4 @@
  */
 export type { FieldRead, FieldValues, SideCache, SideCacheStats } from './side-cache.ts';
 export { createMemorySideCache, memoryTuplesOf, type MemoryTuples } from './memory-side-cache.ts';
-export { createRedisSideCache, type RedisSideCacheOptions } from './redis-side-cache.ts';
+export { createRedisSideCache, tupleKey, type RedisSideCacheOptions } from './redis-side-cache.ts';

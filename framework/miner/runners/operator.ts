@@ -3,7 +3,6 @@
 // decided. Inputs that dropped an operator call are fingerprinted, so one known to crash
 // operators is quarantined at once.
 import { createHash } from 'node:crypto';
-import { telemetry } from '../../telemetry/index.ts';
 import type { EchoBatchFn } from '../../operator-client/index.ts';
 import type { EchoRequest, EchoResponse, OperatorDescription } from '../../wire/index.ts';
 import { decideAnswer } from '../decide.ts';
@@ -64,7 +63,6 @@ export async function runOperator(c: BatchContext, echo: EchoBatchFn, descriptio
   const known = asked.length > 0 ? await ledger.isPoison(asked) : [];
   let k = 0;
   ready.forEach(({ w }, i) => {
-    telemetry.opLatency(plan.name, node.id, took);
     w.tookMs = took;
     const fingerprint = dropped[i];
     const knownPoison = fingerprint !== undefined ? known[k++] === true : false;
