@@ -57,16 +57,18 @@ export interface ContentRelation {
 
 const byUrl = (a: { url: string }, b: { url: string }) => compareUtf8(a.url, b.url);
 
-/** The page a URL names: itself, or the page it is an alias of (one hop). */
+const MAX_ALIAS_HOPS = 5;
+
+/** The page a URL names: itself, or the page it is an alias of (a moved page's alias may chain). */
 export async function resolvePage(store: RelationStore, url: string): Promise<PageVertex | undefined> {
-  const v = await store.readPageVertex(url);
-  if (v?.aliasOf === undefined) return v;
-  return store.readPageVertex(v.aliasOf);
+  let v = await store.readPageVertex(url);
+  for (let hop = 0; v?.aliasOf !== undefined && hop < MAX_ALIAS_HOPS; hop++) v = await store.readPageVertex(v.aliasOf);
+  return v;
 }
 
 export async function imagesOfPage(store: RelationStore, url: string, concurrency: number): Promise<PageImages | undefined> {
-  const first = await store.readPageVertex(url);
-  const rec = await store.readPage(first?.aliasOf ?? url);
+  const target = await resolvePage(store, url);
+  const rec = await store.readPage(target?.url ?? url);
   const v = rec.vertex;
   if (!v || v.deleted) return undefined;
   const live = rec.edges.filter((e) => isFoLive(e, v)).sort((a, b) => compareUtf8(a.link, b.link));

@@ -14,6 +14,8 @@ import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '..
 import { createGateWiring, runtimeSignals } from '../gate-wiring.ts';
 import { spawnOperatorProcesses } from '../operator-processes.ts';
 import { summarize, formatSummary, type CrawlSummary } from '../crawl-summary.ts';
+import type { RetireReport } from '../../relation-engine/index.ts';
+import { dueItems, parseDueBefore } from './recrawl.ts';
 
 export interface CrawlOptions extends RawBackendOptions {
   demo?: boolean;
@@ -28,6 +30,11 @@ export interface CrawlOptions extends RawBackendOptions {
   isolate?: boolean;
   /** `--no-gate`: items enter the DAGs at once, without the flow-control gate. */
   gate?: boolean;
+  /** Run the visits the graph's schedule says are due (with the seeds, if any). */
+  recrawl?: boolean;
+  dueBefore?: string;
+  hostConcurrency?: string;
+  hostDelay?: string;
 }
 
 /**
@@ -47,13 +54,13 @@ async function startDemoOnStablePort(): Promise<DemoSite> {
 /** How `--isolate` spreads the built-in operators over child processes. */
 const PROCESS_GROUPS = [['page-spider', 'image-extract', 'image-spider'], ['image-feature'], ['ocr'], ['relation-page', 'relation-link', 'relation-content', 'relation-ocr', 'index-builder']];
 
-export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary & { admittedByGate?: Record<string, number> }> {
+export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary & { admittedByGate?: Record<string, number>; retired?: RetireReport }> {
   const config = parseBackendConfig(opts);
   const started = Date.now();
   const seeds: string[] = [...(opts.seed ?? [])];
   if (opts.seedsFile) seeds.push(...readFileSync(opts.seedsFile, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#')));
   const problems = [];
-  if (seeds.length === 0 && !opts.demo) problems.push({ field: 'seed', expected: 'at least one seed URL (--seed, --seeds-file or --demo)', received: undefined });
+  if (seeds.length === 0 && !opts.demo && !opts.recrawl) problems.push({ field: 'seed', expected: 'at least one seed URL (--seed, --seeds-file or --demo)', received: undefined });
   for (const s of seeds) {
     try {
       const u = new URL(s);
@@ -64,6 +71,11 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   }
   if (problems.length > 0) throw new ConfigError(problems, 'crawl options');
   const timeoutMs = parsePositiveInt('timeout', opts.timeout, 600) * 1000;
+  const politeness = {
+    ...(opts.hostConcurrency !== undefined ? { hostConcurrency: Math.max(1, parsePositiveInt('host-concurrency', opts.hostConcurrency, 2)) } : {}),
+    ...(opts.hostDelay !== undefined ? { hostDelayMs: parsePositiveInt('host-delay', opts.hostDelay, 1_000) } : {}),
+  };
+  const dueBeforeMs = opts.recrawl ? parseDueBefore(opts.dueBefore, Date.now()) : undefined;
 
   // Everything opened is closed again, in reverse order, whether the crawl succeeds or fails:
   // a failed crawl must not leave servers, child processes or connections behind.
@@ -85,7 +97,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     if (procs) cleanup.push(() => procs.close());
     const endpoints = [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])];
     // In-process operators unless they run elsewhere; the summary reads the graph either way.
-    const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate }, endpoints.length > 0 ? [] : undefined);
+    const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate, politeness }, endpoints.length > 0 ? [] : undefined);
     cleanup.push(() => builtIns.close());
     const records: ItemRecord[] = [];
     let running: EmbeddedRuntime | undefined;
@@ -116,10 +128,18 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       log(`  … pages ${by('page-ingest')}, image links ${by('image-ingest')}, ocr ${by('ocr-ingest')} done (${Math.round((Date.now() - started) / 1000)} s)`);
     }, 2_000);
     cleanup.push(async () => clearInterval(progress));
-    await rt.submit(seeds.map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })));
+    const due = dueBeforeMs === undefined ? [] : await dueItems(builtIns.engine, dueBeforeMs, maxDepth);
+    if (opts.recrawl) log(`re-crawl: ${due.length} visit(s) due`);
+    const dueKeys = new Set(due.map((d) => d.itemKey));
+    await rt.submit([
+      ...seeds.filter((url) => !dueKeys.has(url)).map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })),
+      ...due,
+    ]);
     await rt.idle(timeoutMs);
+    // The crawl is over: nothing of it is in flight, so what it left stale retires now, with no grace.
+    const retired = await builtIns.engine.retire({ blobs: backends.blobs, graceMs: 0 });
     const admitted = gate?.gate.stats().admittedTotal;
-    const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}) };
+    const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}), retired };
     if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
     return summary;
   } finally {
@@ -141,6 +161,10 @@ export function registerCrawlCommand(program: Command): void {
     .option('--operators <endpoints>', 'use running operator services (host:port,…) instead of in-process ones')
     .option('--isolate', 'run the operators as local gRPC child processes')
     .option('--no-gate', 'skip the flow-control gate: admit every item at once')
+    .option('--recrawl', 'also run the page and image-link visits that are due on the graph\'s schedule')
+    .option('--due-before <when>', 'with --recrawl: visits due before this time (ISO date, or +30d / +12h from now)')
+    .option('--host-concurrency <n>', 'requests in flight to one host at once (default 2)')
+    .option('--host-delay <ms>', 'least time between requests to one host whose robots.txt states no Crawl-delay (default 1000)')
     .option('--kafka <brokers>', 'Kafka brokers (default: embedded bus; env QUARRY_KAFKA_BROKERS)')
     .option('--redis <url>', 'Redis for side-cache, blobs and ledger (env QUARRY_REDIS_URL)')
     .option('--relations <store>', 'relation store: embedded:<dir> | cassandra:<host:port>/<keyspace>')
