@@ -20,6 +20,8 @@ export interface BuiltInDeps {
   allowPrivate: readonly string[];
   /** Per-host politeness shared by both spiders (robots.txt, concurrency, delay). */
   politeness?: Pick<PolitenessOptions, 'hostConcurrency' | 'hostDelayMs' | 'robots' | 'maxWaitMs'>;
+  /** The longest one fetch may take (default 15 s); a host that exceeds it gets a quarter for a while. */
+  fetchBudgetMs?: number;
   /** Open a Cassandra relation store on first use, retrying while unreachable (operator services). */
   lazyRelations?: boolean;
 }
@@ -48,9 +50,10 @@ export async function createBuiltInOperators(deps: BuiltInDeps, only?: readonly 
     gone: async (url: string, checkedAtMs: number) => void (await engine.deletePage(url, { goneAtMs: checkedAtMs })),
   };
   const operators: OperatorDefinition[] = [];
-  if (want('page-spider')) operators.push(createPageSpiderOperator({ allowPrivate: deps.allowPrivate, timeouts, pageState, politeness }) as unknown as OperatorDefinition);
+  const budget = deps.fetchBudgetMs === undefined ? {} : { totalTimeoutMs: deps.fetchBudgetMs };
+  if (want('page-spider')) operators.push(createPageSpiderOperator({ allowPrivate: deps.allowPrivate, timeouts, pageState, politeness, ...budget }) as unknown as OperatorDefinition);
   if (want('image-extract')) operators.push(createImageExtractOperator({}) as unknown as OperatorDefinition);
-  if (want('image-spider')) operators.push(createImageSpiderOperator({ allowPrivate: deps.allowPrivate, maxBytes: 8 << 20, maxPixels: 40_000_000, timeouts, politeness, knownContent: { hasFeatures: (sign) => engine.contentHasFeatures(sign), validators: (url) => engine.linkValidators(url) } }) as unknown as OperatorDefinition);
+  if (want('image-spider')) operators.push(createImageSpiderOperator({ allowPrivate: deps.allowPrivate, maxBytes: 8 << 20, maxPixels: 40_000_000, timeouts, politeness, ...budget, knownContent: { hasFeatures: (sign) => engine.contentHasFeatures(sign), validators: (url) => engine.linkValidators(url) } }) as unknown as OperatorDefinition);
   if (want('image-feature')) operators.push(createImageFeatureOperator() as unknown as OperatorDefinition);
   if (want('ocr')) {
     ocrEngine = createPaddleOcrEngine();

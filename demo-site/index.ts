@@ -41,6 +41,8 @@ export interface DemoSite {
   setVersion(version: SiteVersion): Promise<void>;
   /** Request targets the server has seen, in order. */
   requests: readonly string[];
+  /** The same, with when each arrived (epoch ms). */
+  requestLog: readonly { path: string; atMs: number }[];
   /** A ground-truth URL made absolute for this server (external URLs are returned as they are). */
   absolute(url: string): string;
   /** An absolute URL on this server made root-relative, as the ground truth writes it. */
@@ -73,6 +75,7 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
       running.swap(built.spec.routes);
     },
     requests: running.requests,
+    requestLog: running.requestLog,
     absolute: (url) => (url.startsWith('/') && !url.startsWith('//') ? `${origin}${url}` : url),
     relative: (url) => (url.startsWith(origin) ? url.slice(origin.length) || '/' : url),
     close: running.close,

@@ -35,6 +35,7 @@ export interface CrawlOptions extends RawBackendOptions {
   dueBefore?: string;
   hostConcurrency?: string;
   hostDelay?: string;
+  fetchBudget?: string;
 }
 
 /**
@@ -75,6 +76,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     ...(opts.hostConcurrency !== undefined ? { hostConcurrency: Math.max(1, parsePositiveInt('host-concurrency', opts.hostConcurrency, 2)) } : {}),
     ...(opts.hostDelay !== undefined ? { hostDelayMs: parsePositiveInt('host-delay', opts.hostDelay, 1_000) } : {}),
   };
+  const fetchBudgetMs = opts.fetchBudget === undefined ? undefined : Math.max(1, parsePositiveInt('fetch-budget', opts.fetchBudget, 15_000));
   const dueBeforeMs = opts.recrawl ? parseDueBefore(opts.dueBefore, Date.now()) : undefined;
 
   // Everything opened is closed again, in reverse order, whether the crawl succeeds or fails:
@@ -97,7 +99,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     if (procs) cleanup.push(() => procs.close());
     const endpoints = [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])];
     // In-process operators unless they run elsewhere; the summary reads the graph either way.
-    const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate, politeness }, endpoints.length > 0 ? [] : undefined);
+    const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate, politeness, ...(fetchBudgetMs ? { fetchBudgetMs } : {}) }, endpoints.length > 0 ? [] : undefined);
     cleanup.push(() => builtIns.close());
     const records: ItemRecord[] = [];
     let running: EmbeddedRuntime | undefined;
@@ -165,6 +167,7 @@ export function registerCrawlCommand(program: Command): void {
     .option('--due-before <when>', 'with --recrawl: visits due before this time (ISO date, or +30d / +12h from now)')
     .option('--host-concurrency <n>', 'requests in flight to one host at once (default 2)')
     .option('--host-delay <ms>', 'least time between requests to one host whose robots.txt states no Crawl-delay (default 1000)')
+    .option('--fetch-budget <ms>', 'the longest one page or image may take to arrive; past it, it is `too-slow` (default 15000)')
     .option('--kafka <brokers>', 'Kafka brokers (default: embedded bus; env QUARRY_KAFKA_BROKERS)')
     .option('--redis <url>', 'Redis for side-cache, blobs and ledger (env QUARRY_REDIS_URL)')
     .option('--relations <store>', 'relation store: embedded:<dir> | cassandra:<host:port>/<keyspace>')

@@ -12,6 +12,8 @@ export interface RunningSite {
   swap(routes: ReadonlyMap<string, Route>): void;
   /** Paths requested, in order (query strings kept). */
   requests: string[];
+  /** The same, with when each arrived. */
+  requestLog: { path: string; atMs: number }[];
   close(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ const NOT_FOUND = Buffer.from('<!DOCTYPE html><html><head><title>Not found</titl
 export async function serveRoutes(initial: ReadonlyMap<string, Route>, options: { host: string; port: number }): Promise<RunningSite> {
   let routes = initial;
   const requests: string[] = [];
+  const requestLog: { path: string; atMs: number }[] = [];
   // Every file answers with an ETag, and a matching If-None-Match gets a 304: conditional GETs work.
   const etags = new WeakMap<Buffer, string>();
   const etagOf = (b: Buffer) => {
@@ -32,6 +35,7 @@ export async function serveRoutes(initial: ReadonlyMap<string, Route>, options: 
   const server = http.createServer((req, res) => {
     const target = req.url ?? '/';
     requests.push(target);
+    requestLog.push({ path: target, atMs: Date.now() });
     const path = decodeURIComponent(target.split('?')[0]!);
     const route = routes.get(path);
     if (route === undefined) {
@@ -77,6 +81,7 @@ export async function serveRoutes(initial: ReadonlyMap<string, Route>, options: 
   return {
     origin,
     requests,
+    requestLog,
     swap: (next) => {
       routes = next;
     },
