@@ -14,6 +14,10 @@ import { checkBuckets, StoreMissingError } from './store-errors.ts';
 
 type Row = Record<string, unknown>;
 
+const fo = (page: string, link: string, v: Row): FoEdge => ({ page, link, alt: v['alt'] as string, title: v['title'] as string, context: v['context'] as string, fVersion: v['fVersion'] as number });
+const oc = (link: string, sign: string, v: Row): OcEdge => ({ link, sign, crawledAtMs: v['crawledAtMs'] as number, oVersion: v['oVersion'] as number });
+const str = (k: Uint8Array, from: number, to = k.length) => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('utf8', from, to);
+
 export interface LmdbStoreOptions {
   path: string;
   /** C buckets, fixed when the store is created (default 64). */
@@ -47,9 +51,10 @@ class LmdbStore implements RelationStore {
 
   private page(url: string): PageRecord {
     const rec: PageRecord = { edges: [] };
+    const at = Buffer.byteLength(url) + 1;
     for (const { key: k, value } of this.t.f.getRange(under(url))) {
-      if (k.length === Buffer.byteLength(url) + 1) rec.vertex = value as unknown as PageVertex;
-      else rec.edges.push(value as unknown as FoEdge);
+      if (k.length === at) rec.vertex = value as unknown as PageVertex;
+      else rec.edges.push(fo(url, str(k, at), value));
     }
     return rec;
   }
@@ -59,8 +64,8 @@ class LmdbStore implements RelationStore {
     const at = Buffer.byteLength(url) + 1;
     for (const { key: k, value } of this.t.o.getRange(under(url))) {
       if (k.length === at) rec.vertex = value as unknown as LinkVertex;
-      else if (k[at] === 0x63) rec.contents.push(value as unknown as OcEdge);
-      else rec.pages.push(value as unknown as FoEdge);
+      else if (k[at] === 0x63) rec.contents.push(oc(url, str(k, at + 2), value));
+      else rec.pages.push(fo(str(k, at + 2), url, value));
     }
     return rec;
   }
@@ -70,7 +75,7 @@ class LmdbStore implements RelationStore {
     const base = cbase(sign, this.buckets);
     for (const { key: k, value } of this.t.c.getRange(under(base))) {
       if (k.length === base.length + 1) rec.vertex = value as unknown as ContentVertex;
-      else rec.links.push(value as unknown as OcEdge);
+      else rec.links.push(oc(str(k, base.length + 1), sign, value));
     }
     return rec;
   }
@@ -188,37 +193,32 @@ class LmdbStore implements RelationStore {
       }
       cur ??= { sign, links: [] };
       if (sep === k.length - 1) cur.vertex = value as unknown as ContentVertex;
-      else cur.links.push(value as unknown as OcEdge);
+      else cur.links.push(oc(str(k, sep + 1), sign, value));
     }
     if (cur) batch.push(cur);
     if (batch.length > 0) yield batch;
   }
 
   async *scanEdges(): AsyncIterable<EdgeCopy> {
-    for (const { value } of this.t.f.getRange({})) {
-      const e = value as Partial<FoEdge>;
-      if (e.link !== undefined) yield { kind: 'fo', from: e.page!, to: e.link, version: e.fVersion! };
+    for (const { key: k, value } of this.t.f.getRange({})) {
+      const [page = '', link = ''] = splitKey(k);
+      if (link !== '') yield { kind: 'fo', from: page, to: link, version: value['fVersion'] as number };
     }
     for (const { key: k, value } of this.t.o.getRange({})) {
-      const [, kind] = splitKey(k);
-      if (kind === 'c') {
-        const e = value as unknown as OcEdge;
-        yield { kind: 'oc', from: e.link, to: e.sign, version: e.oVersion };
-      } else if (kind === 'f') {
-        const e = value as unknown as FoEdge;
-        yield { kind: 'of', from: e.page, to: e.link, version: e.fVersion };
-      }
+      const [link = '', kind, ref = ''] = splitKey(k);
+      if (kind === 'c') yield { kind: 'oc', from: link, to: ref, version: value['oVersion'] as number };
+      else if (kind === 'f') yield { kind: 'of', from: ref, to: link, version: value['fVersion'] as number };
     }
     for (const { key: k, value } of this.t.c.getRange({})) {
-      if (k.indexOf(0, 2) === k.length - 1) continue;
-      const e = value as unknown as OcEdge;
-      yield { kind: 'co', from: e.link, to: e.sign, version: e.oVersion };
+      const sep = k.indexOf(0, 2);
+      if (sep === k.length - 1) continue;
+      yield { kind: 'co', from: str(k, sep + 1), to: str(k, 2, sep), version: value['oVersion'] as number };
     }
   }
 
   async *scanPageVertices(): AsyncIterable<PageVertex> {
-    for (const { value } of this.t.f.getRange({})) {
-      if ((value as Partial<FoEdge>).link === undefined) yield value as unknown as PageVertex;
+    for (const { key: k, value } of this.t.f.getRange({})) {
+      if (k[k.length - 1] === 0) yield value as unknown as PageVertex;
     }
   }
 

@@ -45,13 +45,14 @@ function addCounts(t: Tables, delta: Record<string, number> | undefined): void {
 
 export function applyWrites(t: Tables, w: WriteSet): void {
   for (const e of w.journal ?? []) void t.j.put(journalKey(e), e as unknown as Row);
+  // Edge rows hold what their key does not: the key already names both ends.
   for (const e of w.foEdges ?? []) {
-    const row = { page: e.page, link: e.link, alt: e.alt, title: e.title, context: e.context, fVersion: e.fVersion };
+    const row = { alt: e.alt, title: e.title, context: e.context, fVersion: e.fVersion };
     void t.f.put(key(e.page, e.link), row);
     void t.o.put(key(e.link, 'f', e.page), row);
   }
   for (const e of w.ocEdges ?? []) {
-    const row = { link: e.link, sign: e.sign, crawledAtMs: e.crawledAtMs, oVersion: e.oVersion };
+    const row = { crawledAtMs: e.crawledAtMs, oVersion: e.oVersion };
     void t.o.put(key(e.link, 'c', e.sign), row);
     void t.c.put(key(cbase(e.sign, t.buckets), e.link), row);
   }
