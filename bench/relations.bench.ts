@@ -22,10 +22,15 @@ const BATCH = Number(args.batch);
 const PAR = Number(args.parallel);
 const CHURN_PAGES = 100;
 
-/** bench/results/relations.json at 505dc55: 1000 pages × 10 links, per-row writes, per-content scan reads. */
+/**
+ * The engine before batching (505dc55: per-row writes, per-content scan reads), its own bench at
+ * 1000 pages × 10 links, run on this machine right before this bench's first run on 2026-12-01
+ * (its committed figures, from a quieter day, were LMDB 14,690 / 5,449 / 14,981 / 4.66 and
+ * Cassandra 8,828 / 4,043 / 3,748 / 0.97).
+ */
 const BEFORE: Record<string, Partial<Figures>> = {
-  'embedded (LMDB)': { vertexWritesPerSec: 14_690, edgeWritesPerSec: 5_449, pointReadsPerSec: 14_981, scanMBPerSec: 4.66 },
-  cassandra: { vertexWritesPerSec: 8_828, edgeWritesPerSec: 4_043, pointReadsPerSec: 3_748, scanMBPerSec: 0.97 },
+  'embedded (LMDB)': { vertexWritesPerSec: 15_120, edgeWritesPerSec: 11_140, pointReadsPerSec: 19_231, scanMBPerSec: 4.10 },
+  cassandra: { vertexWritesPerSec: 9_797, edgeWritesPerSec: 10_481, pointReadsPerSec: 5_356, scanMBPerSec: 1.31 },
 };
 
 interface Figures {
@@ -149,7 +154,7 @@ const md = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.backend} | ${f(r.links)} | ${cell(r, 'vertexWritesPerSec')} | ${cell(r, 'edgeWritesPerSec')} | ${f(r.enginePageUpsertsPerSec)} | ${cell(r, 'pointReadsPerSec')} | ${cell(r, 'scanMBPerSec')} | ${f(r.scanContentsPerSec)} | ${f(r.retireMs)} ms (${r.retireEntries} entries) | ${f(r.countsMs)} ms | ${f(r.exactCountsMs)} ms |`),
   '',
-  '"was": the same figure at 10,000 links before the batched engine (505dc55), measured on this machine with per-row writes and per-content reads.',
+  '"was": the same figure at 10,000 links from the engine before batching (505dc55, per-row writes and per-content reads), its own bench run on this machine just before this one.',
   'A vertex write is one link or content vertex; an edge write is one logical oc edge (two rows, forward and reverse), both through batched write sets.',
   'An engine page upsert reads the page, journals what it leaves behind, writes 10 fo edges (20 rows) and commits the vertex.',
   'Retirement and counts() do not scan: their cost follows the churn (the same 100 changed pages at both sizes) and stays flat as the graph grows; the exact recount scans everything.',

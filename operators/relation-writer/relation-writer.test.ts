@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mockOperatorContext } from '../../framework/testing/index.ts';
+import { createMemoryBlobStore } from '../../framework/blob-store/index.ts';
 import { createRelationEngine, openRelationStore, type RelationEngine } from '../../relation-engine/index.ts';
 import { cassandraTestStore, embeddedTestStore, type MakeTestStore, type TestStore } from '../../relation-engine/testing/index.ts';
 import { createRelationWriterOperators } from './index.ts';
@@ -118,6 +119,28 @@ function writerSuite(name: string, make: MakeTestStore): void {
 }
 
 writerSuite('the embedded engine', embeddedTestStore());
+
+test('two tenants share one thumbnail: it stays while either references it, and goes after both let go', async () => {
+  const t = await embeddedTestStore()();
+  try {
+    const engine = createRelationEngine({ store: t.store });
+    const { content } = createRelationWriterOperators({ engine });
+    const blobs = createMemoryBlobStore();
+    const thumb = await blobs.put('image-ingest/thumbnail/shared', new Uint8Array([1, 2, 3]));
+    for (const tenant of ['acme', 'globex']) {
+      await content.handler({ contentSign: SIGN, ...feat, thumbnail: thumb }, mockOperatorContext({ trigger: { tenant } }));
+    }
+    await engine.releaseContent(SIGN, { tenant: 'acme' });
+    await engine.retire({ blobs });
+    assert.deepEqual(await blobs.get(thumb), new Uint8Array([1, 2, 3]), 'the other tenant still opens it');
+    await engine.releaseContent(SIGN, { tenant: 'globex' });
+    const r = await engine.retire({ blobs });
+    assert.equal(r.blobsDeleted, 1);
+    assert.equal(await blobs.get(thumb), null);
+  } finally {
+    await t.dispose();
+  }
+});
 writerSuite('the Cassandra engine', cassandraTestStore());
 
 test('an unreachable Cassandra is backpressure with a growing back-off, never a dead letter', async () => {
