@@ -75,10 +75,10 @@ describe('politeness: robots.txt, per-host limits, a slow host that holds nobody
     slow = await host('User-agent: *\nAllow: /\n', { '/': page('Slow home', slowPages), ...Object.fromEntries(slowPages.map((p) => [p, page(`Slow ${p}`)])) }, (p) => (p === '/' ? 0 : 3_000));
     slow.log.length = 0;
     refusing = await host('User-agent: QuarryBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n', { '/': page('Not for Quarry') });
-    delayed = await host('User-agent: *\nCrawl-delay: 0.3\n', { '/': page('Delayed home', ['/d1', '/d2', '/d3']), '/d1': page('d1'), '/d2': page('d2'), '/d3': page('d3') });
+    delayed = await host('User-agent: *\nCrawl-delay: 1\n', { '/': page('Delayed home', ['/d1', '/d2', '/d3']), '/d1': page('d1'), '/d2': page('d2'), '/d3': page('d3') });
     summary = await runCrawl({
       seed: [demo.url, slow.url, refusing.url, delayed.url], allowPrivate: ['127.0.0.0/8'], depth: String(demo.groundTruth.maxDepth),
-      data: dir, relations: `embedded:${join(dir, 'relations')}`, quiet: true, fetchBudget: '1500', hostConcurrency: '2',
+      data: dir, relations: `embedded:${join(dir, 'relations')}`, quiet: true, fetchBudget: '1500', hostConcurrency: '1', hostDelay: '100',
     }, () => undefined);
   });
   after(async () => {
@@ -92,12 +92,12 @@ describe('politeness: robots.txt, per-host limits, a slow host that holds nobody
     assert.equal(summary.rejected['page-ingest: robots-disallowed'], 2, JSON.stringify(summary.rejected));
   });
 
-  it('a page that trickles past its budget is too-slow after one try, with at most the per-host limit open', () => {
+  it('a page that trickles past its budget is too-slow after one try, with the per-host limits kept', () => {
     const slowGets = slow.log.filter((r) => r.path !== '/robots.txt');
     assert.ok(slowGets.length > 0);
     assert.deepEqual(slowGets.map((r) => r.path).sort(), ['/', ...slowPages].sort(), 'each slow page is requested exactly once');
     for (const p of ['/', ...slowPages]) assert.ok(slowGets.filter((r) => r.path === p).length <= 1, `${p} fetched more than once: ${JSON.stringify(slowGets.map((r) => r.path))}`);
-    assert.ok(slow.maxOpen <= 2, `the slow host had ${slow.maxOpen} requests open at once`);
+    assert.equal(slow.maxOpen, 1, `the slow host had ${slow.maxOpen} requests open at once (--host-concurrency 1)`);
     assert.equal(summary.rejected['page-ingest: too-slow'], slowPages.length, JSON.stringify(summary.rejected));
   });
 
@@ -109,9 +109,12 @@ describe('politeness: robots.txt, per-host limits, a slow host that holds nobody
     assert.ok(summary.pages >= demo.groundTruth.pages.length, `${summary.pages} pages completed`);
   });
 
-  it('Crawl-delay spaces the requests to its host', () => {
+  it('Crawl-delay spaces the requests to its host (over --host-delay)', () => {
+    // The limiter spaces the starts it grants by 1 s; the server sees them after each connection's
+    // own latency, so a single gap may look shorter by that jitter, never the whole run.
     const starts = delayed.log.map((r) => r.start);
-    assert.ok(starts.length >= 4, JSON.stringify(delayed.log));
-    for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 290, `requests ${i - 1} and ${i} only ${starts[i]! - starts[i - 1]!} ms apart`);
+    assert.ok(starts.length >= 5, JSON.stringify(delayed.log));
+    for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 600, `requests ${i - 1} and ${i} only ${starts[i]! - starts[i - 1]!} ms apart`);
+    assert.ok(starts.at(-1)! - starts[0]! >= (starts.length - 1) * 1_000 - 300, `${starts.length} requests within ${starts.at(-1)! - starts[0]!} ms`);
   });
 });

@@ -95,7 +95,11 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     const maxDepth = parsePositiveInt('depth', opts.depth, site ? site.groundTruth.maxDepth : 2);
     const backends = openBackends(config, 'quarry-crawl');
     cleanup.push(() => backends.close());
-    const procs = opts.isolate ? await spawnOperatorProcesses(PROCESS_GROUPS, ['--relations', config.relations, '--index', config.index, ...(allowPrivate.length ? ['--allow-private', ...allowPrivate] : [])]) : undefined;
+    const politeArgs = [
+      ...(opts.hostConcurrency !== undefined ? ['--host-concurrency', opts.hostConcurrency] : []), ...(opts.hostDelay !== undefined ? ['--host-delay', opts.hostDelay] : []),
+      ...(opts.fetchBudget !== undefined ? ['--fetch-budget', opts.fetchBudget] : []),
+    ];
+    const procs = opts.isolate ? await spawnOperatorProcesses(PROCESS_GROUPS, ['--relations', config.relations, '--index', config.index, ...(allowPrivate.length ? ['--allow-private', ...allowPrivate] : []), ...politeArgs]) : undefined;
     if (procs) cleanup.push(() => procs.close());
     const endpoints = [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])];
     // In-process operators unless they run elsewhere; the summary reads the graph either way.

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { mockOperatorContext } from '../../framework/testing/index.ts';
+import { createPoliteness, DEFAULT_USER_AGENT, safeFetch } from '../net/index.ts';
 import { createPageSpiderOperator, decodePage, type PageSpiderOptions } from './index.ts';
 
 const LOOPBACK = ['127.0.0.0/8'];
@@ -59,9 +60,10 @@ describe('page-spider against the demo site', () => {
     assert.match(new TextDecoder().decode(latin.html), /Crème brûlée à la française/);
   });
 
-  it('rejects every page the ground truth rejects, with its reason', async () => {
+  it('rejects every page the ground truth rejects, with its reason (robots.txt obeyed)', async () => {
+    const politeness = createPoliteness({ userAgent: DEFAULT_USER_AGENT, hostDelayMs: 0, fetch: (u, o) => safeFetch(u, { allowPrivate: LOOPBACK, connectTimeoutMs: 2_000, readTimeoutMs: 5_000, ...o }) });
     for (const r of site.groundTruth.rejections.filter((x) => x.kind === 'page')) {
-      const err = await rejection(fetchPage(r.url));
+      const err = await rejection(fetchPage(r.url, { allowPrivate: LOOPBACK, politeness }));
       assert.equal(err.code, 'FILTERED', `${r.url}: ${String(err)}`);
       assert.equal(err.reason, r.reason, r.url);
     }

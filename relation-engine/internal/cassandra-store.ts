@@ -32,6 +32,11 @@ export interface CassandraStoreOptions {
   fetchSize?: number;
   /** Fail with STORE_MISSING instead of creating a keyspace that does not exist. */
   mustExist?: boolean;
+  /**
+   * Where to reach a node the cluster names (`host:port` → `host:port`): for nodes behind NAT or
+   * a proxy, whose own addresses the client cannot reach (the driver's address translation).
+   */
+  translateAddress?: (endpoint: string) => string;
 }
 
 export async function openCassandraStore(options: CassandraStoreOptions): Promise<CassandraStore> {
@@ -43,6 +48,10 @@ export async function openCassandraStore(options: CassandraStoreOptions): Promis
     // Reconnect every second while a node is down, not on an exponential schedule up to 10 min.
     policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000) },
     pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: 2 } },
+    ...(options.translateAddress ? { policies: {
+      reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000),
+      addressResolution: translator(options.translateAddress) as unknown as cassandra.policies.addressResolution.AddressTranslator,
+    } } : {}),
   });
   try {
     await client.connect();
@@ -61,6 +70,16 @@ export async function openCassandraStore(options: CassandraStoreOptions): Promis
     if (err instanceof StoreMissingError) throw err;
     throw new Error(`Cannot reach Cassandra at ${options.contactPoints.join(',')} (dc ${options.localDataCenter}): ${(err as Error).message}`, { cause: err });
   }
+}
+
+type Translator = { translate(address: string, port: number, callback: (endpoint: string) => void): void };
+
+function translator(map: (endpoint: string) => string): Translator {
+  // The driver's own base class (its typings do not name it).
+  const Base = (cassandra.policies.addressResolution as unknown as { AddressTranslator: new () => Translator }).AddressTranslator;
+  const t = new Base();
+  t.translate = (address, port, callback) => callback(map(`${address}:${port}`));
+  return t;
 }
 
 type Params = unknown[];
