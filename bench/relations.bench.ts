@@ -24,13 +24,13 @@ const CHURN_PAGES = 100;
 
 /**
  * The engine before batching (505dc55: per-row writes, per-content scan reads), its own bench at
- * 1000 pages × 10 links, run on this machine right before this bench's first run on 2026-12-01
+ * 1000 pages × 10 links, run on this machine right before this bench on 2026-12-01 (a quiet hour)
  * (its committed figures, from a quieter day, were LMDB 14,690 / 5,449 / 14,981 / 4.66 and
  * Cassandra 8,828 / 4,043 / 3,748 / 0.97).
  */
 const BEFORE: Record<string, Partial<Figures>> = {
-  'embedded (LMDB)': { vertexWritesPerSec: 15_120, edgeWritesPerSec: 11_140, pointReadsPerSec: 19_231, scanMBPerSec: 4.10 },
-  cassandra: { vertexWritesPerSec: 9_797, edgeWritesPerSec: 10_481, pointReadsPerSec: 5_356, scanMBPerSec: 1.31 },
+  'embedded (LMDB)': { vertexWritesPerSec: 34_688, edgeWritesPerSec: 27_916, pointReadsPerSec: 23_127, scanMBPerSec: 9.32 },
+  cassandra: { vertexWritesPerSec: 17_936, edgeWritesPerSec: 17_713, pointReadsPerSec: 8_902, scanMBPerSec: 2.32 },
 };
 
 interface Figures {
