@@ -49,6 +49,6 @@ export async function openRelationStore(spec: string | StoreSpec, extra: OpenSto
   if (s.kind === 'embedded') {
     return openLmdbStore({ path: s.path, ...(buckets ? { buckets } : {}), ...(rest.mustExist ? { mustExist: true } : {}) });
   }
-  const open = () => openCassandraStore({ ...rest, ...(buckets ? { buckets } : {}), contactPoints: s.contactPoints, keyspace: s.keyspace, localDataCenter: s.localDataCenter });
-  return lazy ? lazyStore(open, 'cassandra') : open();
+  const options = { ...rest, ...(buckets ? { buckets } : {}), contactPoints: s.contactPoints, keyspace: s.keyspace, localDataCenter: s.localDataCenter };
+  return lazy ? lazyStore(() => openCassandraStore(options), 'cassandra') : openCassandraStore(options);
 }

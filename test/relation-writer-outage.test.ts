@@ -1,7 +1,8 @@
 // The relation writer outlives a Cassandra outage: its node backs off (backpressure, attempts
 // unspent, never a dead letter) and its items complete once Cassandra is reachable again. The
 // shared Cassandra is never stopped: the writer reaches it through a TCP proxy this test owns,
-// first refusing (nothing listens), then forwarding, then cut mid-run and restored.
+// cut (nothing listens) and restored. (A writer that starts while Cassandra is unreachable is
+// relation-writer.test.ts's: a lazily opened store answers backpressure.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -78,7 +79,7 @@ describe('the relation writer during a Cassandra outage', () => {
 
   before(async () => {
     proxy = await cassandraProxy(target);
-    // The writer starts while nothing listens where it points.
+    await proxy.up();
     // The node names itself by its own address: translate it to the proxy, or the driver would
     // find its way around the proxy (and keep timers for the host it found).
     engine = createRelationEngine({ store: await openRelationStore(`cassandra:${proxy.address}/${keyspace}`, { lazy: true, writeConsistency: 'one', readConsistency: 'one', translateAddress: () => proxy.address }) });
@@ -93,16 +94,25 @@ describe('the relation writer during a Cassandra outage', () => {
     const direct = await openRelationStore(`cassandra:${target}/${keyspace}`) as CassandraStore;
     await direct.dropKeyspace();
     await direct.close();
+    // cassandra-driver 4.8 keeps a pool timer of a host whose connections were cut and restored
+    // after client.shutdown(); it would hold this test file's process open for ever. Every result
+    // is reported by now: let the process end a moment after the last hook.
+    setTimeout(() => process.exit(), 2_000).unref();
   });
 
   const submit = (keys: string[]) => rt.submit(keys.map((k) => ({ dag: 'outage', itemKey: k, source: { url: k } })));
   const ended = (keys: string[]) => rt.terminal.filter((r) => keys.includes(r.itemKey));
 
-  it('backs off while Cassandra is unreachable at start, then completes every item', async () => {
+  it('backs off while Cassandra is unreachable when the items arrive, then completes every item', async () => {
+    await submit(['http://outage.test/warm']);
+    await rt.idle(60_000);
+    assert.equal(ended(['http://outage.test/warm'])[0]?.state, 'completed');
+    await proxy.down();
+    const before = calls;
     const keys = Array.from({ length: 5 }, (_, i) => `http://outage.test/a${i}`);
     await submit(keys);
     // More tries than the node's 2 attempts would allow if they counted.
-    await until(() => calls >= 3 * keys.length, 'the writer to be retried while Cassandra is unreachable');
+    await until(() => calls >= before + 3 * keys.length, 'the writer to be retried while Cassandra is unreachable');
     assert.deepEqual(ended(keys), [], 'no item ends while the store is down');
     await proxy.up();
     await rt.idle(120_000);
@@ -111,12 +121,14 @@ describe('the relation writer during a Cassandra outage', () => {
   });
 
   it('backs off when the connection is cut mid-run, then completes once it is back', async () => {
-    const keys = Array.from({ length: 5 }, (_, i) => `http://outage.test/b${i}`);
-    await proxy.down();
+    const keys = Array.from({ length: 20 }, (_, i) => `http://outage.test/b${i}`);
     const before = calls;
     await submit(keys);
-    await until(() => calls >= before + 3 * keys.length, 'the writer to be retried after the cut');
-    assert.deepEqual(ended(keys), []);
+    await until(() => calls > before, 'the first writes');
+    await proxy.down();
+    const cutAt = calls;
+    await until(() => calls >= cutAt + 30, 'the writer to be retried after the cut');
+    assert.ok(ended(keys).length < keys.length, 'the cut left items waiting');
     await proxy.up();
     await rt.idle(120_000);
     assert.deepEqual(ended(keys).map((r) => r.state), keys.map(() => 'completed'));

@@ -39,20 +39,21 @@ export interface CassandraStoreOptions {
   translateAddress?: (endpoint: string) => string;
 }
 
-export async function openCassandraStore(options: CassandraStoreOptions): Promise<CassandraStore> {
-  if (options.buckets !== undefined) checkBuckets(options.buckets, 1 << 20);
-  const client = new cassandra.Client({
+function newClient(options: CassandraStoreOptions): cassandra.Client {
+  return new cassandra.Client({
     contactPoints: options.contactPoints,
     localDataCenter: options.localDataCenter,
     socketOptions: { connectTimeout: 5000, readTimeout: 30_000 },
-    // Reconnect every second while a node is down, not on an exponential schedule up to 10 min.
-    policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000) },
-    pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: 2 } },
-    ...(options.translateAddress ? { policies: {
+    policies: {
+      // Reconnect every second while a node is down, not on an exponential schedule up to 10 min.
       reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000),
-      addressResolution: translator(options.translateAddress) as unknown as cassandra.policies.addressResolution.AddressTranslator,
-    } } : {}),
+      ...(options.translateAddress ? { addressResolution: translator(options.translateAddress) as unknown as cassandra.policies.addressResolution.AddressTranslator } : {}),
+    },
   });
+}
+
+/** Connects (or retries connecting) `client` and opens the store on it. */
+async function connectStore(client: cassandra.Client, options: CassandraStoreOptions): Promise<CassandraStore> {
   try {
     await client.connect();
     if (options.mustExist && !(await keyspaceExists(client, options.keyspace))) {
@@ -66,9 +67,19 @@ export async function openCassandraStore(options: CassandraStoreOptions): Promis
     });
     return new CassandraStore(client, options, meta.buckets);
   } catch (err) {
-    await client.shutdown().catch(() => undefined);
     if (err instanceof StoreMissingError) throw err;
     throw new Error(`Cannot reach Cassandra at ${options.contactPoints.join(',')} (dc ${options.localDataCenter}): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export async function openCassandraStore(options: CassandraStoreOptions): Promise<CassandraStore> {
+  if (options.buckets !== undefined) checkBuckets(options.buckets, 1 << 20);
+  const client = newClient(options);
+  try {
+    return await connectStore(client, options);
+  } catch (err) {
+    await client.shutdown().catch(() => undefined);
+    throw err;
   }
 }
 

@@ -11,7 +11,7 @@ export class StoreUnavailableError extends QuarryError {
   }
 }
 
-export function lazyStore(open: () => Promise<RelationStore>, kind: string): RelationStore {
+export function lazyStore(open: () => Promise<RelationStore>, kind: string, abandon?: () => Promise<void>): RelationStore {
   let store: RelationStore | undefined;
   let opening: Promise<RelationStore> | undefined;
   let closed = false;
@@ -48,7 +48,8 @@ export function lazyStore(open: () => Promise<RelationStore>, kind: string): Rel
     async close() {
       closed = true;
       const s = store ?? (await opening?.catch(() => undefined));
-      await s?.close();
+      if (s) await s.close();
+      else await abandon?.();
     },
   };
 }
