@@ -66,7 +66,7 @@ export function registerRelationsCommand(program: Command): void {
       return undefined;
     }));
 
-  rel.command('retire').description('retire what the churn journal says changed (never a live or in-flight edge); thumbnails are swept by `quarry crawl` and the writer\'s deployment')
+  rel.command('retire').description('retire what the churn journal says changed (never a live or in-flight edge); orphaned thumbnails are recorded here and deleted by the next `quarry crawl`, which holds the blob store')
     .option('--limit <n>', 'process at most n journal entries', intAtLeast('--limit', 1))
     .option('--grace <ms>', 'leave entries younger than this (writes that may be in flight)', intAtLeast('--grace', 0), 600_000)
     .option('--follow <ms>', 'keep running: retire every <ms> until stopped (a deployment\'s retirement role)', intAtLeast('--follow', 1))
