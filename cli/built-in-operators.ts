@@ -7,6 +7,7 @@ import { createImageSpiderOperator } from '../operators/image-spider/index.ts';
 import { createIndexBuilderOperator, openIndexStore, type IndexStore } from '../operators/index-builder/index.ts';
 import { createOcrOperator, createPaddleOcrEngine, type OcrEngine } from '../operators/ocr/index.ts';
 import { createPageSpiderOperator } from '../operators/page-spider/index.ts';
+import { createPoliteness, DEFAULT_USER_AGENT, safeFetch, type PolitenessOptions } from '../operators/net/index.ts';
 import { createRelationWriterOperators } from '../operators/relation-writer/index.ts';
 import { createRelationEngine, openRelationStore, type RelationEngine, type RelationStore } from '../relation-engine/index.ts';
 
@@ -17,6 +18,12 @@ export interface BuiltInDeps {
   index: string;
   /** CIDRs the spiders may reach despite the SSRF guard (the demo: loopback). */
   allowPrivate: readonly string[];
+  /** Per-host politeness shared by both spiders (robots.txt, concurrency, delay). */
+  politeness?: Pick<PolitenessOptions, 'hostConcurrency' | 'hostDelayMs' | 'robots' | 'maxWaitMs'>;
+  /** The longest one fetch may take (default 15 s); a host that exceeds it gets a quarter for a while. */
+  fetchBudgetMs?: number;
+  /** Open a Cassandra relation store on first use, retrying while unreachable (operator services). */
+  lazyRelations?: boolean;
 }
 
 export interface BuiltInOperators {
@@ -27,16 +34,26 @@ export interface BuiltInOperators {
 }
 
 export async function createBuiltInOperators(deps: BuiltInDeps, only?: readonly string[]): Promise<BuiltInOperators> {
-  const store: RelationStore = await openRelationStore(deps.relations);
+  const store: RelationStore = await openRelationStore(deps.relations, deps.lazyRelations ? { lazy: true } : {});
   const engine = createRelationEngine({ store });
   const indexStore = openIndexStore(deps.index);
   let ocrEngine: OcrEngine | undefined;
   const want = (name: string) => !only || only.includes(name);
   const timeouts = { connectMs: 5_000, readMs: 10_000 };
+  const politeness = createPoliteness({
+    ...deps.politeness, userAgent: DEFAULT_USER_AGENT,
+    fetch: (url, o) => safeFetch(url, { allowPrivate: deps.allowPrivate, connectTimeoutMs: timeouts.connectMs, readTimeoutMs: timeouts.readMs, totalTimeoutMs: 15_000, ...o }),
+  });
+  const pageState = {
+    validators: (url: string) => engine.pageValidators(url),
+    unchanged: (url: string, checkedAtMs: number, v: { etag?: string; lastModified?: string }) => engine.recordVisits([{ kind: 'page', url, changed: false, checkedAtMs, ...v }]),
+    gone: async (url: string, checkedAtMs: number) => void (await engine.deletePage(url, { goneAtMs: checkedAtMs })),
+  };
   const operators: OperatorDefinition[] = [];
-  if (want('page-spider')) operators.push(createPageSpiderOperator({ allowPrivate: deps.allowPrivate, timeouts, pageState: { contentHash: (url) => engine.pageContentHash(url) } }) as unknown as OperatorDefinition);
+  const budget = deps.fetchBudgetMs === undefined ? {} : { totalTimeoutMs: deps.fetchBudgetMs };
+  if (want('page-spider')) operators.push(createPageSpiderOperator({ allowPrivate: deps.allowPrivate, timeouts, pageState, politeness, ...budget }) as unknown as OperatorDefinition);
   if (want('image-extract')) operators.push(createImageExtractOperator({}) as unknown as OperatorDefinition);
-  if (want('image-spider')) operators.push(createImageSpiderOperator({ allowPrivate: deps.allowPrivate, maxBytes: 8 << 20, maxPixels: 40_000_000, timeouts, knownContent: { hasFeatures: (sign) => engine.contentHasFeatures(sign) } }) as unknown as OperatorDefinition);
+  if (want('image-spider')) operators.push(createImageSpiderOperator({ allowPrivate: deps.allowPrivate, maxBytes: 8 << 20, maxPixels: 40_000_000, timeouts, politeness, ...budget, knownContent: { hasFeatures: (sign) => engine.contentHasFeatures(sign), validators: (url) => engine.linkValidators(url) } }) as unknown as OperatorDefinition);
   if (want('image-feature')) operators.push(createImageFeatureOperator() as unknown as OperatorDefinition);
   if (want('ocr')) {
     ocrEngine = createPaddleOcrEngine();

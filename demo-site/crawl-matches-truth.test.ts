@@ -8,6 +8,7 @@ import { mockOperatorContext } from '../framework/testing/index.ts';
 import { createImageExtractOperator } from '../operators/image-extract/index.ts';
 import { createImageSpiderOperator } from '../operators/image-spider/index.ts';
 import { createPageSpiderOperator } from '../operators/page-spider/index.ts';
+import { createPoliteness, DEFAULT_USER_AGENT, safeFetch } from '../operators/net/index.ts';
 import { startDemoSite, type DemoSite } from './index.ts';
 
 const LOOPBACK = ['127.0.0.0/8'];
@@ -21,9 +22,11 @@ before(async () => {
   site = await startDemoSite({ slowMs: 200 });
   const gt = site.groundTruth;
   const limits = gt.limits;
-  const spider = createPageSpiderOperator({ allowPrivate: LOOPBACK, maxBytes: limits.pageMaxBytes, maxRedirects: limits.maxRedirects });
+  // The spiders obey the site's robots.txt, as the main job's do.
+  const politeness = createPoliteness({ userAgent: DEFAULT_USER_AGENT, fetch: (u, o) => safeFetch(u, { allowPrivate: LOOPBACK, connectTimeoutMs: 2_000, readTimeoutMs: 5_000, ...o }) });
+  const spider = createPageSpiderOperator({ allowPrivate: LOOPBACK, maxBytes: limits.pageMaxBytes, maxRedirects: limits.maxRedirects, politeness });
   const extract = createImageExtractOperator();
-  const imageSpider = createImageSpiderOperator({ allowPrivate: LOOPBACK, maxBytes: limits.imageMaxBytes, maxPixels: limits.maxPixels, timeouts: { connectMs: 2_000, readMs: limits.readTimeoutMs }, maxRedirects: limits.maxRedirects });
+  const imageSpider = createImageSpiderOperator({ allowPrivate: LOOPBACK, maxBytes: limits.imageMaxBytes, maxPixels: limits.maxPixels, timeouts: { connectMs: 2_000, readMs: limits.readTimeoutMs }, maxRedirects: limits.maxRedirects, politeness });
   const queue = gt.seeds.map((s) => ({ url: site.absolute(s), depth: '0', maxDepth: String(gt.maxDepth) }));
   const seen = new Set(queue.map((q) => q.url));
   const images: string[] = [];
@@ -84,6 +87,11 @@ describe('a crawl of the demo site matches its ground truth', () => {
     const expected = site.groundTruth.links.map((l) => ({ url: l.url, status: l.status, ...(l.reason ? { reason: l.reason } : {}), ...(l.contentId ? { contentId: l.contentId } : {}) }));
     const byUrl = (a: { url: string }, b: { url: string }) => a.url.localeCompare(b.url);
     assert.deepEqual(actual.sort(byUrl), expected.sort(byUrl));
+  });
+
+  it('never requests what robots.txt disallows', () => {
+    assert.ok(site.requests.includes('/robots.txt'));
+    assert.deepEqual(site.requests.filter((r) => r.startsWith('/private/')), []);
   });
 
   it('never requests pages beyond maxDepth', () => {

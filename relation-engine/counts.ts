@@ -1,11 +1,13 @@
-// Counts of the live graph (and of stale edge copies awaiting retirement), by full scans:
-// meant for the CLI and tests, not for a hot path.
+// Counts of the live graph. `counts()` reads the counts every write maintains (no scan); the
+// exact variant recounts by full scans, for tests and for checking the maintained figures.
 import { isFoLive, isOcLive, isStale, type LinkVertex, type PageVertex } from './model.ts';
-import type { RelationStore } from './relation-store.ts';
+import type { CountDelta, RelationStore } from './relation-store.ts';
 
 export interface RelationCounts {
   pages: number;
   deletedPages: number;
+  /** URLs recorded as aliases of another page (redirects, canonical links). */
+  aliasPages: number;
   links: number;
   aliveLinks: number;
   deadLinks: number;
@@ -16,19 +18,39 @@ export interface RelationCounts {
   foEdges: number;
   /** Live oc edges (link serves content). */
   ocEdges: number;
-  /** Stored edge copies (forward and reverse) that retirement would delete. */
+  /** Edge copies (forward and reverse) recorded stale and awaiting retirement. */
   staleEdgeCopies: number;
 }
 
-export async function countRelations(store: RelationStore): Promise<RelationCounts> {
-  const c: RelationCounts = {
-    pages: 0, deletedPages: 0, links: 0, aliveLinks: 0, deadLinks: 0, contents: 0, contentsWithFeatures: 0,
-    contentsWithOcr: 0, foEdges: 0, ocEdges: 0, staleEdgeCopies: 0,
-  };
+export const COUNT_NAMES: readonly (keyof RelationCounts)[] = [
+  'pages', 'deletedPages', 'aliasPages', 'links', 'aliveLinks', 'deadLinks', 'contents', 'contentsWithFeatures',
+  'contentsWithOcr', 'foEdges', 'ocEdges', 'staleEdgeCopies',
+];
+
+export function emptyCounts(): RelationCounts {
+  return Object.fromEntries(COUNT_NAMES.map((n) => [n, 0])) as unknown as RelationCounts;
+}
+
+/** Adds `delta` into `into` (both name → number). */
+export function addDelta(into: CountDelta, delta: Partial<Record<keyof RelationCounts, number>>): void {
+  for (const [k, v] of Object.entries(delta)) if (v) into[k] = (into[k] ?? 0) + v;
+}
+
+export async function maintainedCounts(store: RelationStore): Promise<RelationCounts> {
+  const c = emptyCounts();
+  const stored = await store.readCounts();
+  for (const n of COUNT_NAMES) c[n] = stored[n] ?? 0;
+  return c;
+}
+
+/** The same figures by full scans; `staleEdgeCopies` here counts every stored copy older than its vertex. */
+export async function exactCounts(store: RelationStore): Promise<RelationCounts> {
+  const c = emptyCounts();
   const pages = new Map<string, PageVertex>();
   for await (const p of store.scanPageVertices()) {
     pages.set(p.url, p);
-    if (p.deleted) c.deletedPages++;
+    if (p.aliasOf !== undefined) c.aliasPages++;
+    else if (p.deleted) c.deletedPages++;
     else c.pages++;
   }
   const links = new Map<string, LinkVertex>();
@@ -38,11 +60,13 @@ export async function countRelations(store: RelationStore): Promise<RelationCoun
     if (l.alive) c.aliveLinks++;
     else c.deadLinks++;
   }
-  for await (const r of store.scanContents()) {
-    if (!r.vertex) continue;
-    c.contents++;
-    if (r.vertex.features) c.contentsWithFeatures++;
-    if (r.vertex.ocrText !== undefined) c.contentsWithOcr++;
+  for await (const batch of store.scanContents()) {
+    for (const r of batch) {
+      if (!r.vertex) continue;
+      c.contents++;
+      if (r.vertex.features) c.contentsWithFeatures++;
+      if (r.vertex.ocrText !== undefined) c.contentsWithOcr++;
+    }
   }
   for await (const e of store.scanEdges()) {
     const isPage = e.kind === 'fo' || e.kind === 'of';

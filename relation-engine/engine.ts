@@ -1,17 +1,24 @@
-// The RelationEngine: versioned writes and validated reads over any RelationStore.
-// A write puts its edges first (tagged with the new version), then the vertex; the vertex write
-// is the commit that makes the new edges visible and the old ones stale at once.
+// The RelationEngine: versioned, batched writes and validated reads over any RelationStore.
+// A write puts its journal entry and edges first (tagged with the new version), then the vertex;
+// the vertex write is the commit that makes the new edges visible and the old ones stale at once.
 import type { Writable } from 'node:stream';
-import type { ContentFeatures, OcrLine } from './model.ts';
-import type { RelationStore } from './relation-store.ts';
+import type { ContentFeatures, LinkVertex, OcrLine, PageVertex } from './model.ts';
+import type { RelationStore, WriteSet } from './relation-store.ts';
 import {
-  check, featuresSchema, ocrTextSchema, linkInputSchema, ocrLinesSchema, pageInputSchema, signSchema, urlSchema,
-  type LinkInput, type PageInput,
+  check, featuresSchema, linkInputSchema, ocrLinesSchema, ocrTextSchema, pageInputSchema, signSchema, tenantSchema, urlSchema,
+  visitCheckSchema, type LinkInput, type PageInput, type VisitCheck,
 } from './inputs.ts';
-import { contentOfLink, imagesOfPage, relate, type ContentRelation, type LinkContent, type PageImages } from './queries.ts';
-import { retire, type RetireReport } from './retire.ts';
-import { countRelations, type RelationCounts } from './counts.ts';
+import { contentOfLink, imagesOfPage, relate, resolvePage, type ContentRelation, type LinkContent, type PageImages } from './queries.ts';
+import { retire, type RetireOptions, type RetireReport } from './retire.ts';
+import { exactCounts, maintainedCounts, type RelationCounts } from './counts.ts';
 import { exportJsonl, type ExportProgress, type ExportReport } from './export-jsonl.ts';
+import { scanBatches, type ScanOptions } from './scan.ts';
+import { DEFAULT_SCHEDULE, dueVisits, planVisits, type DueVisitState, type SchedulePolicy } from './schedule.ts';
+import { planPageDeletion, planPages, type CheckedPage, type WriteContext, type WriteResult } from './write-pages.ts';
+import { planLinks, type CheckedLink, type LinkWriteResult } from './write-links.ts';
+import { DEFAULT_TENANT, planContents, releaseRefs, type ContentWrite } from './write-contents.ts';
+import { rounds } from './internal/rounds.ts';
+import { startRetirer, type Retirer, type RetirerOptions } from './retirer.ts';
 
 export interface RelationEngineOptions {
   store: RelationStore;
@@ -19,99 +26,121 @@ export interface RelationEngineOptions {
   now?: () => number;
   /** Point reads in flight per query. */
   concurrency?: number;
+  /** How re-visit intervals follow change history. */
+  schedule?: SchedulePolicy;
+  /** Retirement also retires links no page shows and contents no link serves (default true). */
+  retireOrphans?: boolean;
+  /** Bucket ranges a scan reads at once (default 1 embedded, 8 on Cassandra). */
+  scanParallel?: number;
 }
 
-export interface WriteResult {
-  /** False when the write was older than what is stored (a late, out-of-order crawl). */
-  applied: boolean;
-  version: number;
-}
-
-export interface LinkWriteResult extends WriteResult {
-  /** The live content before this write, if any. */
-  previousSign?: string;
-}
+export type { WriteResult, LinkWriteResult };
 
 export class RelationEngine {
   readonly store: RelationStore;
   private readonly now: () => number;
   private readonly concurrency: number;
+  private readonly ctx: WriteContext;
+  private readonly orphans: boolean;
+  private readonly scanParallel: number;
 
   constructor(options: RelationEngineOptions) {
     this.store = options.store;
     this.now = options.now ?? Date.now;
     this.concurrency = options.concurrency ?? 16;
-  }
-
-  private nextVersion(prev: number | undefined): number {
-    return Math.max((prev ?? 0) + 1, this.now());
+    this.ctx = { store: this.store, now: this.now, policy: options.schedule ?? DEFAULT_SCHEDULE };
+    this.orphans = options.retireOrphans ?? true;
+    this.scanParallel = options.scanParallel ?? (this.store.kind === 'cassandra' ? 8 : 1);
   }
 
   /** Records a crawl of a page and the image links it shows now; links it no longer shows vanish. */
   async upsertPage(raw: PageInput): Promise<WriteResult> {
-    const input = check(pageInputSchema, raw, 'page input');
-    const prev = await this.store.readPageVertex(input.url);
-    if (prev && input.crawledAtMs < prev.crawledAtMs) return { applied: false, version: prev.version };
-    const version = this.nextVersion(prev?.version);
-    const seen = new Set<string>();
-    const edges = input.links.filter((l) => !seen.has(l.url) && seen.add(l.url)).map((l) => ({
-      page: input.url, link: l.url, alt: l.alt, title: l.title, context: l.context, fVersion: version,
-    }));
-    await this.store.writeFoEdges(edges);
-    await this.store.writePageVertex({
-      url: input.url, title: input.title, pageType: input.pageType, contentHash: input.contentHash,
-      ...(input.finalUrl !== undefined ? { finalUrl: input.finalUrl } : {}),
-      version, crawledAtMs: input.crawledAtMs, deleted: false,
-    });
-    return { applied: true, version };
+    return one(await this.upsertPages([raw]));
+  }
+
+  /** A batch of page crawls: one read, one write set per round. Bad input fails only its item. */
+  async upsertPages(raws: readonly PageInput[]): Promise<(WriteResult | Error)[]> {
+    return this.batch(raws, (r) => check(pageInputSchema, r, 'page input') as CheckedPage, (p) => [p.url, ...p.aliases], (items) => planPages(this.ctx, items));
   }
 
   /** Records a fetch of an image link: dead, alive with a content, or alive with content unknown. */
   async markLink(raw: LinkInput): Promise<LinkWriteResult> {
-    const input = check(linkInputSchema, raw, 'link input');
-    const rec = await this.store.readLink(input.url);
-    const prev = rec.vertex;
-    if (prev && input.crawledAtMs < prev.crawledAtMs) return { applied: false, version: prev.version };
-    const previous = prev?.alive ? rec.contents.find((e) => e.oVersion === prev.version)?.sign : undefined;
-    const prevField = previous !== undefined ? { previousSign: previous } : {};
-    if (input.alive && input.contentSign === undefined) {
-      // Alive but content not determined: keep whatever relation is live (none if it was dead).
-      const version = prev?.version ?? this.nextVersion(undefined);
-      await this.store.writeLinkVertex({ url: input.url, alive: true, version, crawledAtMs: input.crawledAtMs });
-      return { applied: true, version, ...prevField };
-    }
-    const version = this.nextVersion(prev?.version);
-    if (input.alive && input.contentSign !== undefined) {
-      await this.store.mergeContent(input.contentSign, {});
-      await this.store.writeOcEdge({ link: input.url, sign: input.contentSign, crawledAtMs: input.crawledAtMs, oVersion: version });
-    }
-    await this.store.writeLinkVertex({
-      url: input.url, alive: input.alive, ...(!input.alive && input.reason !== undefined ? { reason: input.reason } : {}),
-      version, crawledAtMs: input.crawledAtMs,
-    });
-    return { applied: true, version, ...prevField };
+    return one(await this.markLinks([raw]));
   }
 
-  async upsertContent(sign: string, features: ContentFeatures, thumbnailRef?: string): Promise<void> {
-    check(signSchema, sign, 'content sign');
-    const f = check(featuresSchema, features, 'content features');
-    await this.store.mergeContent(sign, { features: f, ...(thumbnailRef !== undefined ? { thumbnailRef } : {}) });
+  async markLinks(raws: readonly LinkInput[]): Promise<(LinkWriteResult | Error)[]> {
+    return this.batch(raws, (r) => check(linkInputSchema, r, 'link input') as CheckedLink, (l) => [l.url], (items) => planLinks(this.ctx, items));
+  }
+
+  async upsertContent(sign: string, features: ContentFeatures, thumbnailRef?: string, o: { tenant?: string } = {}): Promise<void> {
+    one(await this.upsertContents([{ sign, features, ...(thumbnailRef !== undefined ? { thumbnailRef } : {}), ...o }]));
   }
 
   async setOcr(sign: string, text: string, lines?: readonly OcrLine[]): Promise<void> {
-    check(signSchema, sign, 'content sign');
-    check(ocrTextSchema, text, 'ocr text');
-    const l = lines === undefined ? undefined : check(ocrLinesSchema, lines, 'ocr lines');
-    await this.store.mergeContent(sign, { ocrText: text, ...(l !== undefined ? { ocrLines: l } : {}) });
+    one(await this.upsertContents([{ sign, ocrText: text, ...(lines !== undefined ? { ocrLines: lines } : {}) }]));
   }
 
-  /** Hides the page and every edge it had; returns false if there was no such page. */
-  async deletePage(url: string): Promise<boolean> {
+  /** Features, thumbnails and OCR text for many contents at once. */
+  async upsertContents(raws: readonly ContentWrite[]): Promise<(undefined | Error)[]> {
+    const checkOne = (c: ContentWrite): ContentWrite => {
+      check(signSchema, c.sign, 'content sign');
+      if (c.features) check(featuresSchema, c.features, 'content features');
+      if (c.ocrText !== undefined) check(ocrTextSchema, c.ocrText, 'ocr text');
+      if (c.ocrLines !== undefined) check(ocrLinesSchema, c.ocrLines, 'ocr lines');
+      if (c.tenant !== undefined) check(tenantSchema, c.tenant, 'tenant');
+      return c;
+    };
+    return this.batch(raws, checkOne, (c) => [c.sign], async (items) => {
+      const { writes, dropRefs } = await planContents(this.store, items, this.now());
+      if (dropRefs.length > 0) await releaseRefs(this.store, dropRefs, this.now());
+      return { writes, results: items.map(() => undefined) };
+    });
+  }
+
+  /**
+   * Hides the page and every edge it had; false if there was no such live page. `goneAtMs`: a
+   * crawl found it gone then (an older crawl than the one recorded changes nothing), and its
+   * schedule says so.
+   */
+  async deletePage(url: string, o: { goneAtMs?: number } = {}): Promise<boolean> {
     check(urlSchema, url, 'page url');
-    const prev = await this.store.readPageVertex(url);
-    if (!prev || prev.deleted) return false;
-    await this.store.writePageVertex({ ...prev, version: this.nextVersion(prev.version), deleted: true });
+    const writes = await planPageDeletion(this.ctx, url, o.goneAtMs);
+    if (!writes) return false;
+    if (o.goneAtMs !== undefined) writes.visits = await planVisits(this.store, [{ kind: 'page', url, changed: true, gone: true, checkedAtMs: o.goneAtMs }], this.ctx.policy);
+    await this.store.apply(writes);
     return true;
+  }
+
+  /** Records checks that found nothing new (not modified, same bytes), or a gone page or dead link. */
+  async recordVisits(raws: readonly VisitCheck[]): Promise<void> {
+    const checks = raws.map((r) => check(visitCheckSchema, r, 'visit'));
+    await this.store.apply({ visits: await planVisits(this.store, checks, this.ctx.policy) });
+  }
+
+  /** What a conditional GET of a page needs: its canonical URL, content hash and validators. */
+  async pageValidators(url: string): Promise<{ url: string; contentHash: string; etag?: string; lastModified?: string } | undefined> {
+    const v = await resolvePage(this.store, check(urlSchema, url, 'page url'));
+    if (!v || v.deleted) return undefined;
+    const [visit] = await this.store.readVisits([{ kind: 'page', url: v.url }]);
+    return { url: v.url, contentHash: v.contentHash, ...(visit?.etag ? { etag: visit.etag } : {}), ...(visit?.lastModified ? { lastModified: visit.lastModified } : {}) };
+  }
+
+  /** What a conditional GET of an image link needs: the validators of its last fetch, if it serves a content. */
+  async linkValidators(url: string): Promise<{ sign: string; etag?: string; lastModified?: string } | undefined> {
+    const live = (await this.contentOfLink(url))?.content;
+    if (!live) return undefined;
+    const [visit] = await this.store.readVisits([{ kind: 'link', url }]);
+    return { sign: live.sign, ...(visit?.etag ? { etag: visit.etag } : {}), ...(visit?.lastModified ? { lastModified: visit.lastModified } : {}) };
+  }
+
+  async pageContentHash(url: string): Promise<string | undefined> {
+    const v = await resolvePage(this.store, check(urlSchema, url, 'page url'));
+    return v && !v.deleted ? v.contentHash : undefined;
+  }
+
+  async contentHasFeatures(sign: string): Promise<boolean> {
+    const v = await this.store.readContentVertex(check(signSchema, sign, 'content sign'));
+    return v?.features !== undefined;
   }
 
   imagesOfPage(url: string): Promise<PageImages | undefined> {
@@ -123,52 +152,91 @@ export class RelationEngine {
   }
 
   async sourcesOfContent(sign: string): Promise<ContentRelation | undefined> {
-    return relate(this.store, await this.store.readContent(check(signSchema, sign, 'content sign')), this.concurrency);
+    return relate(this.store, await this.store.readContent(check(signSchema, sign, 'content sign')));
   }
 
   /** Every content in a stable order (bucket, then sign) with its whole validated relation. */
-  async *scan(): AsyncIterable<ContentRelation> {
-    // Resolve a window of contents ahead, so point reads overlap while the caller consumes.
-    const window: Promise<ContentRelation | undefined>[] = [];
-    for await (const rec of this.store.scanContents()) {
-      window.push(relate(this.store, rec, 4));
-      if (window.length >= this.concurrency) {
-        const r = await window.shift();
-        if (r) yield r;
-      }
-    }
-    for (const p of window) {
-      const r = await p;
-      if (r) yield r;
-    }
+  async *scan(o: ScanOptions = {}): AsyncIterable<ContentRelation> {
+    for await (const batch of this.scanBatches(o)) yield* batch;
   }
 
-  exportJsonl(out: Writable, options: { onProgress?: (p: ExportProgress) => void } = {}): Promise<ExportReport> {
-    return exportJsonl(this.scan(), out, options);
+  scanBatches(o: ScanOptions = {}): AsyncIterable<ContentRelation[]> {
+    return scanBatches(this.store, { parallel: this.scanParallel, ...o });
   }
 
-  counts(): Promise<RelationCounts> {
-    return countRelations(this.store);
+  exportJsonl(out: Writable, options: { onProgress?: (p: ExportProgress) => void; progressEveryMs?: number } & ScanOptions = {}): Promise<ExportReport> {
+    return exportJsonl(this.scanBatches(options), out, options);
   }
 
-  async pageContentHash(url: string): Promise<string | undefined> {
-    const v = await this.store.readPageVertex(check(urlSchema, url, 'page url'));
-    return v && !v.deleted ? v.contentHash : undefined;
+  /** Live pages (not aliases, not deleted), in store order. */
+  async *pages(): AsyncIterable<Omit<PageVertex, 'version' | 'deleted'>> {
+    for await (const { version: _v, deleted, ...p } of this.store.scanPageVertices()) if (!deleted) yield p;
   }
 
-  async contentHasFeatures(sign: string): Promise<boolean> {
+  /** Image links recorded dead, with their reasons. */
+  async *deadLinks(): AsyncIterable<Omit<LinkVertex, 'version'>> {
+    for await (const { version: _v, ...l } of this.store.scanLinkVertices()) if (!l.alive) yield l;
+  }
+
+  /** The maintained counts (no scan); `exact` recounts by full scans. */
+  counts(o: { exact?: boolean } = {}): Promise<RelationCounts> {
+    return o.exact ? exactCounts(this.store) : maintainedCounts(this.store);
+  }
+
+  /** Retires what the journal says changed; a live or in-flight edge is never deleted. */
+  retire(o: RetireOptions = {}): Promise<RetireReport> {
+    return retire(this.store, { limit: o.limit ?? Number.POSITIVE_INFINITY, graceMs: o.graceMs ?? 0, orphans: o.orphans ?? this.orphans, now: this.now, ...(o.blobs ? { blobs: o.blobs } : {}) });
+  }
+
+  /** Retires continuously (a deployment's retirement role), every `intervalMs`. */
+  startRetirer(o: RetirerOptions): Retirer {
+    return startRetirer((opts) => this.retire(opts), o);
+  }
+
+  /** A tenant lets go of a content: its thumbnail reference goes, and the blob with its last one. */
+  async releaseContent(sign: string, o: { tenant?: string } = {}): Promise<void> {
     const v = await this.store.readContentVertex(check(signSchema, sign, 'content sign'));
-    return v?.features !== undefined;
+    if (v?.thumbnailRef === undefined) return;
+    await releaseRefs(this.store, [{ blob: v.thumbnailRef, sign, tenant: o.tenant ?? DEFAULT_TENANT }], this.now());
   }
 
-  /** Deletes stale edge copies (at most `limit`); a live or in-flight edge is never deleted. */
-  retire(options: { limit?: number } = {}): Promise<RetireReport> {
-    return retire(this.store, { limit: options.limit ?? Number.POSITIVE_INFINITY, concurrency: this.concurrency });
+  /** Visits due before `beforeMs` (default now), earliest first. */
+  dueVisits(o: { beforeMs?: number; limit?: number } = {}): Promise<DueVisitState[]> {
+    return dueVisits(this.store, { beforeMs: o.beforeMs ?? this.now(), limit: o.limit ?? 10_000 });
   }
 
   close(): Promise<void> {
     return this.store.close();
   }
+
+  /** Validates each item, splits the batch into rounds of distinct keys, plans and applies each. */
+  private async batch<I, C, R>(
+    raws: readonly I[], checkOne: (raw: I) => C, keysOf: (c: C) => readonly string[],
+    plan: (items: C[]) => Promise<{ writes: WriteSet; results: R[] }>,
+  ): Promise<(R | Error)[]> {
+    const out: (R | Error)[] = new Array(raws.length);
+    const ok: { i: number; c: C }[] = [];
+    raws.forEach((raw, i) => {
+      try {
+        ok.push({ i, c: checkOne(raw) });
+      } catch (err) {
+        out[i] = err as Error;
+      }
+    });
+    for (const round of rounds(ok, (x) => keysOf(x.c))) {
+      const items = round.map((j) => ok[j]!);
+      const { writes, results } = await plan(items.map((x) => x.c));
+      await this.store.apply(writes);
+      items.forEach((x, k) => (out[x.i] = results[k]!));
+    }
+    return out;
+  }
+}
+
+function one<R>(results: readonly (R | Error)[]): R {
+  const r = results[0];
+  if (r instanceof Error) throw r;
+  return r as R;
 }
 
 export function createRelationEngine(options: RelationEngineOptions): RelationEngine {

@@ -7,9 +7,16 @@ import { ConfigError, type ConfigProblem } from '../framework/errors/index.ts';
 const id = z.string().min(1).max(4096).refine((s) => !s.includes('\u0000'), 'must not contain NUL');
 const ms = z.number().int().nonnegative();
 
+const validators = {
+  etag: z.string().max(1024).optional(),
+  lastModified: z.string().max(256).optional(),
+};
+
 export const pageInputSchema = z.object({
   url: id,
   finalUrl: id.optional(),
+  /** Other URLs the page was reached under (redirects, a canonical link): recorded as aliases. */
+  aliases: z.array(id).max(32).default([]),
   title: z.string().max(4096).default(''),
   pageType: z.string().max(256).default(''),
   contentHash: z.string().max(256).default(''),
@@ -20,6 +27,8 @@ export const pageInputSchema = z.object({
     context: z.string().max(16_384).default(''),
   })).max(10_000).default([]),
   crawledAtMs: ms,
+  /** When given, the crawl is recorded on the page's re-visit schedule. */
+  visit: z.object({ ...validators, depth: z.number().int().nonnegative().optional(), maxDepth: z.number().int().nonnegative().optional() }).optional(),
 });
 export type PageInput = z.input<typeof pageInputSchema>;
 
@@ -29,6 +38,8 @@ export const linkInputSchema = z.object({
   reason: z.string().max(256).optional(),
   contentSign: id.optional(),
   crawledAtMs: ms,
+  /** When given, the fetch is recorded on the link's re-visit schedule. */
+  visit: z.object(validators).optional(),
 });
 export type LinkInput = z.input<typeof linkInputSchema>;
 
@@ -45,6 +56,11 @@ export const ocrLinesSchema = z.array(z.object({ text: z.string() }).passthrough
 
 export const ocrTextSchema = z.string().max(256_000);
 export const signSchema = id;
+export const tenantSchema = z.string().min(1).max(256);
+export const visitCheckSchema = z.object({
+  kind: z.enum(['page', 'link']), url: id, changed: z.boolean(), gone: z.boolean().default(false), checkedAtMs: ms, ...validators,
+});
+export type VisitCheck = z.input<typeof visitCheckSchema>;
 export const urlSchema = id;
 
 export function check<S extends z.ZodTypeAny>(schema: S, value: unknown, context: string): z.output<S> {

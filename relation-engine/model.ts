@@ -13,6 +13,10 @@ export interface PageVertex {
   crawledAtMs: number;
   /** A deleted page keeps a tombstone so its version keeps rising and its edges stay hidden. */
   deleted: boolean;
+  /** Set on an alias tombstone: this URL redirects to (or names as canonical) that page. */
+  aliasOf?: string;
+  /** The other URLs this page was reached under (redirects, canonical links), sorted. */
+  aliases?: string[];
 }
 
 export interface LinkVertex {
@@ -87,13 +91,32 @@ export interface ContentRecord {
 
 export type EdgeKind = 'fo' | 'of' | 'oc' | 'co';
 
-/** An edge as seen by a full scan; `token` is the store's own proof of which write it saw. */
-export interface ScannedEdge {
+/** One stored copy of an edge: `from` is the source vertex (page for fo/of, link for oc/co). */
+export interface EdgeCopy {
   kind: EdgeKind;
   from: string;
   to: string;
   version: number;
-  token?: unknown;
+}
+
+/** An edge copy as a full scan sees it. */
+export type ScannedEdge = EdgeCopy;
+
+/**
+ * A churn journal entry, written before the edges of a vertex write. It names the edge copies
+ * the write makes stale (so retirement costs what changed, not the graph's size), and lets
+ * retirement find the edges of a write that never committed (a crash before the vertex write).
+ */
+export interface ChurnEntry {
+  kind: 'page' | 'link';
+  id: string;
+  /** The version this write gives the vertex. */
+  version: number;
+  /** The version it replaces; absent on a vertex's first write. */
+  prevVersion?: number;
+  /** Edge targets written at `prevVersion` that this write leaves behind: links of a page, signs of a link. */
+  stale: string[];
+  recordedAtMs: number;
 }
 
 export function isFoLive(edge: { fVersion: number }, page: PageVertex | undefined): boolean {

@@ -1,6 +1,7 @@
 // Validated reads: every edge is checked against its source vertex's current version, so a
-// stale edge (superseded, dead link, deleted page) never reaches a caller.
-import type { ContentFeatures, ContentRecord, ContentVertex, FoEdge, OcrLine, PageVertex } from './model.ts';
+// stale edge (superseded, dead link, deleted page) never reaches a caller. Contents resolve in
+// batches: one batched read of their links, one of the pages not yet cached.
+import type { ContentFeatures, ContentRecord, ContentVertex, LinkRecord, OcrLine, PageVertex } from './model.ts';
 import { compareUtf8, isFoLive, isOcLive } from './model.ts';
 import type { RelationStore } from './relation-store.ts';
 import { mapLimit } from './internal/limiter.ts';
@@ -17,7 +18,7 @@ export interface PageImage {
 }
 
 export interface PageImages {
-  page: Omit<PageVertex, 'version' | 'deleted'>;
+  page: Omit<PageVertex, 'version' | 'deleted' | 'aliasOf'>;
   images: PageImage[];
 }
 
@@ -56,8 +57,18 @@ export interface ContentRelation {
 
 const byUrl = (a: { url: string }, b: { url: string }) => compareUtf8(a.url, b.url);
 
+const MAX_ALIAS_HOPS = 5;
+
+/** The page a URL names: itself, or the page it is an alias of (a moved page's alias may chain). */
+export async function resolvePage(store: RelationStore, url: string): Promise<PageVertex | undefined> {
+  let v = await store.readPageVertex(url);
+  for (let hop = 0; v?.aliasOf !== undefined && hop < MAX_ALIAS_HOPS; hop++) v = await store.readPageVertex(v.aliasOf);
+  return v;
+}
+
 export async function imagesOfPage(store: RelationStore, url: string, concurrency: number): Promise<PageImages | undefined> {
-  const rec = await store.readPage(url);
+  const target = await resolvePage(store, url);
+  const rec = await store.readPage(target?.url ?? url);
   const v = rec.vertex;
   if (!v || v.deleted) return undefined;
   const live = rec.edges.filter((e) => isFoLive(e, v)).sort((a, b) => compareUtf8(a.link, b.link));
@@ -69,12 +80,11 @@ export async function imagesOfPage(store: RelationStore, url: string, concurrenc
       ...(lc?.content ? { content: lc.content } : {}),
     };
   });
-  const { version: _v, deleted: _d, ...page } = v;
+  const { version: _v, deleted: _d, aliasOf: _a, ...page } = v;
   return { page, images };
 }
 
-export async function contentOfLink(store: RelationStore, url: string): Promise<LinkContent | undefined> {
-  const rec = await store.readLink(url);
+export function linkContent(url: string, rec: LinkRecord): LinkContent | undefined {
   const v = rec.vertex;
   if (!v) return undefined;
   const edge = rec.contents.find((e) => isOcLive(e, v));
@@ -84,32 +94,54 @@ export async function contentOfLink(store: RelationStore, url: string): Promise<
   };
 }
 
-/** Resolves a content record (vertex + reverse oc edges) into its validated relation. */
-export async function relate(
-  store: RelationStore, rec: ContentRecord, concurrency: number,
-  pageCache = new Map<string, Promise<PageVertex | undefined>>(),
-): Promise<ContentRelation | undefined> {
-  if (!rec.vertex) return undefined;
-  const links = await mapLimit(rec.links, concurrency, async (e) => {
-    const lr = await store.readLink(e.link);
-    if (!isOcLive(e, lr.vertex)) return undefined;
-    // The reverse edge must match the link's own forward edge, which the vertex commits.
-    if (!lr.contents.some((f) => f.sign === rec.sign && f.oVersion === e.oVersion)) return undefined;
-    const pages = await mapLimit(lr.pages, concurrency, async (fe) => sourcePage(store, fe, pageCache));
-    return { url: e.link, crawledAtMs: e.crawledAtMs, pages: pages.filter((p) => p !== undefined).sort(byUrl) };
-  });
-  return { ...vertexFields(rec.vertex), links: links.filter((l) => l !== undefined).sort(byUrl) };
+export async function contentOfLink(store: RelationStore, url: string): Promise<LinkContent | undefined> {
+  return linkContent(url, await store.readLink(url));
 }
 
-async function sourcePage(store: RelationStore, e: FoEdge, cache: Map<string, Promise<PageVertex | undefined>>): Promise<SourcePage | undefined> {
-  let p = cache.get(e.page);
-  if (!p) {
-    p = store.readPageVertex(e.page);
-    cache.set(e.page, p);
+/** A bounded cache of page vertices shared across the batches of one scan. */
+export class PageCache {
+  private readonly map = new Map<string, PageVertex | undefined>();
+  constructor(private readonly max = 100_000) {}
+  has(url: string): boolean {
+    return this.map.has(url);
   }
-  const v = await p;
-  if (!v || !isFoLive(e, v)) return undefined;
-  return { url: e.page, pageTitle: v.title, pageType: v.pageType, alt: e.alt, title: e.title, context: e.context };
+  get(url: string): PageVertex | undefined {
+    return this.map.get(url);
+  }
+  set(url: string, v: PageVertex | undefined): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(url, v);
+  }
+}
+
+/** Resolves content records (vertex + reverse oc edges) into their validated relations, in order. */
+export async function relateMany(store: RelationStore, recs: readonly ContentRecord[], pages: PageCache = new PageCache()): Promise<(ContentRelation | undefined)[]> {
+  const linkUrls = [...new Set(recs.flatMap((r) => (r.vertex ? r.links.map((e) => e.link) : [])))];
+  const linkRecs = new Map<string, LinkRecord>();
+  (await store.readLinks(linkUrls)).forEach((l, i) => linkRecs.set(linkUrls[i]!, l));
+  const missing = [...new Set([...linkRecs.values()].flatMap((l) => l.pages.map((p) => p.page)))].filter((p) => !pages.has(p));
+  if (missing.length > 0) (await store.readPageVertices(missing)).forEach((v, i) => pages.set(missing[i]!, v));
+  return recs.map((rec) => {
+    if (!rec.vertex) return undefined;
+    const links: SourceLink[] = [];
+    for (const e of rec.links) {
+      const lr = linkRecs.get(e.link)!;
+      if (!isOcLive(e, lr.vertex)) continue;
+      // The reverse edge must match the link's own forward edge, which the vertex commits.
+      if (!lr.contents.some((f) => f.sign === rec.sign && f.oVersion === e.oVersion)) continue;
+      const sources: SourcePage[] = [];
+      for (const fe of lr.pages) {
+        const v = pages.get(fe.page);
+        if (v && isFoLive(fe, v)) sources.push({ url: fe.page, pageTitle: v.title, pageType: v.pageType, alt: fe.alt, title: fe.title, context: fe.context });
+      }
+      links.push({ url: e.link, crawledAtMs: e.crawledAtMs, pages: sources.sort(byUrl) });
+    }
+    return { ...vertexFields(rec.vertex), links: links.sort(byUrl) };
+  });
+}
+
+export async function relate(store: RelationStore, rec: ContentRecord): Promise<ContentRelation | undefined> {
+  return (await relateMany(store, [rec]))[0];
 }
 
 function vertexFields(v: ContentVertex): Omit<ContentRelation, 'links'> {

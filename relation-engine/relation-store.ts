@@ -1,10 +1,78 @@
-// The RelationStore port: raw, unvalidated storage of the three tables. Validation, versions and
+// The RelationStore port: raw, unvalidated storage of the graph's tables, the churn journal,
+// maintained counts, the re-visit schedule and thumbnail references. Validation, versions and
 // retirement decisions live in the engine above it; adapters only store, read and scan.
 import type {
-  ContentRecord, ContentVertex, FoEdge, LinkRecord, LinkVertex, OcEdge, PageRecord, PageVertex, ScannedEdge,
+  ChurnEntry, ContentRecord, ContentVertex, EdgeCopy, FoEdge, LinkRecord, LinkVertex, OcEdge, PageRecord, PageVertex,
 } from './model.ts';
 
 export type ContentPatch = Partial<Omit<ContentVertex, 'sign'>>;
+
+/** Deltas to the maintained counts (names are RelationCounts keys). */
+export type CountDelta = Record<string, number>;
+
+/** When a page or image link is due again, and what its change history says. */
+export interface VisitState {
+  kind: 'page' | 'link';
+  url: string;
+  /** Crawl depth the page was reached at, and the crawl's depth limit (pages only). */
+  depth?: number;
+  maxDepth?: number;
+  etag?: string;
+  lastModified?: string;
+  checks: number;
+  changes: number;
+  intervalMs: number;
+  checkedAtMs: number;
+  changedAtMs?: number;
+  nextVisitAtMs: number;
+  /** The last check found the page gone or the link dead. */
+  gone?: boolean;
+}
+
+/** One reference to a kept blob (a thumbnail): this content, for this tenant. */
+export interface BlobRef {
+  blob: string;
+  sign: string;
+  tenant: string;
+}
+
+export interface DueVisit {
+  kind: 'page' | 'link';
+  url: string;
+  dueAtMs: number;
+}
+
+/**
+ * Everything one engine write puts. A store that cannot apply it atomically applies it in this
+ * order, each phase complete before the next: journal; edges, contents, blob refs and visits;
+ * vertices (the commit); counts.
+ */
+export interface WriteSet {
+  journal?: ChurnEntry[];
+  foEdges?: FoEdge[];
+  ocEdges?: OcEdge[];
+  contents?: { sign: string; patch: ContentPatch }[];
+  blobRefs?: BlobRef[];
+  /** Blobs whose last reference went: `sinceMs` starts their grace period. */
+  blobOrphans?: { blob: string; sinceMs: number }[];
+  /** Upserted with their due index; `prevDueAtMs` names the due entry to drop. */
+  visits?: { state: VisitState; prevDueAtMs?: number }[];
+  pageVertices?: PageVertex[];
+  linkVertices?: LinkVertex[];
+  counts?: CountDelta;
+}
+
+/** What retirement removes. Edge copies and link vertices go only while at most the version given. */
+export interface RemovalSet {
+  edges?: EdgeCopy[];
+  linkVertices?: { url: string; version: number }[];
+  contents?: string[];
+  blobRefs?: BlobRef[];
+  blobOrphans?: string[];
+  visits?: { kind: 'page' | 'link'; url: string; dueAtMs?: number }[];
+  journal?: ChurnEntry[];
+  counts?: CountDelta;
+}
 
 export interface RelationStore {
   /** `embedded` or `cassandra`: for messages and bench labels. */
@@ -20,27 +88,36 @@ export interface RelationStore {
   /** The content vertex alone (a hot content may have very many links). */
   readContentVertex(sign: string): Promise<ContentVertex | undefined>;
 
-  writePageVertex(vertex: PageVertex): Promise<void>;
-  writeLinkVertex(vertex: LinkVertex): Promise<void>;
-  /** Merge the given fields into the content vertex, creating it if absent. */
-  mergeContent(sign: string, patch: ContentPatch): Promise<void>;
-  /** Write fo edges, forward (F) and reverse (O). Idempotent. */
-  writeFoEdges(edges: readonly FoEdge[]): Promise<void>;
-  /** Write an oc edge, forward (O) and reverse (C). Idempotent. */
-  writeOcEdge(edge: OcEdge): Promise<void>;
+  /** Batched reads, answers in input order. */
+  readPages(urls: readonly string[]): Promise<PageRecord[]>;
+  readPageVertices(urls: readonly string[]): Promise<(PageVertex | undefined)[]>;
+  readLinks(urls: readonly string[]): Promise<LinkRecord[]>;
+  readContentVertices(signs: readonly string[]): Promise<(ContentVertex | undefined)[]>;
 
-  /** Every content in scan order (bucket, then sign bytes), with its reverse oc edges. */
-  scanContents(options?: { fetchSize?: number }): AsyncIterable<ContentRecord>;
+  /** Applies one write set (see WriteSet for the order). Content patches merge into the vertex. */
+  apply(writes: WriteSet): Promise<void>;
+  /** Applies one removal set: edges, vertices and contents, refs, then journal entries. */
+  remove(removals: RemovalSet): Promise<void>;
+
+  /** Journal entries recorded before `beforeMs`, oldest first, at most `limit`. */
+  readJournal(options: { beforeMs: number; limit: number }): Promise<ChurnEntry[]>;
+  readCounts(): Promise<CountDelta>;
+
+  readVisits(keys: readonly { kind: 'page' | 'link'; url: string }[]): Promise<(VisitState | undefined)[]>;
+  /** Due entries with `dueAtMs < beforeMs`, earliest first (entries may be stale: check the visit). */
+  readDue(options: { beforeMs: number; limit: number }): Promise<DueVisit[]>;
+
+  readBlobRefs(blob: string): Promise<BlobRef[]>;
+  /** Blobs orphaned before `beforeMs`, at most `limit`. */
+  readBlobOrphans(options: { beforeMs: number; limit: number }): Promise<{ blob: string; sinceMs: number }[]>;
+
+  /** Contents of buckets [fromBucket, toBucket) in scan order (bucket, then sign bytes), in batches. */
+  scanContents(options?: { fromBucket?: number; toBucket?: number; batchSize?: number }): AsyncIterable<ContentRecord[]>;
   /** Every stored edge copy, forward and reverse, in no particular order. */
-  scanEdges(): AsyncIterable<ScannedEdge>;
-  /** Every page / link vertex (for counts). */
+  scanEdges(): AsyncIterable<EdgeCopy>;
+  /** Every page / link vertex. */
   scanPageVertices(): AsyncIterable<PageVertex>;
   scanLinkVertices(): AsyncIterable<LinkVertex>;
-  /**
-   * Delete one edge copy only if it is still the write the scan saw (a rewrite since then, e.g.
-   * a re-crawl restoring the edge, must survive). Returns whether it deleted.
-   */
-  deleteEdgeIfUnchanged(edge: ScannedEdge): Promise<boolean>;
 
   close(): Promise<void>;
 }

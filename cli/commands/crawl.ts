@@ -17,6 +17,8 @@ import { formatProgress } from '../crawl-progress.ts';
 import { startDashboard } from '../dashboard/index.ts';
 import { observeHostedNodes } from '../node-load.ts';
 import { callsInFlight, startMetrics } from '../../framework/telemetry/index.ts';
+import type { RetireReport } from '../../relation-engine/index.ts';
+import { dueItems, parseDueBefore } from './recrawl.ts';
 
 export interface CrawlOptions extends RawBackendOptions {
   demo?: boolean;
@@ -33,9 +35,15 @@ export interface CrawlOptions extends RawBackendOptions {
   gate?: boolean;
   /** `--dashboard [port]`: serve the operations page (and /metrics) from this crawl. */
   dashboard?: string | boolean;
+  /** Run the visits the graph's schedule says are due (with the seeds, if any). */
+  recrawl?: boolean;
+  dueBefore?: string;
+  hostConcurrency?: string;
+  hostDelay?: string;
+  fetchBudget?: string;
 }
 
-type CrawlResult = CrawlSummary & { admittedByGate?: Record<string, number> };
+type CrawlResult = CrawlSummary & { admittedByGate?: Record<string, number>; retired?: RetireReport };
 
 /**
  * The demo site keeps one port when it can, so a second `npm start` re-crawls the same URLs (and
@@ -64,7 +72,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   const seeds: string[] = [...(opts.seed ?? [])];
   if (opts.seedsFile) seeds.push(...readFileSync(opts.seedsFile, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#')));
   const problems = [];
-  if (seeds.length === 0 && !opts.demo) problems.push({ field: 'seed', expected: 'at least one seed URL (--seed, --seeds-file or --demo)', received: undefined });
+  if (seeds.length === 0 && !opts.demo && !opts.recrawl) problems.push({ field: 'seed', expected: 'at least one seed URL (--seed, --seeds-file or --demo)', received: undefined });
   for (const s of seeds) {
     try {
       const u = new URL(s);
@@ -76,6 +84,12 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   if (problems.length > 0) throw new ConfigError(problems, 'crawl options');
   const timeoutMs = parsePositiveInt('timeout', opts.timeout, 600) * 1000;
   const dashboardPort = opts.dashboard === undefined || opts.dashboard === false ? undefined : opts.dashboard === true ? 8080 : parsePositiveInt('dashboard', opts.dashboard, 8080);
+  const politeness = {
+    ...(opts.hostConcurrency !== undefined ? { hostConcurrency: Math.max(1, parsePositiveInt('host-concurrency', opts.hostConcurrency, 2)) } : {}),
+    ...(opts.hostDelay !== undefined ? { hostDelayMs: parsePositiveInt('host-delay', opts.hostDelay, 1_000) } : {}),
+  };
+  const fetchBudgetMs = opts.fetchBudget === undefined ? undefined : Math.max(1, parsePositiveInt('fetch-budget', opts.fetchBudget, 15_000));
+  const dueBeforeMs = opts.recrawl ? parseDueBefore(opts.dueBefore, Date.now()) : undefined;
 
   // Everything opened is closed again, in reverse order, whether the crawl succeeds or fails:
   // a failed crawl must not leave servers, child processes or connections behind.
@@ -93,11 +107,15 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     const maxDepth = parsePositiveInt('depth', opts.depth, site ? site.groundTruth.maxDepth : 2);
     const backends = openBackends(config, 'quarry-crawl');
     cleanup.push(() => backends.close());
-    const procs = opts.isolate ? await spawnOperatorProcesses(PROCESS_GROUPS, ['--relations', config.relations, '--index', config.index, ...(allowPrivate.length ? ['--allow-private', ...allowPrivate] : [])]) : undefined;
+    const politeArgs = [
+      ...(opts.hostConcurrency !== undefined ? ['--host-concurrency', opts.hostConcurrency] : []), ...(opts.hostDelay !== undefined ? ['--host-delay', opts.hostDelay] : []),
+      ...(opts.fetchBudget !== undefined ? ['--fetch-budget', opts.fetchBudget] : []),
+    ];
+    const procs = opts.isolate ? await spawnOperatorProcesses(PROCESS_GROUPS, ['--relations', config.relations, '--index', config.index, ...(allowPrivate.length ? ['--allow-private', ...allowPrivate] : []), ...politeArgs]) : undefined;
     if (procs) cleanup.push(() => procs.close());
     const endpoints = [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])];
     // In-process operators unless they run elsewhere; the summary reads the graph either way.
-    const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate }, endpoints.length > 0 ? [] : undefined);
+    const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate, politeness, ...(fetchBudgetMs ? { fetchBudgetMs } : {}) }, endpoints.length > 0 ? [] : undefined);
     cleanup.push(() => builtIns.close());
     const records: ItemRecord[] = [];
     // The dashboard reads this process's own metrics: the registry exists before the runtime.
@@ -139,10 +157,18 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       })().catch((err: unknown) => log(`  … progress: ${(err as Error).message}`)).finally(() => { reporting = false; });
     }, 2_000);
     cleanup.push(async () => clearInterval(progress));
-    await rt.submit(seeds.map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })));
+    const due = dueBeforeMs === undefined ? [] : await dueItems(builtIns.engine, dueBeforeMs, maxDepth);
+    if (opts.recrawl) log(`re-crawl: ${due.length} visit(s) due`);
+    const dueKeys = new Set(due.map((d) => d.itemKey));
+    await rt.submit([
+      ...seeds.filter((url) => !dueKeys.has(url)).map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })),
+      ...due,
+    ]);
     await rt.idle(timeoutMs);
+    // The crawl is over: nothing of it is in flight, so what it left stale retires now, with no grace.
+    const retired = await builtIns.engine.retire({ blobs: backends.blobs, graceMs: 0 });
     const admitted = gate?.admission.gate.stats().admittedTotal;
-    const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}) };
+    const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}), retired };
     if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
     clearInterval(progress);
     await whenDone?.(summary);
@@ -166,6 +192,11 @@ export function registerCrawlCommand(program: Command): void {
     .option('--operators <endpoints>', 'use running operator services (host:port,…) instead of in-process ones')
     .option('--isolate', 'run the operators as local gRPC child processes')
     .option('--no-gate', 'skip the flow-control gate: admit every item at once')
+    .option('--recrawl', 'also run the page and image-link visits that are due on the graph\'s schedule')
+    .option('--due-before <when>', 'with --recrawl: visits due before this time (ISO date, or +30d / +12h from now)')
+    .option('--host-concurrency <n>', 'requests in flight to one host at once (default 2)')
+    .option('--host-delay <ms>', 'least time between requests to one host whose robots.txt states no Crawl-delay (default 1000)')
+    .option('--fetch-budget <ms>', 'the longest one page or image may take to arrive; past it, it is `too-slow` (default 15000)')
     .option('--kafka <brokers>', 'Kafka brokers (default: embedded bus; env QUARRY_KAFKA_BROKERS)')
     .option('--redis <url>', 'Redis for side-cache, blobs and ledger (env QUARRY_REDIS_URL)')
     .option('--relations <store>', 'relation store: embedded:<dir> | cassandra:<host:port>/<keyspace>')

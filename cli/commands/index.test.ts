@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -57,6 +57,10 @@ test('usage errors are clear and exit non-zero', async () => {
   const unknown = await quarry('index', 'query', '--sign', sign('9'), '--store', spec);
   assert.equal(unknown.exitCode, 1);
   assert.match(unknown.err, /No pHash is indexed for content sign/);
+  const typo = await quarry('index', 'stats', '--store', 'embedded:/no/such/index-dir');
+  assert.equal(typo.exitCode, 1);
+  assert.match(typo.err, /No index store at `\/no\/such\/index-dir`/);
+  assert.equal(existsSync('/no/such/index-dir'), false, 'a query never creates a store');
   const badStore = await quarry('index', 'stats', '--store', 'nosuch:thing');
   assert.equal(badStore.exitCode, 1);
   assert.match(badStore.err, /Expected `store` to be `embedded:<dir>`/);

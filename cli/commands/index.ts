@@ -40,7 +40,7 @@ export function registerIndexCommand(program: Command, io: IndexCommandIo = defa
   const run = async (cmd: Command, spec: string, body: (store: IndexStore) => Promise<void>) => {
     let store: IndexStore | undefined;
     try {
-      store = openIndexStore(spec);
+      store = openIndexStore(spec, { mustExist: true });
       await body(store);
     } catch (err) {
       cmd.error(`quarry index: ${errorMessage(err)}`, { exitCode: 1, code: 'quarry.index' });

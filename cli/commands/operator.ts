@@ -17,12 +17,21 @@ export function registerOperatorCommand(program: Command): void {
     .option('--relations <store>', 'relation store for the relation writers')
     .option('--index <store>', 'index store for the index builder')
     .option('--data <dir>', 'where embedded state lives', '.quarry')
+    .option('--host-concurrency <n>', 'spiders: requests in flight to one host at once (default 2)')
+    .option('--host-delay <ms>', 'spiders: least time between requests to one host without a Crawl-delay (default 1000)')
+    .option('--fetch-budget <ms>', 'spiders: the longest one page or image may take to arrive (default 15000)')
     .option('--parent-pid <pid>', 'exit when this process is gone (set by `quarry run` and `crawl --isolate`)')
-    .action(async (names: string[], opts: { port: string; host: string; capacity: string; allowPrivate?: string[]; relations?: string; index?: string; data: string; parentPid?: string }) => {
+    .action(async (names: string[], opts: { port: string; host: string; capacity: string; allowPrivate?: string[]; relations?: string; index?: string; data: string; parentPid?: string; hostConcurrency?: string; hostDelay?: string; fetchBudget?: string }) => {
       const unknown = names.filter((n) => !(BUILT_IN_OPERATORS as readonly string[]).includes(n));
       if (unknown.length > 0) throw new Error(`unknown operator(s) ${unknown.join(', ')}; built-in: ${BUILT_IN_OPERATORS.join(', ')}`);
       const config = parseBackendConfig(opts);
-      const built = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate: opts.allowPrivate ?? [] }, names);
+      const politeness = {
+        ...(opts.hostConcurrency !== undefined ? { hostConcurrency: Math.max(1, parsePositiveInt('host-concurrency', opts.hostConcurrency, 2)) } : {}),
+        ...(opts.hostDelay !== undefined ? { hostDelayMs: parsePositiveInt('host-delay', opts.hostDelay, 1_000) } : {}),
+      };
+      const fetchBudget = opts.fetchBudget === undefined ? {} : { fetchBudgetMs: Math.max(1, parsePositiveInt('fetch-budget', opts.fetchBudget, 15_000)) };
+      // A relation writer started while Cassandra is down backs off instead of failing to start.
+      const built = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate: opts.allowPrivate ?? [], politeness, ...fetchBudget, lazyRelations: true }, names);
       const server = await serveOperators(built.operators, { host: opts.host, port: parsePositiveInt('port', opts.port, 0), capacity: parsePositiveInt('capacity', opts.capacity, 16) });
       process.stdout.write(`${JSON.stringify({ listening: server.address, operators: names })}\n`);
       const close = async () => {

@@ -3,8 +3,10 @@
 //   quarry relations sources <sign>                     which links and pages a content came from
 //   quarry relations link http://site/a.jpg             a link's state and content
 //   quarry relations export --out graph.jsonl           every content with its relation (ordered)
-//   quarry relations counts | retire [--limit n]
-// --store embedded:<dir> | cassandra:<host:port>/<keyspace>  (default embedded:.quarry/relations)
+//   quarry relations pages | dead-links                 the live pages; the dead image links and why
+//   quarry relations counts [--exact] | retire [--limit n] [--grace ms] [--follow ms]
+// --store embedded:<dir> | cassandra:<host:port>/<keyspace>  (default embedded:.quarry/relations);
+// a store that does not exist is an error naming it (queries never create one).
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
@@ -14,13 +16,21 @@ const DEFAULT_STORE = 'embedded:.quarry/relations';
 
 async function withEngine(cmd: Command, work: (engine: RelationEngine) => Promise<unknown>): Promise<void> {
   const { store } = cmd.optsWithGlobals<{ store: string }>();
-  const engine = createRelationEngine({ store: await openRelationStore(store) });
+  const engine = createRelationEngine({ store: await openRelationStore(store, { mustExist: true }) });
   try {
     const result = await work(engine);
     if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await engine.close();
   }
+}
+
+function intAtLeast(flag: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`Expected \`${flag}\` to be an integer ≥ ${min}, got \`${v}\``);
+    return n;
+  };
 }
 
 function notFound(what: string): never {
@@ -40,16 +50,36 @@ export function registerRelationsCommand(program: Command): void {
   rel.command('link <url>').description('an image link: alive or dead, and the content it serves')
     .action(async (url: string, _o: unknown, cmd: Command) => withEngine(cmd, async (e) => (await e.contentOfLink(url)) ?? notFound(`link ${url}`)));
 
-  rel.command('counts').description('vertices, live edges and stale edge copies awaiting retirement')
-    .action(async (_o: unknown, cmd: Command) => withEngine(cmd, (e) => e.counts()));
+  rel.command('counts').description('vertices, live edges and stale edge copies awaiting retirement (maintained; --exact recounts by scanning)')
+    .option('--exact', 'recount by full scans instead of reading the maintained counts')
+    .action(async (o: { exact?: boolean }, cmd: Command) => withEngine(cmd, (e) => e.counts({ exact: o.exact === true })));
 
-  rel.command('retire').description('delete stale edges (never a live one)')
-    .option('--limit <n>', 'delete at most n edge copies', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`Expected \`--limit\` to be an integer ≥ 1, got \`${v}\``);
-      return n;
-    })
-    .action(async (o: { limit?: number }, cmd: Command) => withEngine(cmd, (e) => e.retire(o.limit === undefined ? {} : { limit: o.limit })));
+  rel.command('pages').description('the live pages (not aliases), one JSON line each')
+    .action(async (_o: unknown, cmd: Command) => withEngine(cmd, async (e) => {
+      for await (const p of e.pages()) process.stdout.write(`${JSON.stringify(p)}\n`);
+      return undefined;
+    }));
+
+  rel.command('dead-links').description('the image links recorded dead, with their reasons, one JSON line each')
+    .action(async (_o: unknown, cmd: Command) => withEngine(cmd, async (e) => {
+      for await (const l of e.deadLinks()) process.stdout.write(`${JSON.stringify(l)}\n`);
+      return undefined;
+    }));
+
+  rel.command('retire').description('retire what the churn journal says changed (never a live or in-flight edge); orphaned thumbnails are recorded here and deleted by the next `quarry crawl`, which holds the blob store')
+    .option('--limit <n>', 'process at most n journal entries', intAtLeast('--limit', 1))
+    .option('--grace <ms>', 'leave entries younger than this (writes that may be in flight)', intAtLeast('--grace', 0), 600_000)
+    .option('--follow <ms>', 'keep running: retire every <ms> until stopped (a deployment\'s retirement role)', intAtLeast('--follow', 1))
+    .action(async (o: { limit?: number; grace: number; follow?: number }, cmd: Command) => withEngine(cmd, async (e) => {
+      if (o.follow === undefined) return e.retire({ graceMs: o.grace, ...(o.limit === undefined ? {} : { limit: o.limit }) });
+      const retirer = e.startRetirer({ intervalMs: o.follow, graceMs: o.grace, onReport: (r) => process.stdout.write(`${JSON.stringify(r)}\n`), onError: (err) => process.stderr.write(`retire: ${(err as Error).message}\n`) });
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await retirer.stop();
+      return undefined;
+    }));
 
   rel.command('export').description('every content with its links and pages as JSON lines, in scan order')
     .option('--out <file>', 'write to a file instead of stdout')

@@ -2,7 +2,8 @@
 // near duplicates, OCR text renders, and the hostile files.
 import sharp from 'sharp';
 import { decompressionBombPng, encode, nearDuplicate, oversizedPng, renderPhoto, renderText, truncate, type ImageFormat } from './images.ts';
-import type { Random } from './random.ts';
+import { createRandom, type Random } from './random.ts';
+import type { SiteVersion } from './site-spec.ts';
 import type { ImageFacts, Route } from './site-spec.ts';
 
 export const PHOTO_COUNT = 20;
@@ -27,7 +28,7 @@ function photoFormat(i: number): ImageFormat {
   return (['jpeg', 'png', 'webp'] as const)[i % 3]!;
 }
 
-export async function buildCatalog(rng: Random, slowMs: number): Promise<Map<string, Route>> {
+export async function buildCatalog(rng: Random, slowMs: number, version: SiteVersion = 1, seed = 0): Promise<Map<string, Route>> {
   const routes = new Map<string, Route>();
   const put = async (path: string, bytes: Buffer, facts: ImageFacts, extra: Partial<Extract<Route, { kind: 'file' }>> = {}): Promise<Buffer> => {
     const meta = facts.expect === 'ok' ? await sharp(bytes).metadata() : undefined;
@@ -41,7 +42,9 @@ export async function buildCatalog(rng: Random, slowMs: number): Promise<Map<str
   for (let i = 1; i <= PHOTO_COUNT; i += 1) {
     photos[i] = await put(photoPath(i), await renderPhoto(rng, rng.int(32, 48) * 10, rng.int(24, 36) * 10, photoFormat(i)), { expect: 'ok' });
   }
-  await put('/img/logo.png', await renderPhoto(rng, 240, 80, 'png'), { expect: 'ok' });
+  const logo = await renderPhoto(rng, 240, 80, 'png');
+  // From version 2 the logo has new bytes under the same URL (its own generator: nothing else moves).
+  await put('/img/logo.png', version >= 2 ? await renderPhoto(createRandom(seed + 2), 240, 80, 'png') : logo, { expect: 'ok' });
   await put('/assets/shared/banner.png', await renderPhoto(rng, 480, 120, 'png'), { expect: 'ok' });
 
   // Variants of one scene at several sizes: srcset (w and x), lazy data-srcset, picture/source.
@@ -55,7 +58,10 @@ export async function buildCatalog(rng: Random, slowMs: number): Promise<Map<str
 
   // The same bytes under another URL, and a resized/recompressed near-duplicate.
   await put('/cdn/v2/photo-03.jpg', photos[3]!, { expect: 'ok' });
-  await put('/img/photo-05-small.jpg', await nearDuplicate(photos[5]!, 0.5), { expect: 'ok', nearDuplicateOf: photoPath(5) });
+  // From version 2 the CDN link redirects to another photo.
+  if (version >= 2) routes.set('/cdn/v2/photo-03.jpg', { kind: 'redirect', status: 302, location: photoPath(4) });
+  const small = await nearDuplicate(photos[5]!, 0.5);
+  if (version < 3) await put('/img/photo-05-small.jpg', small, { expect: 'ok', nearDuplicateOf: photoPath(5) });
   // PNG bytes served as image/jpeg: sniffing must still accept it.
   const mislabeled = await renderPhoto(rng, 360, 240, 'png');
   routes.set('/img/mislabeled.jpg', { kind: 'file', status: 200, contentType: 'image/jpeg', body: mislabeled, image: { expect: 'ok', format: 'png', width: 360, height: 240 } });

@@ -6,6 +6,8 @@ export interface ExpectedPage {
   url: string;
   /** Where it ended after redirects. */
   finalUrl: string;
+  /** The URL that keys its page vertex: its same-site <link rel=canonical>, else `finalUrl`. */
+  canonical: string;
   title: string;
   pageType: string;
   charset: string;

@@ -17,7 +17,7 @@ export interface Draft {
 }
 
 export function addHostile(routes: Map<string, Route>, add: (d: Draft) => void, slowMs: number): void {
-  const pages = ['/hostile/broken.html', '/hostile/fakes.html', '/hostile/limits.html', '/hostile/redirects.html', '/hostile/ssrf.html', '/hostile/slow.html', '/intl/gbk.html', '/intl/latin1.html'];
+  const pages = ['/hostile/broken.html', '/hostile/fakes.html', '/hostile/limits.html', '/hostile/redirects.html', '/hostile/ssrf.html', '/hostile/slow.html', '/intl/gbk.html', '/intl/latin1.html', '/private/secret.html'];
   add({ path: '/hostile/index.html', title: 'Odd corners', pageType: 'page', body: { html: `<ul>${pages.map((p) => `<li><a href="${p}">${p}</a></li>`).join('')}</ul>`, edges: [] }, links: pages });
   add({
     path: '/hostile/broken.html', title: 'Broken things', pageType: 'page',
@@ -59,6 +59,8 @@ export function addHostile(routes: Map<string, Route>, add: (d: Draft) => void, 
     ]),
     links: [],
   });
+  // robots.txt disallows /private/: a polite crawler never requests this page.
+  add({ path: '/private/secret.html', title: 'Private', pageType: 'page', body: img('/img/logo.png', '/img/logo.png', 'Quarry demo logo', 'Not for crawlers.'), links: [] });
   add({ path: '/hostile/slow.html', title: 'A slow page', pageType: 'page', delayMs: slowMs, body: img('/img/slow-photo.jpg', '/img/slow-photo.jpg', 'A slow photo', 'Takes its time.'), links: [] });
 
   const gbkTitle = '演示页面：中文编码';

@@ -3,6 +3,7 @@
 // a truncated JPEG, an oversized PNG, and text renders for OCR.
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import GLYPHS from './glyphs.json' with { type: 'json' };
 import type { Random } from './random.ts';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
@@ -39,13 +40,39 @@ function sceneSvg(rng: Random, w: number, h: number): string {
   <rect width="${w}" height="${h}" fill="url(#g)"/>${shapes.join('')}</svg>`;
 }
 
-/** Black text on white, for OCR. `family` lists fonts to try in order. */
+/**
+ * Black text on white, for OCR, drawn from the glyph outlines in glyphs.json (see
+ * demo-site/generate-glyphs.ts): no font of the machine is used, so the image (and what OCR reads
+ * in it) is the same everywhere.
+ */
 export async function renderText(text: string, family: string, width: number, height: number): Promise<Buffer> {
-  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const font = (GLYPHS as Record<string, GlyphFont>)[family];
+  if (!font) throw new Error(`demo-site: no bundled glyphs for font \`${family}\` (run demo-site/generate-glyphs.ts)`);
+  const size = Math.floor(height * 0.42);
+  const k = size / font.unitsPerEm;
+  const glyphs = Array.from(text, (ch) => {
+    const g = font.glyphs[ch];
+    if (!g) throw new Error(`demo-site: no bundled glyph for \`${ch}\` in ${family} (run demo-site/generate-glyphs.ts)`);
+    return g;
+  });
+  const total = glyphs.reduce((n, g) => n + g.a * k, 0);
+  const baseline = height / 2 + ((font.ascent + font.descent) / 2) * k;
+  let x = (width - total) / 2;
+  const paths = glyphs.map((g) => {
+    const p = g.d === '' ? '' : `<path transform="translate(${x.toFixed(2)} ${baseline.toFixed(2)}) scale(${k.toFixed(5)} ${(-k).toFixed(5)})" d="${g.d}"/>`;
+    x += g.a * k;
+    return p;
+  });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
-  <rect width="100%" height="100%" fill="#fff"/>
-  <text x="50%" y="50%" dominant-baseline="middle" text-anchor="middle" font-family="${family}" font-size="${Math.floor(height * 0.42)}" fill="#111">${escaped}</text></svg>`;
+  <rect width="100%" height="100%" fill="#fff"/><g fill="#111">${paths.join('')}</g></svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+interface GlyphFont {
+  unitsPerEm: number;
+  ascent: number;
+  descent: number;
+  glyphs: Record<string, { a: number; d: string }>;
 }
 
 /** The first 60% of a real JPEG: a valid header, then the data stops. */

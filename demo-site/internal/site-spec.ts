@@ -19,6 +19,8 @@ export interface PageFacts {
   edges: Omit<ExpectedEdge, 'pageUrl'>[];
   /** Same-site page links, resolved to root-relative URLs without fragments. */
   links: string[];
+  /** The page's <link rel="canonical">, root-relative (it keys the page vertex). */
+  canonical?: string;
 }
 
 export type Route =
@@ -43,4 +45,16 @@ export interface SiteSpec {
   seeds: string[];
   maxDepth: number;
   external: string[];
+  /** What /robots.txt says to every crawler: path prefixes refused, and the delay asked for. */
+  robots: { disallow: string[]; crawlDelaySec: number };
 }
+
+/**
+ * The site changes between versions, as the web does. Version 2: a gallery page drops an image,
+ * the logo's bytes change (under unchanged pages), an article vanishes (404), a deep page shows a
+ * new photo under an unchanged parent, a CDN image link starts redirecting, and /about.html
+ * moves (a redirect: it becomes an alias). Version 3, on top: a small copy of photo 5 goes dead,
+ * article 6's og:image gets an og:image:alt, the gallery index names a canonical URL, and the
+ * dropped gallery image comes back.
+ */
+export type SiteVersion = 1 | 2 | 3;

@@ -14,7 +14,12 @@ export function computeGroundTruth(spec: SiteSpec, limits: GroundTruth['limits']
   const imageUrls: string[] = [];
   const seen = new Set<string>(spec.seeds);
   const queue = spec.seeds.map((url) => ({ url, depth: 0 }));
+  const disallowed = (path: string) => spec.robots.disallow.some((d) => path.startsWith(d));
   for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+    if (disallowed(item.url)) {
+      rejections.push({ kind: 'page', url: item.url, reason: 'robots-disallowed' });
+      continue;
+    }
     const r = resolve(spec, item.url, limits.maxRedirects);
     if ('reason' in r) {
       rejections.push({ kind: 'page', url: item.url, reason: r.reason });
@@ -29,7 +34,7 @@ export function computeGroundTruth(spec: SiteSpec, limits: GroundTruth['limits']
       rejections.push({ kind: 'page', url: item.url, reason: 'not-html' });
       continue;
     }
-    pages.push({ url: item.url, finalUrl: r.path, title: page.title, pageType: page.pageType, charset: page.charset, depth: item.depth });
+    pages.push({ url: item.url, finalUrl: r.path, canonical: page.canonical ?? r.path, title: page.title, pageType: page.pageType, charset: page.charset, depth: item.depth });
     for (const e of page.edges) {
       edges.push({ pageUrl: r.path, ...e });
       if (!imageUrls.includes(e.imageUrl)) imageUrls.push(e.imageUrl);
@@ -75,8 +80,8 @@ export function computeGroundTruth(spec: SiteSpec, limits: GroundTruth['limits']
     if (facts.ocr && !ocr.some((o) => o.contentId === contentId)) ocr.push({ imageUrl: url, contentId, ...facts.ocr });
   }
 
-  const crawled = new Set(pages.map((p) => p.finalUrl));
-  const beyondDepth = [...spec.routes].filter(([path, route]) => route.kind === 'file' && route.page !== undefined && !crawled.has(path)).map(([path]) => path);
+  const crawled = new Set(pages.flatMap((p) => [p.finalUrl, p.canonical]));
+  const beyondDepth = [...spec.routes].filter(([path, route]) => route.kind === 'file' && route.page !== undefined && !crawled.has(path) && !disallowed(path)).map(([path]) => path);
   const rejectionsByReason: Record<string, number> = {};
   for (const r of rejections) rejectionsByReason[r.reason] = (rejectionsByReason[r.reason] ?? 0) + 1;
   return {

@@ -85,6 +85,13 @@ describe('image-extract on a fixture covering every case', () => {
     assert.deepEqual(images.map((i) => [i.url, i.alt]), [['https://site.test/a.jpg', 'Later alt']]);
   });
 
+  it('og:image:alt is the alt of the og:image before it; a canonical link is reported resolved', async () => {
+    const { images, canonicalUrl } = await extract(`<head><link rel="canonical" href="/canon.html"><meta property="og:image" content="/og.jpg"><meta property="og:image:alt" content="A cover picture"><meta property="og:image" content="/og2.jpg"></head>`);
+    assert.deepEqual(images.map((i) => [i.url, i.alt]), [['https://site.test/og.jpg', 'A cover picture'], ['https://site.test/og2.jpg', '']]);
+    assert.equal(canonicalUrl, 'https://site.test/canon.html');
+    assert.equal((await extract('<p>no canonical</p>')).canonicalUrl, undefined);
+  });
+
   it('resolves against <base href>', async () => {
     const { images, pageLinks } = await extract(`<head><base href="https://site.test/assets/"></head><img src="x.png"><a href="doc.html">d</a>`);
     assert.deepEqual(images.map((i) => i.url), ['https://site.test/assets/x.png']);

@@ -1,8 +1,8 @@
 /**
  * The `image-extract` operator: finds a page's images — <img> src, srcset (largest candidate),
  * lazy-load attributes (data-src, data-original, data-lazy-src, data-srcset, …), <picture>
- * sources, og:image / twitter:image — resolved against <base href>, with alt, title and
- * surrounding text; and its same-site links. Emits one child per image into `imageDag`
+ * sources, og:image (its alt from og:image:alt) / twitter:image — resolved against <base href>,
+ * with alt, title and surrounding text; its same-site links; and its <link rel="canonical">. Emits one child per image into `imageDag`
  * (source `{ url, pageUrl }`) and, while `depth < maxDepth`, one per page link into `pageDag`
  * (source `{ url, depth: depth + 1, maxDepth }`).
  *

@@ -33,6 +33,13 @@ before(async () => {
     '/busy.jpg': body('busy', 'text/plain', 503),
     '/hang.jpg': (res) => void hung.push(res),
     '/moved.jpg': (res) => res.writeHead(301, { location: '/ok.jpeg' }).end(),
+    '/tagged.jpg': (res, req) => (req.headers['if-none-match'] === '"t1"' ? res.writeHead(304, { etag: '"t1"' }).end() : res.writeHead(200, { 'content-type': 'image/jpeg', etag: '"t1"' }).end(jpeg)),
+    '/trickle.jpg': (res) => {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      let i = 0;
+      const timer = setInterval(() => (i < jpeg.length ? res.write(jpeg.subarray(i, (i += 16))) : res.end()), 50);
+      res.on('close', () => clearInterval(timer));
+    },
     '/loop-a': (res) => res.writeHead(302, { location: '/loop-b' }).end(),
     '/loop-b': (res) => res.writeHead(302, { location: '/loop-a' }).end(),
   });
@@ -163,4 +170,18 @@ test('bad options are reported all at once', () => {
     () => createImageSpiderOperator({ maxBytes: 0, maxPixels: 1.5, timeouts: { connectMs: -1, readMs: 100 } }),
     /`maxBytes` to be an integer ≥ 1, got `0`[\s\S]*`maxPixels` to be an integer ≥ 1, got `1.5`[\s\S]*`timeouts.connectMs`/,
   );
+});
+
+test('a known link is fetched conditionally: a 304 keeps its content, with no bytes', async () => {
+  const first = await fetchImage(`${site.base}/tagged.jpg`);
+  assert.equal(first.etag, '"t1"');
+  const known = createImageSpiderOperator({ ...base, allowPrivate: LOOPBACK, knownContent: { hasFeatures: async () => true, validators: async () => ({ sign: first.contentSign!, etag: '"t1"' }) } });
+  const again = await fetchImage(`${site.base}/tagged.jpg`, 0, known);
+  assert.deepEqual([again.linkStatus, again.httpStatus, again.notModified, again.contentSign, again.image], ['alive', 304, true, first.contentSign, undefined]);
+});
+
+test('an image trickling past its budget is dead as too-slow at once, whatever the attempt', async () => {
+  const slow = createImageSpiderOperator({ ...base, allowPrivate: LOOPBACK, totalTimeoutMs: 300, timeouts: { connectMs: 1_000, readMs: 5_000 } });
+  const out = await fetchImage(`${site.base}/trickle.jpg`, 0, slow);
+  assert.deepEqual([out.linkStatus, out.deadReason], ['dead', 'too-slow']);
 });

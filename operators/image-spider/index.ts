@@ -8,20 +8,23 @@
  *   // → { linkStatus: 'alive', httpStatus: 200, contentSign: '9f…', mime: 'image/jpeg',
  *   //     byteLength: 48213, knownContent: false, fetchedAtMs, image: <bytes> }
  *
- * Filtered reasons: bad-url, ssrf-blocked, redirect-loop, too-many-redirects, too-large,
+ * Filtered reasons: bad-url, ssrf-blocked, robots-disallowed, redirect-loop, too-many-redirects, too-large,
  * not-an-image, unsupported-image-type (BMP, ICO, HEIC, SVG — see internal/sniff.ts),
  * truncated-image, corrupt-image, decompression-bomb. Timeouts, connection failures and
  * 408/429/5xx are retried (RetryLaterError) until `ctx.attempt` reaches 2, then recorded dead
  * (`timeout`, `connect-failed`, `http-503`, …); other 4xx/5xx are dead at once (`http-404`).
  * When `knownContent` says the sign already has features, `knownContent: true` is returned
  * without the bytes (the DAG ends the item there), and the decode check is skipped: the same
- * bytes passed it when they were first seen.
+ * bytes passed it when they were first seen. A link whose validators are known is fetched
+ * conditionally: a 304 answers `{ linkStatus: 'alive', notModified: true, contentSign }`. A
+ * fetch still trickling past its budget is dead as `too-slow` at once; a host whose politeness
+ * turn is far off is a backpressure retry (BACKPRESSURE), never a spent attempt.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { blob, defineOperator } from '../../framework/operator-sdk/index.ts';
 import { ConfigError, FilteredError, type ConfigProblem } from '../../framework/errors/index.ts';
-import { safeFetch } from '../net/index.ts';
+import { safeFetch, type Politeness } from '../net/index.ts';
 import { deadForStatus, outcomeForFetchError, type DeadLink } from './internal/fetch-outcome.ts';
 import { describeNonImage, sniffImageType } from './internal/sniff.ts';
 import { validateImage } from './internal/validate-image.ts';
@@ -31,6 +34,8 @@ export { sniffImageType, type SniffedType } from './internal/sniff.ts';
 export interface KnownContentLookup {
   /** Whether features were already computed for this content sign. */
   hasFeatures(sign: string): Promise<boolean>;
+  /** The content a link serves now and the validators of its last fetch (for a conditional GET). */
+  validators?(url: string): Promise<{ sign: string; etag?: string; lastModified?: string } | undefined>;
 }
 
 export interface ImageSpiderOptions {
@@ -43,6 +48,10 @@ export interface ImageSpiderOptions {
   maxRedirects?: number;
   userAgent?: string;
   knownContent?: KnownContentLookup;
+  /** robots.txt and per-host limits, shared with the other spiders of the process. */
+  politeness?: Politeness;
+  /** The whole fetch's budget; an image still trickling in past it is dead as `too-slow`, not retried. Default 15 s. */
+  totalTimeoutMs?: number;
   now?: () => number;
   fetch?: typeof safeFetch;
 }
@@ -61,8 +70,8 @@ export function createImageSpiderOperator(options: ImageSpiderOptions) {
 
   return defineOperator({
     name: 'image-spider',
-    version: '1.0.0',
-    description: 'Downloads an image link, validates and signs the bytes, records dead links',
+    version: '1.1.0',
+    description: 'Downloads an image link (politely, conditionally when known), validates and signs the bytes, records dead links',
     resource: 'cpu',
     inputs: { url: z.string().min(1).describe('the image link (absolute http/https URL)') },
     outputs: {
@@ -75,23 +84,37 @@ export function createImageSpiderOperator(options: ImageSpiderOptions) {
       knownContent: z.boolean().describe('the content sign already has features'),
       fetchedAtMs: z.number().int(),
       image: blob('the validated image bytes; absent for dead links and known contents', { optional: true }),
+      notModified: z.boolean().optional().describe('a conditional GET answered 304: the link still serves its content'),
+      etag: z.string().optional().describe('the ETag to send next time'),
+      lastModified: z.string().optional().describe('the Last-Modified to send next time'),
     },
     async handler({ url }, ctx) {
       const fetchedAtMs = now();
+      const known = await lookupValidators(options.knownContent, url, ctx.log);
+      const host = URL.canParse(url) ? new URL(url).host : '';
+      const full = options.politeness ? options.politeness.budgetMs(host, options.totalTimeoutMs ?? 15_000) : options.totalTimeoutMs ?? 15_000;
       let res;
       try {
         res = await fetch(url, {
           allowPrivate: options.allowPrivate,
           connectTimeoutMs: options.timeouts.connectMs,
           readTimeoutMs: options.timeouts.readMs,
+          totalTimeoutMs: Math.max(1, Math.min(full, ctx.deadline - now() - 500)),
           maxBytes: options.maxBytes,
           maxRedirects: options.maxRedirects ?? 5,
           accept: 'image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.1',
           signal: ctx.signal,
+          headers: { ...(known?.etag ? { 'if-none-match': known.etag } : {}), ...(known?.lastModified ? { 'if-modified-since': known.lastModified } : {}) },
+          ...(options.politeness ? { gate: (u: URL) => options.politeness!.gate(u) } : {}),
           ...(options.userAgent ? { userAgent: options.userAgent } : {}),
         });
       } catch (err) {
+        if ((err as { code?: string }).code === 'TOO_SLOW') options.politeness?.tooSlow(host);
         return deadOutput(outcomeForFetchError(err, ctx.attempt), fetchedAtMs);
+      }
+      const validators = { ...(res.headers.etag ? { etag: res.headers.etag } : {}), ...(res.headers['last-modified'] ? { lastModified: res.headers['last-modified'] } : {}) };
+      if (res.status === 304 && known) {
+        return { linkStatus: 'alive' as const, httpStatus: 304, contentSign: known.sign, knownContent: true, notModified: true, fetchedAtMs, ...(validators.etag || validators.lastModified ? validators : pick(known)) };
       }
       if (res.status < 200 || res.status >= 300) return deadOutput(deadForStatus(res.status, ctx.attempt, res.headers['retry-after']), fetchedAtMs);
 
@@ -105,7 +128,7 @@ export function createImageSpiderOperator(options: ImageSpiderOptions) {
 
       const contentSign = createHash('sha256').update(bytes).digest('hex');
       const knownContent = await lookup(options.knownContent, contentSign, ctx.log);
-      const alive = { linkStatus: 'alive' as const, httpStatus: res.status, contentSign, mime: type.mime, byteLength: bytes.length, fetchedAtMs };
+      const alive = { linkStatus: 'alive' as const, httpStatus: res.status, contentSign, mime: type.mime, byteLength: bytes.length, fetchedAtMs, ...validators };
       if (knownContent) return { ...alive, knownContent: true };
       await validateImage(bytes, type, options.maxPixels);
       return { ...alive, knownContent: false, image: bytes };
@@ -122,6 +145,21 @@ async function lookup(known: KnownContentLookup | undefined, sign: string, log: 
     log.warn('known-content lookup failed; computing features again', { sign, error: String(err) });
     return false;
   }
+}
+
+async function lookupValidators(known: KnownContentLookup | undefined, url: string, log: { warn(m: string, a?: Record<string, unknown>): void }) {
+  if (!known?.validators) return undefined;
+  try {
+    return await known.validators(url);
+  } catch (err) {
+    // Failing open costs one unconditional fetch.
+    log.warn('validator lookup failed; fetching unconditionally', { url, error: String(err) });
+    return undefined;
+  }
+}
+
+function pick(v: { etag?: string; lastModified?: string }): { etag?: string; lastModified?: string } {
+  return { ...(v.etag ? { etag: v.etag } : {}), ...(v.lastModified ? { lastModified: v.lastModified } : {}) };
 }
 
 function checkOptions(o: ImageSpiderOptions): void {

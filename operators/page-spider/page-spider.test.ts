@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { mockOperatorContext } from '../../framework/testing/index.ts';
+import { createPoliteness, DEFAULT_USER_AGENT, safeFetch } from '../net/index.ts';
 import { createPageSpiderOperator, decodePage, type PageSpiderOptions } from './index.ts';
 
 const LOOPBACK = ['127.0.0.0/8'];
@@ -59,19 +60,26 @@ describe('page-spider against the demo site', () => {
     assert.match(new TextDecoder().decode(latin.html), /Crème brûlée à la française/);
   });
 
-  it('rejects every page the ground truth rejects, with its reason', async () => {
+  it('rejects every page the ground truth rejects, with its reason (robots.txt obeyed)', async () => {
+    const politeness = createPoliteness({ userAgent: DEFAULT_USER_AGENT, hostDelayMs: 0, fetch: (u, o) => safeFetch(u, { allowPrivate: LOOPBACK, connectTimeoutMs: 2_000, readTimeoutMs: 5_000, ...o }) });
     for (const r of site.groundTruth.rejections.filter((x) => x.kind === 'page')) {
-      const err = await rejection(fetchPage(r.url));
+      const err = await rejection(fetchPage(r.url, { allowPrivate: LOOPBACK, politeness }));
       assert.equal(err.code, 'FILTERED', `${r.url}: ${String(err)}`);
       assert.equal(err.reason, r.reason, r.url);
     }
   });
 
-  it('filters an unchanged page when pageState knows its hash', async () => {
+  it('filters an unchanged page when pageState knows its hash, and records the check', async () => {
     const first = await fetchPage('/about.html');
-    const pageState = { contentHash: async (url: string) => (url === site.absolute('/about.html') ? first.contentHash : undefined) };
+    const checks: string[] = [];
+    const pageState = {
+      validators: async (url: string) => (url === site.absolute('/about.html') ? { url, contentHash: first.contentHash! } : undefined),
+      unchanged: async (url: string) => void checks.push(url),
+      gone: async () => assert.fail('not gone'),
+    };
     const err = await rejection(fetchPage('/about.html', { allowPrivate: LOOPBACK, pageState }));
     assert.equal(err.reason, 'unchanged');
+    assert.deepEqual(checks, [site.absolute('/about.html')]);
     const other = await fetchPage('/articles/index.html', { allowPrivate: LOOPBACK, pageState });
     assert.equal(other.title, 'Articles');
   });
@@ -118,6 +126,17 @@ describe('page-spider HTTP status and content-type handling', () => {
       if (req.url === '/json') { res.setHeader('content-type', 'application/json'); return res.end('{}'); }
       if (req.url === '/untyped') return res.end('<!DOCTYPE html><html><head><title>Sniffed</title></head></html>');
       if (req.url === '/untyped-text') return res.end('just text');
+      if (req.url === '/etag') {
+        if (req.headers['if-none-match'] === '"v1"') { res.writeHead(304, { etag: '"v1"' }); return res.end(); }
+        res.writeHead(200, { 'content-type': 'text/html', etag: '"v1"', 'last-modified': 'Tue, 01 Oct 2024 10:00:00 GMT' });
+        return res.end('<html><head><title>Tagged</title></head></html>');
+      }
+      if (req.url === '/trickle') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        const timer = setInterval(() => res.write('<p>.</p>'), 100);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       if (req.url === '/xhtml') { res.setHeader('content-type', 'application/xhtml+xml'); return res.end('<html><head><title>X</title></head></html>'); }
       res.writeHead(404);
       res.end();
@@ -135,6 +154,28 @@ describe('page-spider HTTP status and content-type handling', () => {
     assert.equal((await rejection(run('/500'))).retryAfterMs, 999);
     assert.equal((await rejection(run('/429'))).retryable, true);
     assert.equal((await rejection(run('/410'))).reason, 'http-410');
+  });
+
+  it('sends a conditional GET for a known page; a 304 is unchanged, and a known page answering 410 is gone', async () => {
+    const fresh = await run('/etag');
+    assert.deepEqual([fresh.etag, fresh.lastModified], ['"v1"', 'Tue, 01 Oct 2024 10:00:00 GMT']);
+    const seen: string[] = [];
+    const pageState = {
+      validators: async (url: string) => ({ url, contentHash: 'old', etag: '"v1"' }),
+      unchanged: async (url: string, _at: number, v: { etag?: string }) => void seen.push(`unchanged ${url} ${v.etag}`),
+      gone: async (url: string) => void seen.push(`gone ${url}`),
+    };
+    const spider = createPageSpiderOperator({ allowPrivate: LOOPBACK, pageState });
+    assert.equal((await rejection(spider.handler({ url: `${base}/etag` }, mockOperatorContext()))).reason, 'unchanged');
+    assert.equal((await rejection(spider.handler({ url: `${base}/410` }, mockOperatorContext()))).reason, 'http-410');
+    assert.deepEqual(seen, [`unchanged ${base}/etag "v1"`, `gone ${base}/410`]);
+  });
+
+  it('a page that trickles past its budget is too-slow at once, not retried at the node\'s deadline', async () => {
+    const spider = createPageSpiderOperator({ allowPrivate: LOOPBACK, totalTimeoutMs: 400, timeouts: { readMs: 5_000 } });
+    const err = await rejection(spider.handler({ url: `${base}/trickle` }, mockOperatorContext({ timeoutMs: 20_000 })));
+    assert.equal(err.code, 'FILTERED');
+    assert.equal(err.reason, 'too-slow');
   });
 
   it('accepts HTML by type or by sniffing, and filters everything else as not-html', async () => {

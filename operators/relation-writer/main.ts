@@ -8,7 +8,8 @@ import { createRelationEngine, openRelationStore } from '../../relation-engine/i
 import { createRelationWriterOperators } from './index.ts';
 
 const env = process.env;
-const engine = createRelationEngine({ store: await openRelationStore(env.QUARRY_RELATION_STORE ?? 'embedded:.quarry/relations') });
+// Cassandra opens on first use: a writer started during an outage backs off instead of exiting.
+const engine = createRelationEngine({ store: await openRelationStore(env.QUARRY_RELATION_STORE ?? 'embedded:.quarry/relations', { lazy: true }) });
 const server = await serveOperators([...createRelationWriterOperators({ engine }).all], {
   host: env.HOST ?? '127.0.0.1',
   port: env.PORT ? Number(env.PORT) : 0,

@@ -2,11 +2,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mockOperatorContext } from '../../framework/testing/index.ts';
-import { createRelationEngine, type RelationEngine } from '../../relation-engine/index.ts';
+import { createMemoryBlobStore } from '../../framework/blob-store/index.ts';
+import { createRelationEngine, openRelationStore, type RelationEngine } from '../../relation-engine/index.ts';
 import { cassandraTestStore, embeddedTestStore, type MakeTestStore, type TestStore } from '../../relation-engine/testing/index.ts';
 import { createRelationWriterOperators } from './index.ts';
 
 const SIGN = 'ab'.repeat(32);
+const OTHER = 'cd'.repeat(32);
 const feat = { width: 640, height: 480, format: 'jpeg', clarity: 0.8, phash: 'f0f0f0f0f0f0f0f0', dominantColor: '#aabbcc' };
 
 const filteredWith = (reason: string) => (err: unknown) => {
@@ -29,7 +31,7 @@ function writerSuite(name: string, make: MakeTestStore): void {
 
     test('declares the four operators with their field contracts', () => {
       assert.deepEqual(ops.all.map((o) => o.name), ['relation-page', 'relation-link', 'relation-content', 'relation-ocr']);
-      assert.deepEqual(Object.keys(ops.page.inputs), ['url', 'finalUrl', 'title', 'pageType', 'contentHash', 'fetchedAtMs', 'images']);
+      assert.deepEqual(Object.keys(ops.page.inputs), ['url', 'finalUrl', 'canonicalUrl', 'title', 'pageType', 'contentHash', 'fetchedAtMs', 'images', 'etag', 'lastModified', 'depth', 'maxDepth']);
       assert.equal(ops.content.inputs.thumbnail.kind, 'blob-ref');
     });
 
@@ -45,9 +47,47 @@ function writerSuite(name: string, make: MakeTestStore): void {
       const rel = await engine.sourcesOfContent(SIGN);
       assert.deepEqual(rel, {
         sign: SIGN, features: feat, thumbnailRef: 'blob://thumbs/ab', ocrText: 'HELLO', ocrLines: [{ text: 'HELLO', confidence: 0.9 }],
-        links: [{ url: 'http://site/1.jpg', crawledAtMs: 11, pages: [{ url: 'http://site/a', pageTitle: 'A', pageType: 'article', alt: 'one', title: 't', context: 'around' }] }],
+        links: [{ url: 'http://site/1.jpg', crawledAtMs: 11, pages: [{ url: 'http://site/a/', pageTitle: 'A', pageType: 'article', alt: 'one', title: 't', context: 'around' }] }],
       });
       assert.equal((await engine.imagesOfPage('http://site/a'))?.page.finalUrl, 'http://site/a/');
+      assert.equal((await engine.imagesOfPage('http://site/a'))?.page.url, 'http://site/a/', 'the page is keyed by where it landed');
+    });
+
+    test('a same-site canonical link keys the page; the URLs it was reached under become aliases', async () => {
+      const ctx = mockOperatorContext();
+      await ops.page.handler({
+        url: 'http://site/p?ref=1', finalUrl: 'http://site/p?ref=1', canonicalUrl: '/p', title: 'P', pageType: 'article', contentHash: 'hp', fetchedAtMs: 10,
+        images: [], depth: '1', maxDepth: '3',
+      }, ctx);
+      const page = await engine.imagesOfPage('http://site/p?ref=1');
+      assert.equal(page?.page.url, 'http://site/p');
+      assert.deepEqual(page?.page.aliases, ['http://site/p?ref=1']);
+      await ops.page.handler({ url: 'http://site/q', canonicalUrl: 'http://elsewhere/q', title: 'Q', pageType: 'page', contentHash: 'hq', fetchedAtMs: 10, images: [] }, ctx);
+      assert.equal((await engine.imagesOfPage('http://site/q'))?.page.url, 'http://site/q', 'a canonical link to another site is ignored');
+      const due = await engine.dueVisits({ beforeMs: Number.MAX_SAFE_INTEGER / 2 });
+      assert.deepEqual(due.filter((d) => d.url === 'http://site/p').map((d) => [d.depth, d.maxDepth]), [[1, 3]]);
+    });
+
+    test('relation-link: a 304 keeps the live content and ends the item unchanged', async () => {
+      const ctx = mockOperatorContext();
+      await ops.link.handler({ url: 'http://site/304.jpg', linkStatus: 'alive', contentSign: OTHER, etag: '"v1"', fetchedAtMs: 10 }, ctx).catch(() => undefined);
+      assert.deepEqual(await engine.linkValidators('http://site/304.jpg'), { sign: OTHER, etag: '"v1"' });
+      await assert.rejects(ops.link.handler({ url: 'http://site/304.jpg', linkStatus: 'alive', notModified: true, fetchedAtMs: 11 }, ctx), filteredWith('unchanged'));
+      assert.deepEqual((await engine.contentOfLink('http://site/304.jpg'))?.content?.sign, OTHER);
+      assert.equal((await engine.linkValidators('http://site/304.jpg'))?.etag, '"v1"', 'a 304 keeps the validators');
+    });
+
+    test('concurrent items are written as one batch', async () => {
+      const calls: number[] = [];
+      const spy = Object.create(engine) as RelationEngine;
+      spy.upsertPages = async (items) => {
+        calls.push(items.length);
+        return engine.upsertPages(items);
+      };
+      const batched = createRelationWriterOperators({ engine: spy });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => batched.page.handler({ url: `http://batch/${i}`, title: '', pageType: '', contentHash: '', fetchedAtMs: 1, images: [] }, mockOperatorContext())));
+      assert.deepEqual(calls, [20]);
+      assert.equal((await engine.imagesOfPage('http://batch/7'))?.page.url, 'http://batch/7');
     });
 
     test('relation-link ends an already-known content as filtered known-content, after writing o and oc', async () => {
@@ -79,7 +119,46 @@ function writerSuite(name: string, make: MakeTestStore): void {
 }
 
 writerSuite('the embedded engine', embeddedTestStore());
+
+test('two tenants share one thumbnail: it stays while either references it, and goes after both let go', async () => {
+  const t = await embeddedTestStore()();
+  try {
+    const engine = createRelationEngine({ store: t.store });
+    const { content } = createRelationWriterOperators({ engine });
+    const blobs = createMemoryBlobStore();
+    const thumb = await blobs.put('image-ingest/thumbnail/shared', new Uint8Array([1, 2, 3]));
+    for (const tenant of ['acme', 'globex']) {
+      await content.handler({ contentSign: SIGN, ...feat, thumbnail: thumb }, mockOperatorContext({ trigger: { tenant } }));
+    }
+    await engine.releaseContent(SIGN, { tenant: 'acme' });
+    await engine.retire({ blobs });
+    assert.deepEqual(await blobs.get(thumb), new Uint8Array([1, 2, 3]), 'the other tenant still opens it');
+    await engine.releaseContent(SIGN, { tenant: 'globex' });
+    const r = await engine.retire({ blobs });
+    assert.equal(r.blobsDeleted, 1);
+    assert.equal(await blobs.get(thumb), null);
+  } finally {
+    await t.dispose();
+  }
+});
 writerSuite('the Cassandra engine', cassandraTestStore());
+
+test('an unreachable Cassandra is backpressure with a growing back-off, never a dead letter', async () => {
+  const engine = createRelationEngine({ store: await openRelationStore('cassandra:127.0.0.1:1/quarry_unreachable', { lazy: true }) });
+  const { page } = createRelationWriterOperators({ engine });
+  const waits: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 700 * i));
+    await assert.rejects(page.handler({ url: 'http://x/', title: '', pageType: '', contentHash: '', fetchedAtMs: 1, images: [] }, mockOperatorContext()), (err: { code?: string; retryable?: boolean; retryAfterMs?: number }) => {
+      assert.equal(err.code, 'BACKPRESSURE');
+      assert.equal(err.retryable, true);
+      waits.push(err.retryAfterMs!);
+      return true;
+    });
+  }
+  assert.ok(waits[0]! <= waits[1]! && waits[1]! < waits[2]!, `back-off grows with the outage: ${waits.join(', ')}`);
+  await engine.close();
+});
 
 test('a store failure is retried later, not dead-lettered', async () => {
   const t = await embeddedTestStore()();

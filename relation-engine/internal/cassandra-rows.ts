@@ -2,7 +2,7 @@
 import type { types } from 'cassandra-driver';
 import type { ContentVertex, FoEdge, LinkVertex, OcEdge, PageVertex } from '../model.ts';
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v)));
+export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v)));
 const str = (v: unknown): string => (v == null ? '' : String(v));
 
 export function toPageVertex(url: string, r: types.Row): PageVertex | undefined {
@@ -11,6 +11,8 @@ export function toPageVertex(url: string, r: types.Row): PageVertex | undefined 
     url, title: str(r['v_title']), pageType: str(r['v_page_type']), contentHash: str(r['v_content_hash']),
     ...(r['v_final_url'] != null ? { finalUrl: String(r['v_final_url']) } : {}),
     version: num(r['v_version']), crawledAtMs: num(r['v_crawled_at']), deleted: r['v_deleted'] === true,
+    ...(r['v_alias_of'] != null ? { aliasOf: String(r['v_alias_of']) } : {}),
+    ...(r['v_aliases'] != null ? { aliases: JSON.parse(String(r['v_aliases'])) as string[] } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // Keyspace and tables, created and migrated on start. Migrations are numbered and append-only;
-// `schema_meta` records the applied number and the C bucket count (fixed per keyspace).
+// `schema_meta` records the applied number, the C bucket count (a setting of the keyspace, fixed
+// when it is created) and the creation time (where the time-slotted queues start).
 import type { Client } from 'cassandra-driver';
 
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -27,12 +28,31 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       ocr_text text, ocr_lines text, thumbnail_ref text,
       PRIMARY KEY ((bucket), sign, link))`,
   ],
+  [
+    'ALTER TABLE pages ADD v_alias_of text static',
+    'ALTER TABLE pages ADD v_aliases text static',
+    // The churn journal: time-slotted partitions (shard, slot), found through the slot index.
+    `CREATE TABLE IF NOT EXISTS churn (
+      shard int, slot bigint, recorded_at bigint, kind text, id text, version bigint,
+      prev_version bigint, stale text,
+      PRIMARY KEY ((shard, slot), recorded_at, kind, id, version))`,
+    // Which slots of a queue (churn, due) may hold entries; an emptied slot is dropped from it.
+    'CREATE TABLE IF NOT EXISTS slots (queue text, shard int, slot bigint, PRIMARY KEY ((queue, shard), slot)) WITH gc_grace_seconds = 3600',
+    'CREATE TABLE IF NOT EXISTS counts (shard int, name text, value counter, PRIMARY KEY ((shard), name))',
+    'CREATE TABLE IF NOT EXISTS visits (kind text, url text, state text, PRIMARY KEY ((kind, url)))',
+    `CREATE TABLE IF NOT EXISTS due (
+      shard int, slot bigint, due_at bigint, kind text, url text,
+      PRIMARY KEY ((shard, slot), due_at, kind, url))`,
+    'CREATE TABLE IF NOT EXISTS blob_refs (blob text, sign text, tenant text, PRIMARY KEY ((blob), sign, tenant))',
+    'CREATE TABLE IF NOT EXISTS blob_orphans (shard int, blob text, since bigint, PRIMARY KEY ((shard), blob))',
+  ],
 ];
 
 export interface SchemaOptions {
   keyspace: string;
   replication: Record<string, string | number>;
   buckets: number;
+  now: number;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -43,24 +63,35 @@ export function checkKeyspace(name: string): void {
   }
 }
 
-/** Creates or migrates the keyspace; returns the bucket count the keyspace was created with. */
-export async function migrate(client: Client, o: SchemaOptions): Promise<number> {
+export async function keyspaceExists(client: Client, keyspace: string): Promise<boolean> {
+  const rs = await client.execute('SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
+  return rs.rowLength > 0;
+}
+
+/** Creates or migrates the keyspace; returns its bucket count and creation time. */
+export async function migrate(client: Client, o: SchemaOptions): Promise<{ buckets: number; createdAtMs: number }> {
   checkKeyspace(o.keyspace);
   const repl = JSON.stringify(o.replication).replaceAll('"', "'");
   await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${o.keyspace} WITH replication = ${repl}`);
   await client.execute(`CREATE TABLE IF NOT EXISTS ${o.keyspace}.schema_meta (key text PRIMARY KEY, value text)`);
-  const rows = (await client.execute(`SELECT key, value FROM ${o.keyspace}.schema_meta`)).rows;
-  const meta = new Map(rows.map((r) => [String(r['key']), String(r['value'])]));
+  const read = async () => new Map((await client.execute(`SELECT key, value FROM ${o.keyspace}.schema_meta`)).rows.map((r) => [String(r['key']), String(r['value'])]));
+  let meta = await read();
+  for (const [key, value] of [['buckets', String(o.buckets)], ['created_at', String(o.now)]] as const) {
+    if (!meta.has(key)) await client.execute(`INSERT INTO ${o.keyspace}.schema_meta (key, value) VALUES (?, ?) IF NOT EXISTS`, [key, value], { prepare: true });
+  }
   const applied = Number(meta.get('schema_version') ?? 0);
   for (let i = applied; i < MIGRATIONS.length; i++) {
     for (const ddl of MIGRATIONS[i] ?? []) {
-      await client.execute(ddl.replace(/TABLE IF NOT EXISTS (\w+)/, `TABLE IF NOT EXISTS ${o.keyspace}.$1`));
+      const q = ddl.replace(/TABLE (IF NOT EXISTS )?(\w+)/, (_m, ine: string | undefined, t: string) => `TABLE ${ine ?? ''}${o.keyspace}.${t}`);
+      try {
+        await client.execute(q);
+      } catch (err) {
+        // Another process ran the same migration first.
+        if (!/already exist|conflicts with an existing column/i.test((err as Error).message)) throw err;
+      }
     }
     await client.execute(`INSERT INTO ${o.keyspace}.schema_meta (key, value) VALUES ('schema_version', ?)`, [String(i + 1)], { prepare: true });
   }
-  const buckets = meta.get('buckets');
-  if (buckets !== undefined) return Number(buckets);
-  await client.execute(`INSERT INTO ${o.keyspace}.schema_meta (key, value) VALUES ('buckets', ?) IF NOT EXISTS`, [String(o.buckets)], { prepare: true });
-  const again = await client.execute(`SELECT value FROM ${o.keyspace}.schema_meta WHERE key = 'buckets'`);
-  return Number(again.first()?.['value'] ?? o.buckets);
+  meta = await read();
+  return { buckets: Number(meta.get('buckets') ?? o.buckets), createdAtMs: Number(meta.get('created_at') ?? o.now) };
 }

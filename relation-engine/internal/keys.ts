@@ -34,3 +34,14 @@ export function bucketPrefix(bucket: number): Buffer {
   b.writeUInt16BE(bucket);
   return b;
 }
+
+/** A non-negative integer as 8 big-endian bytes, so keys sort by it. */
+export function u64(n: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(n))));
+  return b;
+}
+
+export function readU64(k: Uint8Array, at = 0): number {
+  return Number(Buffer.from(k.buffer, k.byteOffset, k.byteLength).readBigUInt64BE(at));
+}

@@ -1,191 +1,236 @@
-// The embedded RelationStore on LMDB: three named databases mirroring the Cassandra tables, so a
-// scan yields contents in the same (bucket, sign) order. Data survives a restart.
+// The embedded RelationStore on LMDB: named databases mirroring the Cassandra tables, so a scan
+// yields contents in the same (bucket, sign) order. One write set is one transaction (atomic,
+// and lmdb-js coalesces concurrent transactions into one commit). Data survives a restart.
+import { existsSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type {
-  ContentRecord, ContentVertex, FoEdge, LinkRecord, LinkVertex, OcEdge, PageRecord, PageVertex, ScannedEdge,
+  ChurnEntry, ContentRecord, ContentVertex, EdgeCopy, FoEdge, LinkRecord, LinkVertex, OcEdge, PageRecord, PageVertex,
 } from '../model.ts';
-import { bucketOf, DEFAULT_BUCKETS } from '../model.ts';
-import type { ContentPatch, RelationStore } from '../relation-store.ts';
-import { bucketPrefix, key, splitKey, under } from './keys.ts';
+import { DEFAULT_BUCKETS } from '../model.ts';
+import type { BlobRef, CountDelta, DueVisit, RelationStore, RemovalSet, VisitState, WriteSet } from '../relation-store.ts';
+import { bucketPrefix, key, readU64, splitKey, u64, under } from './keys.ts';
+import { applyRemovals, applyWrites, cbase, journalKey, type Tables } from './lmdb-writes.ts';
+import { checkBuckets, StoreMissingError } from './store-errors.ts';
 
 type Row = Record<string, unknown>;
 
+const fo = (page: string, link: string, v: Row): FoEdge => ({ page, link, alt: v['alt'] as string, title: v['title'] as string, context: v['context'] as string, fVersion: v['fVersion'] as number });
+const oc = (link: string, sign: string, v: Row): OcEdge => ({ link, sign, crawledAtMs: v['crawledAtMs'] as number, oVersion: v['oVersion'] as number });
+const str = (k: Uint8Array, from: number, to = k.length) => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('utf8', from, to);
+
 export interface LmdbStoreOptions {
   path: string;
+  /** C buckets, fixed when the store is created (default 64). */
   buckets?: number;
+  /** Fail with STORE_MISSING instead of creating a store that does not exist. */
+  mustExist?: boolean;
 }
 
 export async function openLmdbStore(options: LmdbStoreOptions): Promise<RelationStore> {
-  const root = open({ path: options.path, compression: false });
+  if (options.mustExist && !existsSync(`${options.path}/data.mdb`)) throw new StoreMissingError(`embedded:${options.path}`, options.path);
+  if (options.buckets !== undefined) checkBuckets(options.buckets, 65_536);
+  const root = open({ path: options.path, compression: false, maxDbs: 16 });
   const meta = root.openDB<Row, string>({ name: 'meta' });
   const stored = meta.get('buckets') as { value: number } | undefined;
   const buckets = stored?.value ?? options.buckets ?? DEFAULT_BUCKETS;
   if (!stored) await meta.put('buckets', { value: buckets });
   const db = (name: string) => root.openDB<Row, Buffer>({ name, keyEncoding: 'binary' });
-  return new LmdbStore(root, db('f'), db('o'), db('c'), buckets);
+  const tables: Tables = {
+    root, buckets, f: db('f'), o: db('o'), c: db('c'), j: db('j'), v: db('v'), d: db('d'), b: db('b'), z: db('z'),
+    n: root.openDB<number, string>({ name: 'n' }),
+  };
+  return new LmdbStore(tables);
 }
-
-const clean = (r: Row): Row => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
 
 class LmdbStore implements RelationStore {
   readonly kind = 'embedded';
-  constructor(
-    private readonly root: RootDatabase,
-    private readonly f: Database<Row, Buffer>,
-    private readonly o: Database<Row, Buffer>,
-    private readonly c: Database<Row, Buffer>,
-    readonly buckets: number,
-  ) {}
+  readonly buckets: number;
+  constructor(private readonly t: Tables) {
+    this.buckets = t.buckets;
+  }
 
-  private cbase(sign: string): Buffer {
-    return Buffer.concat([bucketPrefix(bucketOf(sign, this.buckets)), Buffer.from(sign, 'utf8')]);
+  private page(url: string): PageRecord {
+    const rec: PageRecord = { edges: [] };
+    const at = Buffer.byteLength(url) + 1;
+    for (const { key: k, value } of this.t.f.getRange(under(url))) {
+      if (k.length === at) rec.vertex = value as unknown as PageVertex;
+      else rec.edges.push(fo(url, str(k, at), value));
+    }
+    return rec;
+  }
+
+  private link(url: string): LinkRecord {
+    const rec: LinkRecord = { contents: [], pages: [] };
+    const at = Buffer.byteLength(url) + 1;
+    for (const { key: k, value } of this.t.o.getRange(under(url))) {
+      if (k.length === at) rec.vertex = value as unknown as LinkVertex;
+      else if (k[at] === 0x63) rec.contents.push(oc(url, str(k, at + 2), value));
+      else rec.pages.push(fo(str(k, at + 2), url, value));
+    }
+    return rec;
+  }
+
+  private content(sign: string): ContentRecord {
+    const rec: ContentRecord = { sign, links: [] };
+    const base = cbase(sign, this.buckets);
+    for (const { key: k, value } of this.t.c.getRange(under(base))) {
+      if (k.length === base.length + 1) rec.vertex = value as unknown as ContentVertex;
+      else rec.links.push(oc(str(k, base.length + 1), sign, value));
+    }
+    return rec;
   }
 
   async readPage(url: string): Promise<PageRecord> {
-    const rec: PageRecord = { edges: [] };
-    for (const { key: k, value } of this.f.getRange(under(url))) {
-      const [, link] = splitKey(k);
-      if (link === '') rec.vertex = value as unknown as PageVertex;
-      else rec.edges.push(value as unknown as FoEdge);
-    }
-    return rec;
+    return this.page(url);
   }
 
   async readPageVertex(url: string): Promise<PageVertex | undefined> {
-    return this.f.get(key(url, '')) as PageVertex | undefined;
+    return this.t.f.get(key(url, '')) as PageVertex | undefined;
   }
 
   async readLink(url: string): Promise<LinkRecord> {
-    const rec: LinkRecord = { contents: [], pages: [] };
-    for (const { key: k, value } of this.o.getRange(under(url))) {
-      const [, kind] = splitKey(k);
-      if (kind === '') rec.vertex = value as unknown as LinkVertex;
-      else if (kind === 'c') rec.contents.push(value as unknown as OcEdge);
-      else rec.pages.push(value as unknown as FoEdge);
-    }
-    return rec;
+    return this.link(url);
   }
 
   async readLinkVertex(url: string): Promise<LinkVertex | undefined> {
-    return this.o.get(key(url, '')) as LinkVertex | undefined;
+    return this.t.o.get(key(url, '')) as LinkVertex | undefined;
   }
 
   async readContent(sign: string): Promise<ContentRecord> {
-    const rec: ContentRecord = { sign, links: [] };
-    for (const { key: k, value } of this.c.getRange(under(this.cbase(sign)))) {
-      const [, link] = splitKey(k, 2);
-      if (link === '') rec.vertex = value as unknown as ContentVertex;
-      else rec.links.push(value as unknown as OcEdge);
-    }
-    return rec;
+    return this.content(sign);
   }
 
   async readContentVertex(sign: string): Promise<ContentVertex | undefined> {
-    return this.c.get(key(this.cbase(sign), '')) as ContentVertex | undefined;
+    return this.t.c.get(key(cbase(sign, this.buckets), '')) as ContentVertex | undefined;
   }
 
-  async writePageVertex(v: PageVertex): Promise<void> {
-    await this.f.put(key(v.url, ''), clean({ ...v }));
+  async readPages(urls: readonly string[]): Promise<PageRecord[]> {
+    return urls.map((u) => this.page(u));
   }
 
-  async writeLinkVertex(v: LinkVertex): Promise<void> {
-    await this.o.put(key(v.url, ''), clean({ ...v }));
+  async readPageVertices(urls: readonly string[]): Promise<(PageVertex | undefined)[]> {
+    return urls.map((u) => this.t.f.get(key(u, '')) as PageVertex | undefined);
   }
 
-  async mergeContent(sign: string, patch: ContentPatch): Promise<void> {
-    const k = key(this.cbase(sign), '');
-    await this.c.transaction(() => {
-      const prev = (this.c.get(k) ?? { sign }) as Row;
-      void this.c.put(k, clean({ ...prev, ...patch, sign }));
-    });
+  async readLinks(urls: readonly string[]): Promise<LinkRecord[]> {
+    return urls.map((u) => this.link(u));
   }
 
-  async writeFoEdges(edges: readonly FoEdge[]): Promise<void> {
-    await Promise.all(edges.flatMap((e) => [
-      this.f.put(key(e.page, e.link), clean({ ...e })),
-      this.o.put(key(e.link, 'f', e.page), clean({ ...e })),
-    ]));
+  async readContentVertices(signs: readonly string[]): Promise<(ContentVertex | undefined)[]> {
+    return signs.map((s) => this.t.c.get(key(cbase(s, this.buckets), '')) as ContentVertex | undefined);
   }
 
-  async writeOcEdge(e: OcEdge): Promise<void> {
-    await Promise.all([
-      this.o.put(key(e.link, 'c', e.sign), { ...e }),
-      this.c.put(key(this.cbase(e.sign), e.link), { ...e }),
-    ]);
+  async apply(writes: WriteSet): Promise<void> {
+    await this.t.root.transaction(() => applyWrites(this.t, writes));
   }
 
-  async *scanContents(): AsyncIterable<ContentRecord> {
+  async remove(removals: RemovalSet): Promise<void> {
+    await this.t.root.transaction(() => applyRemovals(this.t, removals));
+  }
+
+  async readJournal({ beforeMs, limit }: { beforeMs: number; limit: number }): Promise<ChurnEntry[]> {
+    const out: ChurnEntry[] = [];
+    for (const { value } of this.t.j.getRange({ end: journalKey({ recordedAtMs: beforeMs }), limit })) out.push(value as unknown as ChurnEntry);
+    return out;
+  }
+
+  async readCounts(): Promise<CountDelta> {
+    const out: CountDelta = {};
+    for (const { key: k, value } of this.t.n.getRange({})) out[k] = value;
+    return out;
+  }
+
+  async readVisits(keys: readonly { kind: 'page' | 'link'; url: string }[]): Promise<(VisitState | undefined)[]> {
+    return keys.map((k) => this.t.v.get(key(k.kind, k.url)) as VisitState | undefined);
+  }
+
+  async readDue({ beforeMs, limit }: { beforeMs: number; limit: number }): Promise<DueVisit[]> {
+    const out: DueVisit[] = [];
+    for (const { key: k } of this.t.d.getRange({ end: u64(beforeMs), limit })) {
+      const [kind, url] = splitKey(k, 8);
+      out.push({ kind: kind as DueVisit['kind'], url: url!, dueAtMs: readU64(k) });
+    }
+    return out;
+  }
+
+  async readBlobRefs(blob: string): Promise<BlobRef[]> {
+    const out: BlobRef[] = [];
+    for (const { key: k } of this.t.b.getRange(under(blob))) {
+      const [, sign = '', tenant = ''] = splitKey(k);
+      out.push({ blob, sign, tenant });
+    }
+    return out;
+  }
+
+  async readBlobOrphans({ beforeMs, limit }: { beforeMs: number; limit: number }): Promise<{ blob: string; sinceMs: number }[]> {
+    const out: { blob: string; sinceMs: number }[] = [];
+    for (const { key: k, value } of this.t.z.getRange({})) {
+      const sinceMs = (value as { sinceMs: number }).sinceMs;
+      if (sinceMs < beforeMs) out.push({ blob: k.toString('utf8'), sinceMs });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async *scanContents(o: { fromBucket?: number; toBucket?: number; batchSize?: number } = {}): AsyncIterable<ContentRecord[]> {
+    const size = o.batchSize ?? 256;
+    const range = {
+      ...(o.fromBucket ? { start: bucketPrefix(o.fromBucket) } : {}),
+      ...(o.toBucket !== undefined && o.toBucket < this.buckets ? { end: bucketPrefix(o.toBucket) } : {}),
+    };
+    let batch: ContentRecord[] = [];
     let cur: ContentRecord | undefined;
-    for (const { key: k, value } of this.c.getRange({})) {
-      const [sign = '', link] = splitKey(k, 2);
+    for (const { key: k, value } of this.t.c.getRange(range)) {
+      const sep = k.indexOf(0, 2);
+      const sign = k.toString('utf8', 2, sep);
       if (cur && cur.sign !== sign) {
-        yield cur;
+        batch.push(cur);
         cur = undefined;
+        if (batch.length >= size) {
+          yield batch;
+          batch = [];
+        }
       }
       cur ??= { sign, links: [] };
-      if (link === '') cur.vertex = value as unknown as ContentVertex;
-      else cur.links.push(value as unknown as OcEdge);
+      if (sep === k.length - 1) cur.vertex = value as unknown as ContentVertex;
+      else cur.links.push(oc(str(k, sep + 1), sign, value));
     }
-    if (cur) yield cur;
+    if (cur) batch.push(cur);
+    if (batch.length > 0) yield batch;
   }
 
-  async *scanEdges(): AsyncIterable<ScannedEdge> {
-    for (const { value } of this.f.getRange({})) {
-      const e = value as Partial<FoEdge>;
-      if (e.link !== undefined) yield { kind: 'fo', from: e.page!, to: e.link, version: e.fVersion! };
+  async *scanEdges(): AsyncIterable<EdgeCopy> {
+    for (const { key: k, value } of this.t.f.getRange({})) {
+      const [page = '', link = ''] = splitKey(k);
+      if (link !== '') yield { kind: 'fo', from: page, to: link, version: value['fVersion'] as number };
     }
-    for (const { key: k, value } of this.o.getRange({})) {
-      const [, kind] = splitKey(k);
-      if (kind === 'c') {
-        const e = value as unknown as OcEdge;
-        yield { kind: 'oc', from: e.link, to: e.sign, version: e.oVersion };
-      } else if (kind === 'f') {
-        const e = value as unknown as FoEdge;
-        yield { kind: 'of', from: e.page, to: e.link, version: e.fVersion };
-      }
+    for (const { key: k, value } of this.t.o.getRange({})) {
+      const [link = '', kind, ref = ''] = splitKey(k);
+      if (kind === 'c') yield { kind: 'oc', from: link, to: ref, version: value['oVersion'] as number };
+      else if (kind === 'f') yield { kind: 'of', from: ref, to: link, version: value['fVersion'] as number };
     }
-    for (const { key: k, value } of this.c.getRange({})) {
-      const [, link] = splitKey(k, 2);
-      if (link === '') continue;
-      const e = value as unknown as OcEdge;
-      yield { kind: 'co', from: e.link, to: e.sign, version: e.oVersion };
+    for (const { key: k, value } of this.t.c.getRange({})) {
+      const sep = k.indexOf(0, 2);
+      if (sep === k.length - 1) continue;
+      yield { kind: 'co', from: str(k, sep + 1), to: str(k, 2, sep), version: value['oVersion'] as number };
     }
   }
 
   async *scanPageVertices(): AsyncIterable<PageVertex> {
-    for (const { value } of this.f.getRange({})) {
-      if ((value as Partial<FoEdge>).link === undefined) yield value as unknown as PageVertex;
+    for (const { key: k, value } of this.t.f.getRange({})) {
+      if (k[k.length - 1] === 0) yield value as unknown as PageVertex;
     }
   }
 
   async *scanLinkVertices(): AsyncIterable<LinkVertex> {
-    for (const { key: k, value } of this.o.getRange({})) {
+    for (const { key: k, value } of this.t.o.getRange({})) {
       if (splitKey(k)[1] === '') yield value as unknown as LinkVertex;
     }
   }
 
-  async deleteEdgeIfUnchanged(edge: ScannedEdge): Promise<boolean> {
-    const [db, k, field] = this.locate(edge);
-    // LMDB has one writer at a time, so check-and-delete inside a transaction is atomic: a
-    // rewrite carries a newer version and is left alone.
-    return this.root.transaction(() => {
-      const cur = db.get(k);
-      if (!cur || cur[field] !== edge.version) return false;
-      void db.remove(k);
-      return true;
-    });
-  }
-
-  private locate(e: ScannedEdge): [Database<Row, Buffer>, Buffer, string] {
-    switch (e.kind) {
-      case 'fo': return [this.f, key(e.from, e.to), 'fVersion'];
-      case 'of': return [this.o, key(e.to, 'f', e.from), 'fVersion'];
-      case 'oc': return [this.o, key(e.from, 'c', e.to), 'oVersion'];
-      case 'co': return [this.c, key(this.cbase(e.to), e.from), 'oVersion'];
-    }
-  }
-
   async close(): Promise<void> {
-    await this.root.close();
+    await this.t.root.close();
   }
 }
+
+export type { Database, RootDatabase };

@@ -117,6 +117,7 @@ export class ReferenceModel {
     return {
       pages: pages.filter((p) => !p.deleted).length,
       deletedPages: pages.filter((p) => p.deleted).length,
+      aliasPages: 0,
       links: links.length,
       aliveLinks: links.filter((l) => l.alive).length,
       deadLinks: links.filter((l) => !l.alive).length,

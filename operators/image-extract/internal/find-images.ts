@@ -32,10 +32,19 @@ export function findImages(doc: Document, baseUrl: string, maxImages: number): E
     }
   };
   const elements = findAll((e) => e.name === 'img' || e.name === 'meta' || e.name === 'link', doc.children);
+  let lastOg: string | undefined;
   for (const el of elements) {
     if (el.name === 'meta') {
       const key = (el.attribs.property ?? el.attribs.name ?? '').toLowerCase();
-      if (META_IMAGE.has(key)) add(el.attribs.content, { alt: '', title: '', context: '' });
+      if (META_IMAGE.has(key)) {
+        add(el.attribs.content, { alt: '', title: '', context: '' });
+        if (key.startsWith('og:image')) lastOg = resolveHttpUrl(el.attribs.content, baseUrl);
+      } else if (key === 'og:image:alt' && lastOg !== undefined) {
+        // Open Graph: og:image:alt describes the og:image before it.
+        const seen = found.get(lastOg);
+        const alt = bound(el.attribs.content ?? '');
+        if (seen && seen.alt === '' && alt !== '') found.set(lastOg, { ...seen, alt });
+      }
       continue;
     }
     if (el.name === 'link') {

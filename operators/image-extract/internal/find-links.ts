@@ -23,3 +23,9 @@ export function baseUrlOf(doc: Document, pageUrl: string): string {
   const base = findAll((e) => e.name === 'base' && e.attribs.href !== undefined, doc.children)[0];
   return resolveHttpUrl(base?.attribs.href, pageUrl) ?? pageUrl;
 }
+
+/** The page's `<link rel="canonical">`, resolved (the relation writer honours it within the same site). */
+export function canonicalOf(doc: Document, baseUrl: string): string | undefined {
+  const link = findAll((e) => e.name === 'link' && (e.attribs.rel ?? '').toLowerCase().split(/\s+/).includes('canonical'), doc.children)[0];
+  return resolveHttpUrl(link?.attribs.href, baseUrl);
+}

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ConfigError, FilteredError, type ConfigProblem } from '../../../framework/errors/index.ts';
 import { blob, defineOperator } from '../../../framework/operator-sdk/index.ts';
 import { findImages } from './find-images.ts';
-import { baseUrlOf, findPageLinks } from './find-links.ts';
+import { baseUrlOf, canonicalOf, findPageLinks } from './find-links.ts';
 
 export interface ImageExtractOptions {
   /** DAG that image-link children enter. Default `image-ingest`. */
@@ -25,13 +25,14 @@ export function createImageExtractOperator(options: ImageExtractOptions = {}) {
   const config = parseOptions(options);
   return defineOperator({
     name: 'image-extract',
-    version: '1.0.0',
+    version: '1.1.0',
     description: 'Finds the images and same-site links of an HTML page and fans out child items for them.',
     resource: 'cpu',
     inputs: { finalUrl: z.string().describe('the page URL after redirects (resolves relative URLs)'), html: blob('the page as UTF-8') },
     outputs: {
       images: z.array(imageSchema).describe('image links in document order, deduplicated'),
       pageLinks: z.array(z.string()).describe('same-site page links, deduplicated'),
+      canonicalUrl: z.string().optional().describe('the page\'s <link rel="canonical">, resolved'),
     },
     async handler({ finalUrl, html }, ctx) {
       try {
@@ -50,7 +51,8 @@ export function createImageExtractOperator(options: ImageExtractOptions = {}) {
       if (depth < maxDepth) {
         for (const url of pageLinks) ctx.emit({ itemKey: url, dag: config.pageDag, source: { url, depth: String(depth + 1), maxDepth: String(maxDepth) } });
       }
-      return { images, pageLinks };
+      const canonicalUrl = canonicalOf(doc, base);
+      return { images, pageLinks, ...(canonicalUrl !== undefined ? { canonicalUrl } : {}) };
     },
   });
 }

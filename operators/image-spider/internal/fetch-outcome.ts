@@ -39,6 +39,12 @@ export function outcomeForFetchError(err: unknown, attempt: number): DeadLink {
       return { kind: 'dead', deadReason: fetchErrorReason(err), httpStatus: 0 };
     case 'ABORTED':
       throw err; // our own deadline or shutdown: the framework decides
+    case 'HOST_BUSY':
+      // Politeness: the host's turn is far off. Not the link's fault: wait, attempts unspent.
+      throw new RetryLaterError(err.retryAfterMs ?? 1_000, err.message, { code: 'BACKPRESSURE', cause: err });
+    case 'TOO_SLOW':
+      // Data kept coming but too slowly: another try at the same budget would only cost as much again.
+      return { kind: 'dead', deadReason: 'too-slow', httpStatus: 0 };
     default:
       // BAD_URL, SSRF_BLOCKED, REDIRECT_LOOP, TOO_MANY_REDIRECTS, TOO_LARGE, DECODE_FAILED, …
       throw new FilteredError(fetchErrorReason(err), err.message);

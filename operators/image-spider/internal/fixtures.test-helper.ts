@@ -60,12 +60,12 @@ export function bmp(width = 2, height = 2): Buffer {
   return Buffer.concat([header, Buffer.alloc(row * height, 0x80)]);
 }
 
-export type Route = (res: import('node:http').ServerResponse) => void;
+export type Route = (res: import('node:http').ServerResponse, req: import('node:http').IncomingMessage) => void;
 
 export async function serve(routes: Record<string, Route>): Promise<{ base: string; port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const route = routes[req.url ?? ''];
-    if (route) route(res);
+    if (route) route(res, req);
     else res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>not found</h1>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

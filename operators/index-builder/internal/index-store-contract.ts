@@ -143,6 +143,10 @@ export function indexStoreContract(name: string, factory: StoreFactory): void {
     assert.deepEqual(await hits('ＳＡＬＥ'), [1], 'full-width letters normalise (NFKC)');
     assert.deepEqual(await hits('营业'), [3]);
     assert.deepEqual(await hits('  '), []);
+    await index.indexText(sign(4), 'QUARRY DEMO2024');
+    assert.deepEqual(await hits('demo'), [4], 'a word finds a word OCR glued to a number');
+    assert.deepEqual(await hits('demo 2024'), [4]);
+    assert.deepEqual(await hits('QUARRY DEMO 2024'), [4]);
     const [first] = await index.searchText('opening');
     assert.equal(first?.text, 'Grand Opening SALE — 50% off!');
     await index.indexText(sign(1), 'closed');

@@ -14,16 +14,22 @@ export type FetchErrorCode =
   | 'READ_FAILED'
   | 'DECODE_FAILED'
   | 'UNSUPPORTED_ENCODING'
-  | 'ABORTED';
+  | 'ABORTED'
+  /** robots.txt refuses this URL to our user agent. */
+  | 'ROBOTS_DISALLOWED'
+  /** The host's politeness limits would make this request wait too long: try later. */
+  | 'HOST_BUSY'
+  /** The whole fetch did not finish within its time budget although data kept coming. */
+  | 'TOO_SLOW';
 
-const RETRYABLE: ReadonlySet<FetchErrorCode> = new Set(['TIMEOUT', 'CONNECT_FAILED', 'READ_FAILED']);
+const RETRYABLE: ReadonlySet<FetchErrorCode> = new Set(['TIMEOUT', 'CONNECT_FAILED', 'READ_FAILED', 'HOST_BUSY']);
 
 export class FetchError extends QuarryError {
   override readonly code: FetchErrorCode;
   /** The URL being fetched when it failed (the redirect hop, not necessarily the first URL). */
   readonly url: string;
-  constructor(code: FetchErrorCode, url: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    super(code, `${message} (${url})`, { retryable: options.retryable ?? RETRYABLE.has(code), cause: options.cause });
+  constructor(code: FetchErrorCode, url: string, message: string, options: { cause?: unknown; retryable?: boolean; retryAfterMs?: number } = {}) {
+    super(code, `${message} (${url})`, { retryable: options.retryable ?? RETRYABLE.has(code), cause: options.cause, ...(options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {}) });
     this.name = 'FetchError';
     this.code = code;
     this.url = url;

@@ -1,10 +1,15 @@
 // Options for the page spider, parsed once at the edge with every problem listed.
 import { ConfigError, type ConfigProblem } from '../../../framework/errors/index.ts';
-import { createAddressGuard } from '../../net/index.ts';
+import { createAddressGuard, type Politeness } from '../../net/index.ts';
 
+/** What the relation graph knows of a page, and how the spider reports checks that end the item. */
 export interface PageState {
-  /** The content hash recorded at the page's last crawl, if any. */
-  contentHash(url: string): Promise<string | undefined>;
+  /** The page's canonical URL, content hash and validators from its last crawl, if it is known. */
+  validators(url: string): Promise<{ url: string; contentHash: string; etag?: string; lastModified?: string } | undefined>;
+  /** A check found the page unchanged (304, or the same bytes): only its schedule moves. */
+  unchanged(canonicalUrl: string, checkedAtMs: number, validators: { etag?: string; lastModified?: string }): Promise<void>;
+  /** A known page answered 404 or 410: it vanished, and its edges go with it. */
+  gone(url: string, checkedAtMs: number): Promise<void>;
 }
 
 export interface PageSpiderOptions {
@@ -13,8 +18,12 @@ export interface PageSpiderOptions {
   timeouts?: { connectMs?: number; readMs?: number };
   maxBytes?: number;
   maxRedirects?: number;
-  /** When given, a page whose bytes hash as last time is filtered `unchanged`. */
+  /** When given, a known page is fetched conditionally, and one unchanged since is filtered `unchanged`. */
   pageState?: PageState;
+  /** robots.txt and per-host limits, shared with the other spiders of the process. */
+  politeness?: Politeness;
+  /** The whole fetch's budget (redirects included); a page still trickling in past it is `too-slow`. Default 15 s. */
+  totalTimeoutMs?: number;
   /** Delay asked of the retry machinery for 5xx/timeouts when the server names none. */
   retryAfterMs?: number;
   userAgent?: string;
@@ -28,6 +37,8 @@ export interface PageSpiderConfig {
   maxBytes: number;
   maxRedirects: number;
   pageState: PageState | undefined;
+  politeness: Politeness | undefined;
+  totalMs: number;
   retryAfterMs: number;
   userAgent: string | undefined;
   now: () => number;
@@ -50,6 +61,8 @@ export function parsePageSpiderOptions(raw: PageSpiderOptions = {}): PageSpiderC
     maxBytes: int('maxBytes', raw.maxBytes, 5 * 1024 * 1024, 1),
     maxRedirects: int('maxRedirects', raw.maxRedirects, 5, 0),
     pageState: raw.pageState,
+    politeness: raw.politeness,
+    totalMs: int('totalTimeoutMs', raw.totalTimeoutMs, 15_000, 1),
     retryAfterMs: int('retryAfterMs', raw.retryAfterMs, 10_000, 0),
     userAgent: raw.userAgent,
     now: raw.now ?? Date.now,

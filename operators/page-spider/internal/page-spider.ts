@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { FilteredError, RetryLaterError } from '../../../framework/errors/index.ts';
 import { blob, defineOperator } from '../../../framework/operator-sdk/index.ts';
-import { fetchErrorReason, isFetchError, safeFetch } from '../../net/index.ts';
 import { decodePage } from './decode-charset.ts';
+import { fetchPage } from './fetch-page.ts';
 import { parsePageSpiderOptions, type PageSpiderOptions } from './options.ts';
 import { readPageInfo } from './page-info.ts';
 
@@ -15,8 +15,8 @@ export function createPageSpiderOperator(options: PageSpiderOptions = {}) {
   const config = parsePageSpiderOptions(options);
   return defineOperator({
     name: 'page-spider',
-    version: '1.0.0',
-    description: 'Fetches an HTML page behind an SSRF guard; records status, title, page type, charset and content hash.',
+    version: '1.1.0',
+    description: 'Fetches an HTML page behind an SSRF guard, politely and conditionally; records status, title, page type, charset and content hash.',
     resource: 'cpu',
     inputs: { url: z.string().describe('page URL (http/https)') },
     outputs: {
@@ -28,29 +28,22 @@ export function createPageSpiderOperator(options: PageSpiderOptions = {}) {
       charset: z.string().describe('the encoding the page was decoded from'),
       fetchedAtMs: z.number().int(),
       html: blob('the page, transcoded to UTF-8'),
+      etag: z.string().optional().describe('the ETag to send next time (If-None-Match)'),
+      lastModified: z.string().optional().describe('the Last-Modified to send next time (If-Modified-Since)'),
     },
     async handler({ url }, ctx) {
-      let res;
-      try {
-        res = await safeFetch(url, {
-          allowPrivate: config.allowPrivate,
-          connectTimeoutMs: config.connectMs,
-          readTimeoutMs: config.readMs,
-          maxBytes: config.maxBytes,
-          maxRedirects: config.maxRedirects,
-          accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1',
-          signal: ctx.signal,
-          ...(config.userAgent === undefined ? {} : { userAgent: config.userAgent }),
-        });
-      } catch (err) {
-        if (!isFetchError(err) || err.code === 'ABORTED') throw err;
-        if (err.retryable) throw new RetryLaterError(config.retryAfterMs, err.message, { code: err.code, cause: err });
-        throw new FilteredError(fetchErrorReason(err), err.message);
-      }
+      const known = await config.pageState?.validators(url);
+      const res = await fetchPage(url, known, config, ctx);
       const fetchedAtMs = config.now();
       if (res.status === 429 || res.status >= 500) {
         throw new RetryLaterError(retryAfter(res.headers['retry-after'], config.retryAfterMs, fetchedAtMs), `HTTP ${res.status} from ${res.finalUrl}`, { code: `HTTP_${res.status}` });
       }
+      const validators = { ...(res.headers.etag ? { etag: res.headers.etag } : {}), ...(res.headers['last-modified'] ? { lastModified: res.headers['last-modified'] } : {}) };
+      if (res.status === 304 && known) {
+        await config.pageState!.unchanged(known.url, fetchedAtMs, validators);
+        throw new FilteredError('unchanged', `${url} is not modified since its last crawl`);
+      }
+      if ((res.status === 404 || res.status === 410) && known) await config.pageState!.gone(url, fetchedAtMs);
       if (res.status < 200 || res.status >= 300) throw new FilteredError(`http-${res.status}`, `HTTP ${res.status} from ${res.finalUrl}`);
 
       const contentType = res.headers['content-type'];
@@ -58,7 +51,8 @@ export function createPageSpiderOperator(options: PageSpiderOptions = {}) {
         throw new FilteredError('not-html', `${res.finalUrl} is \`${contentType ?? 'untyped'}\`, not HTML`);
       }
       const contentHash = createHash('sha256').update(res.body).digest('hex');
-      if (config.pageState !== undefined && (await config.pageState.contentHash(url)) === contentHash) {
+      if (known?.contentHash === contentHash) {
+        await config.pageState!.unchanged(known.url, fetchedAtMs, validators);
         throw new FilteredError('unchanged', `${url} is unchanged since its last crawl`);
       }
       const { charset, text } = decodePage(res.body, contentType);
@@ -73,6 +67,7 @@ export function createPageSpiderOperator(options: PageSpiderOptions = {}) {
         charset,
         fetchedAtMs,
         html: new TextEncoder().encode(text),
+        ...validators,
       };
     },
   });
