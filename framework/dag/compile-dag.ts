@@ -4,6 +4,7 @@
 import { QuarryError } from '../errors/index.ts';
 import type { OperatorDescription } from '../wire/index.ts';
 import type { DagSpec, NodeSpec, PriorityClass, ResourceClass, RetryPolicy } from './define-dag.ts';
+import { checkRouting, routedOperators } from './routing-checks.ts';
 
 export interface PlanNode {
   id: string;
@@ -27,6 +28,8 @@ export interface PlanNode {
   fanOut: string[];
   fallback?: string;
   shadow?: { operator: string; share: number };
+  /** Tenant → the operator that serves that tenant's items instead of `operator`. */
+  pools?: Record<string, string>;
   filter?: { keep: (fields: Readonly<Record<string, unknown>>) => boolean; reason: string };
   defer?: { dag: string; fields: string[]; priority?: PriorityClass };
 }
@@ -130,6 +133,7 @@ export function compileDag(spec: DagSpec, options: CompileOptions = {}): DagPlan
   }
   for (const f of spec.keep) if (!writers.has(f) && !source.has(f)) problems.push(`kept field \`${f}\` is never written`);
   for (const f of spec.blobs) if (!writers.has(f) && !source.has(f)) problems.push(`blob field \`${f}\` is never written`);
+  for (const n of spec.nodes) if (n.kind !== 'filter' && n.kind !== 'defer') problems.push(...checkRouting(n));
   if (options.operators) problems.push(...checkOperators(spec, options.operators));
   if (problems.length > 0) throw new DagCompileError(spec.name, problems);
 
@@ -174,6 +178,7 @@ export function compileDag(spec: DagSpec, options: CompileOptions = {}): DagPlan
       fanOut: [...(n.fanOut ?? [])],
       ...(n.fallback ? { fallback: n.fallback } : {}),
       ...(n.shadow ? { shadow: { operator: n.shadow.operator, share: n.shadow.share ?? 1 } } : {}),
+      ...(n.pools && Object.keys(n.pools).length > 0 ? { pools: { ...n.pools } } : {}),
     };
   });
 
@@ -199,10 +204,10 @@ function checkOperators(spec: DagSpec, operators: ReadonlyMap<string, OperatorDe
   const problems: string[] = [];
   for (const n of spec.nodes) {
     if (n.kind === 'filter' || n.kind === 'defer') continue;
-    for (const name of [n.operator, n.fallback, n.shadow?.operator].filter((x): x is string => !!x)) {
+    for (const [role, name] of routedOperators(n)) {
       const op = operators.get(name);
       if (!op) {
-        problems.push(`node \`${n.id}\` names unknown operator \`${name}\` (known: ${[...operators.keys()].sort().join(', ') || 'none'})`);
+        problems.push(`node \`${n.id}\`${role === 'operator' ? '' : ` (${role})`} names unknown operator \`${name}\` (known: ${[...operators.keys()].sort().join(', ') || 'none'})`);
         continue;
       }
       const inputs = new Map(op.inputs.map((f) => [f.name, f]));

@@ -32,9 +32,12 @@ export interface OperatorNodeSpec extends NodeCommon {
   resource?: ResourceClass;
   /** DAGs this node's operator may emit children into (fan-out). */
   fanOut?: readonly string[];
-  /** Routing: the operator to ask when this one declines, and one to shadow. */
+  /** Routing: the operator (by name) that answers the items this one declines. */
   fallback?: string;
+  /** A share (0 < share ≤ 1, default 1) of the items also goes to this operator; its answers are compared, never used. */
   shadow?: { operator: string; share?: number };
+  /** Tenant → operator name: a tenant's items are served by its own pool (e.g. `{ vip: 'ocr-vip' }`). */
+  pools?: Readonly<Record<string, string>>;
 }
 
 /** A node that ends items that fail a predicate over fields, with a reason. */

@@ -24,7 +24,8 @@ export function formatPlan(plan: DagPlan): string {
       lines.push(`      timeout ${n.timeoutMs} ms, ${n.retry.maxAttempts} attempts (backoff ${n.retry.backoffMs}…${n.retry.maxBackoffMs} ms), concurrency ${n.concurrency}, ${n.resource}`);
       if (n.fanOut.length) lines.push(`      fan-out into: ${n.fanOut.join(', ')}`);
       if (n.fallback) lines.push(`      fallback: ${n.fallback}`);
-      if (n.shadow) lines.push(`      shadow: ${n.shadow.operator} (${Math.round(n.shadow.share * 100)}%)`);
+      if (n.shadow) lines.push(`      shadow: ${n.shadow.operator} (${+(n.shadow.share * 100).toFixed(2)}% of items)`);
+      if (n.pools) lines.push(`      pools: ${Object.entries(n.pools).map(([tenant, op]) => `${tenant} → ${op}`).join(', ')}`);
     }
     if (n.releases.length) lines.push(`      releases after: ${n.releases.join(', ')}`);
   }
