@@ -14,6 +14,12 @@ export interface EchoBatchCall {
   operator: string;
   items: readonly EchoRequest[];
   signal?: AbortSignal;
+  /**
+   * Asked when an item alone crashed an instance (or was in a chunk that did): is its input known
+   * to crash operators? A known one is not sent to another instance to crash it too; it is
+   * answered RETRY / OPERATOR_DROPPED at once (the miner then quarantines it).
+   */
+  knownPoison?: (items: readonly EchoRequest[]) => Promise<boolean[]>;
 }
 
 /** One response per item, in order. Never rejects for an item's sake. */
@@ -83,6 +89,7 @@ export function createOperatorClient(options: OperatorClientOptions): OperatorCl
   const instances: Instance[] = options.endpoints.map((e) => createInstance(e, options));
   const stats = { calls: 0, items: 0, resourceExhausted: 0, timeouts: 0, transportFailures: 0, crashes: 0 };
   const pending = new Map<string, Queued[]>();
+  const poisonChecks = new WeakMap<EchoRequest, NonNullable<EchoBatchCall['knownPoison']>>();
   let scheduled = false;
 
   const ctx = {
@@ -91,6 +98,10 @@ export function createOperatorClient(options: OperatorClientOptions): OperatorCl
     maxAttempts: options.maxAttempts ?? 3,
     backpressureDelayMs: options.backpressureDelayMs ?? 500,
     stats,
+    async knownPoison(req: EchoRequest): Promise<boolean> {
+      const check = poisonChecks.get(req);
+      return check ? (await check([req]).catch(() => [false]))[0] === true : false;
+    },
   };
 
   /** Split what is queued for one operator into chunks over the usable instances, and send them. */
@@ -114,6 +125,7 @@ export function createOperatorClient(options: OperatorClientOptions): OperatorCl
   const base: EchoBatchFn = (call) => {
     if (call.items.length === 0) return Promise.resolve([]);
     stats.items += call.items.length;
+    if (call.knownPoison) for (const req of call.items) poisonChecks.set(req, call.knownPoison);
     const done = Promise.all(call.items.map((req) => new Promise<EchoResponse>((resolve) => {
       let list = pending.get(call.operator);
       if (!list) pending.set(call.operator, (list = []));

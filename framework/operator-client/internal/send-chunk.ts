@@ -5,7 +5,8 @@
 // * an instance that dropped the call after it reached it may have crashed on an input: the
 //   chunk is split in halves at once, each sent again (waiting for instances that restart), so
 //   one poison input cannot take its batch-mates with it; a single item that crashed two
-//   instances is answered FAILED / OPERATOR_CRASHED (the miner quarantines it);
+//   instances is answered FAILED / OPERATOR_CRASHED (the miner quarantines it), and one the
+//   caller knows to crash operators (`knownPoison`) is not sent again: RETRY / OPERATOR_DROPPED;
 // * a chunk dropped by one instance that no other could take: RETRY / OPERATOR_DROPPED;
 // * unreachable instances: RETRY / OPERATOR_UNAVAILABLE once none is left (backpressure);
 // * DEADLINE_EXCEEDED: RETRY / DEADLINE_EXCEEDED for the chunk's items.
@@ -19,6 +20,8 @@ export interface ChunkContext {
   maxAttempts: number;
   backpressureDelayMs: number;
   stats: { calls: number; resourceExhausted: number; timeouts: number; transportFailures: number; crashes: number };
+  /** Is this input known to crash operators (its caller asked to be consulted)? */
+  knownPoison(req: EchoRequest): Promise<boolean>;
 }
 
 const DROPPED = new Set<number>([grpcStatus.UNAVAILABLE, grpcStatus.INTERNAL, grpcStatus.UNKNOWN, grpcStatus.CANCELLED]);
@@ -50,9 +53,15 @@ export async function sendChunk(ctx: ChunkContext, operator: string, items: read
   const crashed = new Set(crashedOn);
   let pushedBack = 0;
   let lastError = 'no instance available (all circuits open)';
+  let consulted = false;
   const deadline = Math.max(...items.map((r) => r.deadlineMs || 0)) || ctx.now() + 60_000;
   for (let attempt = 0; attempt < ctx.maxAttempts; attempt++) {
     if (ctx.now() >= deadline) return items.map(() => answer('RETRY', 'DEADLINE_EXCEEDED', 'the deadline passed before an instance could take the call'));
+    // A lone input that crashed an instance, and is known to crash operators: crash no other.
+    if (items.length === 1 && crashed.size > 0 && !consulted) {
+      consulted = true;
+      if (await ctx.knownPoison(items[0]!)) return [answer('RETRY', 'OPERATOR_DROPPED', `operator \`${operator}\` dropped a call with this input (${[...crashed].join(', ')}), an input known to crash operators: not sent to another instance`, 1_000)];
+    }
     const inst = pick(ctx.instances(), tried);
     if (!inst) break;
     tried.add(inst);
