@@ -25,6 +25,8 @@ function makeInstruments() {
     submitted: meter.createCounter('quarry_items_submitted', { description: 'Items entering a DAG' }),
     triggerBytes: meter.createHistogram('quarry_trigger_bytes', { description: 'Encoded trigger message size per hop', unit: 'By' }),
     inFlight: meter.createUpDownCounter('quarry_node_in_flight', { description: 'Operator calls in flight per node' }),
+    shadowItems: meter.createCounter('quarry_shadow_items', { description: 'Items a node\'s shadow operator was asked about, by result (agree, disagree, failed, skipped)' }),
+    shadowFields: meter.createCounter('quarry_shadow_fields', { description: 'Output fields of shadowed items, by whether the shadow\'s value agreed with the primary\'s (result agree or disagree)' }),
   };
   const capacity = meter.createObservableGauge('quarry_node_capacity', { description: 'Operator calls a node may have in flight at once in this process' });
   const lag = meter.createObservableGauge('quarry_node_lag', { description: 'Triggers waiting for a node (consumer lag of its group)' });
@@ -79,6 +81,12 @@ export const telemetry = {
   },
   triggerBytes(dag: string, node: string, bytes: number): void {
     get().triggerBytes.record(bytes, { dag, node } satisfies Attributes);
+  },
+  /** One shadowed item: its result, and per output field whether the shadow agreed (when it answered OK). */
+  shadowCompared(dag: string, node: string, shadow: string, result: 'agree' | 'disagree' | 'failed' | 'skipped', fields: Readonly<Record<string, boolean>> = {}, n = 1): void {
+    const i = get();
+    i.shadowItems.add(n, { dag, node, shadow, result });
+    for (const [field, same] of Object.entries(fields)) i.shadowFields.add(n, { dag, node, shadow, field, result: same ? 'agree' : 'disagree' });
   },
   inFlight(dag: string, node: string, delta: number): void {
     get().inFlight.add(delta, { dag, node });

@@ -10,4 +10,5 @@ export { busContract } from './bus-contract.ts';
 export { sideCacheContract } from './side-cache-contract.ts';
 export { blobStoreContract } from './blob-store-contract.ts';
 export { itemLedgerContract } from './item-ledger-contract.ts';
+export { shadowLogContract } from './shadow-log-contract.ts';
 export { useRedisTestServer, deleteMatching, DEFAULT_TEST_REDIS_CLUSTER, type RedisTestServer } from './redis-test-server.ts';
