@@ -11,4 +11,4 @@ export * from './define-dag.ts';
 export * from './compile-dag.ts';
 export { formatPlan } from './format-plan.ts';
 export { loadDagFile } from './load-dag-file.ts';
-export { routedOperators, dagOperators } from './routing-checks.ts';
+export { routedOperators, dagOperators, operatorUses } from './routing-checks.ts';

@@ -17,6 +17,22 @@ export function dagOperators(spec: DagSpec): string[] {
   return [...new Set(spec.nodes.flatMap((n) => (n.kind === 'filter' || n.kind === 'defer' ? [] : routedOperators(n).map(([, op]) => op))))];
 }
 
+/** Who names each operator: `ocr-big` → ['ocr-ingest/ocr (fallback)'], for errors about missing ones. */
+export function operatorUses(specs: readonly DagSpec[]): Map<string, string[]> {
+  const uses = new Map<string, string[]>();
+  for (const d of specs) {
+    for (const n of d.nodes) {
+      if (n.kind === 'filter' || n.kind === 'defer') continue;
+      for (const [role, op] of routedOperators(n)) {
+        let at = uses.get(op);
+        if (!at) uses.set(op, (at = []));
+        at.push(`${d.name}/${n.id}${role === 'operator' ? '' : ` (${role})`}`);
+      }
+    }
+  }
+  return uses;
+}
+
 /** Routing a node declares must name operators other than its own, and a share that is a fraction. */
 export function checkRouting(n: OperatorNodeSpec): string[] {
   const problems: string[] = [];

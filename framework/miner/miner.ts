@@ -7,8 +7,10 @@ import type { BusMessage, Subscription } from '../bus/trigger-bus.ts';
 import { RETRY_TIERS_MS, type DagPlan } from '../dag/index.ts';
 import { QuarryError } from '../errors/index.ts';
 import type { EchoBatchFn } from '../operator-client/index.ts';
+import { createMemoryShadowLog, type ShadowLog } from '../shadow-log/index.ts';
 import { decodeTrigger, encodeTrigger, type OperatorDescription } from '../wire/index.ts';
 import { createNodeRunner, type NodeRunner } from './node-runner.ts';
+import { routeNode } from './node-routing.ts';
 import type { MinerDeps } from './work.ts';
 
 export interface HostedNode {
@@ -29,6 +31,8 @@ export interface MinerOptions extends MinerDeps {
   forwardRetries?: boolean;
   /** Partitions of the node topics this miner creates (more partitions, more miners share). */
   partitions?: number;
+  /** Where nodes with a `shadow` record what it found (default: in this process's memory). */
+  shadowLog?: ShadowLog;
 }
 
 export interface Miner {
@@ -46,6 +50,7 @@ export function createMiner(options: MinerOptions): Miner {
   const id = options.minerId ?? `miner-${randomUUID().slice(0, 8)}`;
   const subs: Subscription[] = [];
   const runners = new Map<string, NodeRunner>();
+  const shadowLog = options.shadowLog ?? createMemoryShadowLog();
 
   async function forward(plan: DagPlan, topic: string, tierMs: number, messages: readonly { key: string; value: Uint8Array }[]): Promise<void> {
     // Messages of one tier are due in the order they arrived: hand each back to its node when
@@ -99,7 +104,7 @@ export function createMiner(options: MinerOptions): Miner {
             ...options,
             plan,
             node,
-            ...(node.kind === 'operator' ? { echo: options.operators(node.operator) } : {}),
+            ...(node.kind === 'operator' ? { echo: routeNode(plan, node, { operators: options.operators, shadowLog, now: options.now }) } : {}),
             ...(description ? { description } : {}),
             minerId: id,
           });

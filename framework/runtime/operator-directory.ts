@@ -26,6 +26,8 @@ export interface DiscoverOptions extends Omit<OperatorClientOptions, 'endpoints'
   local?: readonly OperatorDefinition[];
   /** Operators that must be found before the directory is ready (those the hosted nodes run). */
   required?: readonly string[];
+  /** Who needs a required operator (`ocr-big` → ['ocr-ingest/ocr (fallback)']), named when it is missing. */
+  requiredBy?: ReadonlyMap<string, readonly string[]>;
   /** How long to wait for the required operators (or, without any, for one endpoint). Default 15 s. */
   describeTimeoutMs?: number;
   /** How often endpoints that are down are asked again. Default 2 s. */
@@ -46,7 +48,7 @@ export async function discoverOperators(options: DiscoverOptions = {}): Promise<
   const servedBy = new Map<string, string[]>();
   const clients = new Map<string, OperatorClient>();
   const down = new Map<string, string>(endpoints.map((e) => [e, 'not asked yet']));
-  const { describeTimeoutMs = 15_000, probeIntervalMs = 2_000, required = [], local: _l, endpoints: _e, ...clientOptions } = options;
+  const { describeTimeoutMs = 15_000, probeIntervalMs = 2_000, required = [], requiredBy, local: _l, endpoints: _e, ...clientOptions } = options;
   let closed = false;
 
   const join = (endpoint: string, ops: readonly OperatorDescription[]): void => {
@@ -81,7 +83,7 @@ export async function discoverOperators(options: DiscoverOptions = {}): Promise<
   if (lacking.length > 0 || (endpoints.length > 0 && down.size === endpoints.length && local.size === 0)) {
     const why = [...down].map(([e, reason]) => `${e} (${reason})`).join('; ');
     throw new QuarryError('OPERATORS_UNREACHABLE', lacking.length > 0
-      ? `no endpoint described operator(s) ${lacking.join(', ')} within ${describeTimeoutMs} ms (asked: ${endpoints.join(', ') || 'none'}${why ? `; unreachable: ${why}` : ''})`
+      ? `no endpoint described operator(s) ${lacking.map((n) => (requiredBy?.get(n)?.length ? `\`${n}\` (named by ${requiredBy.get(n)!.join(', ')})` : `\`${n}\``)).join(', ')} within ${describeTimeoutMs} ms (asked: ${endpoints.join(', ') || 'none'}${why ? `; unreachable: ${why}` : ''})`
       : `no operator endpoint answered Describe within ${describeTimeoutMs} ms: ${why}`);
   }
   // The rest join when they come up.

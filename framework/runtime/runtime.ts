@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { admitAll, type Admission, type AdmissionSignals, type NewItem, type SubmitResult } from '../admission/index.ts';
 import { createMemoryBlobStore, type BlobStore } from '../blob-store/index.ts';
 import { createEmbeddedBus, type TriggerBus } from '../bus/index.ts';
-import { compileDag, type DagPlan, type DagSpec } from '../dag/index.ts';
+import { compileDag, dagOperators, operatorUses, type DagPlan, type DagSpec } from '../dag/index.ts';
 import { ConfigError } from '../errors/index.ts';
 import { createMemoryItemLedger, type ItemLedger, type ItemRecord } from '../item-ledger/index.ts';
 import { assignMessageId, createIngress, createMiner, type Ingress, type Miner } from '../miner/index.ts';
 import type { OperatorDefinition } from '../operator-sdk/index.ts';
+import { createMemoryShadowLog, type ShadowLog } from '../shadow-log/index.ts';
 import { createMemorySideCache, type SideCache } from '../side-cache/index.ts';
 import { discoverOperators, type OperatorDirectory } from './operator-directory.ts';
 import { runtimeSignals } from './signals.ts';
@@ -25,6 +26,8 @@ export interface Runtime {
   ingress: Ingress;
   miner: Miner;
   directory: OperatorDirectory;
+  /** What the nodes' shadows found (per field agreement, sampled disagreements). */
+  shadowLog: ShadowLog;
   /** Every item that ended, in the order it ended (this process's view). */
   terminal: ItemRecord[];
   submit(items: readonly NewItem[]): Promise<SubmitResult[]>;
@@ -48,6 +51,8 @@ export interface RuntimeOptions {
   sideCache?: SideCache;
   blobs?: BlobStore;
   ledger?: ItemLedger;
+  /** Where shadow comparisons are recorded (default: in memory, `runtime.shadowLog`). */
+  shadowLog?: ShadowLog;
   /** What stands in front of the ingress (the gate); default: every item admitted at once. */
   admission?: Admission;
   /** Children whose key was seen this recently are skipped (and identified by their key). */
@@ -64,8 +69,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.ledger && !options.sideCache) {
     throw new ConfigError([{ field: 'sideCache', expected: 'the side-cache the given ledger keeps its tuples in', received: undefined }], 'runtime options');
   }
-  const required = [...new Set(options.dags.flatMap((d) => d.nodes.flatMap((n) => (n.kind === undefined || n.kind === 'operator' ? [n.operator] : []))))];
-  const directory = await discoverOperators({ endpoints: options.endpoints ?? [], local: options.operators ?? [], required, now });
+  const required = [...new Set(options.dags.flatMap(dagOperators))];
+  const directory = await discoverOperators({ endpoints: options.endpoints ?? [], local: options.operators ?? [], required, requiredBy: operatorUses(options.dags), now });
   const descriptions = directory.descriptions;
   const plans = new Map(options.dags.map((d) => [d.name, compileDag(d, { operators: descriptions, ...(options.namespace ? { namespace: options.namespace } : {}) })]));
   const bus = options.bus ?? createEmbeddedBus();
@@ -76,6 +81,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ingress = createIngress({ plans, bus, ledger, now, dedupeWindowMs });
   const admission = options.admission ?? admitAll();
   const terminal: ItemRecord[] = [];
+  const shadowLog = options.shadowLog ?? createMemoryShadowLog();
   const miner = createMiner({
     hosts: [...plans.values()].map((plan) => ({ plan })),
     operators: (name) => directory.echo(name),
@@ -88,6 +94,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     now,
     dedupeWindowMs,
     blobTtlMs: 24 * 3600_000,
+    shadowLog,
     ...(options.endedTopic ? { endedTopic: options.endedTopic } : {}),
     onTerminal: (r) => {
       terminal.push(r);
@@ -107,6 +114,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ingress,
     miner,
     directory,
+    shadowLog,
     terminal,
     signals,
     submit: (items) => admission.submit(items.map((i) => assignMessageId(i, now(), 0))),
