@@ -15,7 +15,7 @@ export type Decision =
   /** Run the node again after `delayMs`, as attempt `attempt` (unchanged: the item's budget is not spent). */
   | { kind: 'retry'; attempt: number; delayMs: number; code: string; reason: string; status: OpStatus };
 
-/** Answers that say "not now, and not your fault": wait without spending the item's attempts. */
+/** Answers that say "not now, and not your fault": wait without spending the item's attempts (timeouts too, below). */
 const BACKPRESSURE = new Set(['BACKPRESSURE', 'OPERATOR_UNAVAILABLE']);
 
 export interface AnswerContext {
@@ -25,6 +25,8 @@ export interface AnswerContext {
   response: EchoResponse;
   /** The input's fingerprint is known to crash operators (asked only for dropped calls). */
   knownPoison?: boolean;
+  /** Epoch ms of the decision: an item past its own deadline (`trigger.deadlineMs`) stops waiting. */
+  now?: number;
 }
 
 export function backoffMs(node: PlanNode, attempt: number, retryAfterMs: number): number {
@@ -32,7 +34,7 @@ export function backoffMs(node: PlanNode, attempt: number, retryAfterMs: number)
 }
 
 /** Operator answer → decision. */
-export function decideAnswer({ plan, node, trigger: t, response: res, knownPoison = false }: AnswerContext): Decision {
+export function decideAnswer({ plan, node, trigger: t, response: res, knownPoison = false, now = 0 }: AnswerContext): Decision {
   if (res.status === 'OK') {
     const writes = new Map<string, Uint8Array>();
     const blobOutputs = new Map<string, Uint8Array>();
@@ -55,10 +57,19 @@ export function decideAnswer({ plan, node, trigger: t, response: res, knownPoiso
   if (res.status === 'RETRY' && BACKPRESSURE.has(code)) {
     return { kind: 'retry', attempt: t.attempt, delayMs: Math.max(res.retryAfterMs, 500), code, reason, status: 'BACKPRESSURE' };
   }
+  // A timeout says the operator was slow or busy, not that the input is bad: it waits without
+  // spending an attempt (never dead-lettered, never quarantined for it), as long as the item's
+  // own deadline, when it has one, has not passed.
+  if (res.status === 'RETRY' && code === 'DEADLINE_EXCEEDED') {
+    if (t.deadlineMs > 0 && now >= t.deadlineMs) {
+      return { kind: 'end', state: 'dead-lettered', reason: `the item's deadline passed (${new Date(t.deadlineMs).toISOString()}): ${reason}`, code: 'ITEM_EXPIRED', letter: true, poison: false, status: 'DLQ' };
+    }
+    return { kind: 'retry', attempt: t.attempt, delayMs: backoffMs(node, t.attempt, res.retryAfterMs), code, reason, status: 'TIMEOUT' };
+  }
   if (code === 'OPERATOR_DROPPED' && knownPoison) return quarantine(`${reason} (its input crashed operators before)`);
   if (res.status === 'RETRY') {
     if (t.attempt + 1 < node.retry.maxAttempts) {
-      return { kind: 'retry', attempt: t.attempt + 1, delayMs: backoffMs(node, t.attempt, res.retryAfterMs), code, reason, status: code === 'DEADLINE_EXCEEDED' ? 'TIMEOUT' : 'RETRY' };
+      return { kind: 'retry', attempt: t.attempt + 1, delayMs: backoffMs(node, t.attempt, res.retryAfterMs), code, reason, status: 'RETRY' };
     }
     const exhausted = `retries exhausted after ${t.attempt + 1} attempt(s): ${reason}`;
     // An input that only ever crashed the operator is poison, not an ordinary failure.

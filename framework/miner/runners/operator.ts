@@ -48,24 +48,25 @@ export async function runOperator(c: BatchContext, echo: EchoBatchFn, descriptio
   }));
   if (ready.length === 0) return;
   const started = now();
+  const version = description?.version ?? '';
   let answers: EchoResponse[];
   try {
-    answers = await echo({ operator: node.operator, items: ready.map((r) => r.req) });
+    answers = await echo({ operator: node.operator, items: ready.map((r) => r.req), knownPoison: (reqs) => ledger.isPoison(reqs.map((r) => fingerprintOf(c, version, r))) });
   } catch (err) {
     // An interceptor or an in-process operator broke its promise never to throw: every item retries.
     const message = err instanceof Error ? err.message : String(err);
     answers = ready.map(() => ({ status: 'RETRY', errorCode: 'INTERNAL', message, retryAfterMs: 1_000, fields: {}, blobs: {}, children: [] }));
   }
   const took = now() - started;
-  const version = description?.version ?? '';
   const dropped = ready.map((r, i) => (answers[i]!.errorCode === 'OPERATOR_DROPPED' || answers[i]!.errorCode === 'OPERATOR_CRASHED' ? fingerprintOf(c, version, r.req) : undefined));
   const asked = dropped.filter((f): f is string => f !== undefined);
   const known = asked.length > 0 ? await ledger.isPoison(asked) : [];
   let k = 0;
+  const decidedAt = now();
   ready.forEach(({ w }, i) => {
     w.tookMs = took;
     const fingerprint = dropped[i];
     const knownPoison = fingerprint !== undefined ? known[k++] === true : false;
-    box.decide(w, decideAnswer({ plan, node, trigger: w.t, response: answers[i]! , knownPoison }), fingerprint ? { fingerprint } : {});
+    box.decide(w, decideAnswer({ plan, node, trigger: w.t, response: answers[i]!, knownPoison, now: decidedAt }), fingerprint ? { fingerprint } : {});
   });
 }
