@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createFileBlobStore, createRedisBlobStore, type BlobStore } from '../framework/blob-store/index.ts';
 import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
 import { createMemoryItemLedger, createRedisItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
+import { createMemoryShadowLog, createRedisShadowLog, type ShadowLog } from '../framework/shadow-log/index.ts';
 import { createMemorySideCache, createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
 import { createRedisClient, redactRedisUrl, type RedisClient } from '../framework/redis/index.ts';
 import type { BackendConfig } from './config.ts';
@@ -15,6 +16,8 @@ export interface Backends {
   sideCache: SideCache;
   blobs: BlobStore;
   ledger: ItemLedger;
+  /** Shadow comparisons: in the deployment's Redis (where `quarry shadow report` reads), else in memory. */
+  shadowLog: ShadowLog;
   describe(): string;
   close(): Promise<void>;
 }
@@ -25,26 +28,30 @@ export function openBackends(config: BackendConfig, clientId = 'quarry'): Backen
   let sideCache: SideCache;
   let blobs: BlobStore;
   let ledger: ItemLedger;
+  let shadowLog: ShadowLog;
   if (config.redisUrl) {
     redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 20 });
     sideCache = createRedisSideCache({ redis, namespace: config.namespace });
     blobs = createRedisBlobStore({ redis, namespace: config.namespace });
     ledger = createRedisItemLedger({ redis, namespace: config.namespace });
+    shadowLog = createRedisShadowLog({ redis, namespace: config.namespace });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
     sideCache = createMemorySideCache();
     blobs = createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
     ledger = createMemoryItemLedger({ sideCache });
+    shadowLog = createMemoryShadowLog();
   }
   return {
     bus,
     sideCache,
     blobs,
     ledger,
+    shadowLog,
     describe: () => `bus=${config.kafkaBrokers.length ? `kafka(${config.kafkaBrokers.join(',')})` : 'embedded'} state=${config.redisUrl ? `redis(${redactRedisUrl(config.redisUrl)})` : 'embedded'} relations=${config.relations} index=${config.index}`,
     async close() {
       await bus.close();
-      await Promise.all([sideCache.close(), blobs.close(), ledger.close()]);
+      await Promise.all([sideCache.close(), blobs.close(), ledger.close(), shadowLog.close()]);
       redis?.disconnect();
     },
   };

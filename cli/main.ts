@@ -14,6 +14,7 @@ import { registerOperatorCheckCommand } from './commands/operator-check.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerRelationsCommand } from './commands/relations.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerShadowCommand } from './commands/shadow.ts';
 import { registerSubmitCommand } from './commands/submit.ts';
 import { registerTopCommand } from './commands/top.ts';
 import { registerTraceCommand } from './commands/trace.ts';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerRelationsCommand(program);
   registerIndexCommand(program);
   registerGateCommand(program);
+  registerShadowCommand(program);
   return program;
 }
 

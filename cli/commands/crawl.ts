@@ -131,6 +131,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       sideCache: backends.sideCache,
       blobs: backends.blobs,
       ledger: backends.ledger,
+      shadowLog: backends.shadowLog,
       dedupeWindowMs: 3_600_000,
       namespace: config.namespace,
       onTerminal: (r) => records.push(r),

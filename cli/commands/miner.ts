@@ -1,7 +1,7 @@
 // `quarry miner`: host DAG nodes against Kafka + Redis, calling operators at the given endpoints.
 // Start more miners with the same nodes to share the work; kill one and the others take over.
 import type { Command } from 'commander';
-import { compileDag, loadDagFile, type DagSpec } from '../../framework/dag/index.ts';
+import { compileDag, dagOperators, loadDagFile, operatorUses, type DagSpec } from '../../framework/dag/index.ts';
 import { createIngress, createMiner } from '../../framework/miner/index.ts';
 import { discoverOperators } from '../../framework/runtime/index.ts';
 import { startMetricsServer } from '../../framework/telemetry/index.ts';
@@ -48,9 +48,10 @@ export function registerMinerCommand(program: Command): void {
       const backends = openBackends(config, opts.id ?? 'quarry-miner');
       const only = opts.nodes?.split(',');
       const specs = await loadDags(files);
-      // Start once one instance of every operator the hosted nodes run answers; the rest join later.
-      const required = [...new Set(specs.flatMap((d) => d.nodes.filter((n) => !only || only.includes(`${d.name}/${n.id}`)).flatMap((n) => (n.kind === undefined || n.kind === 'operator' ? [n.operator] : []))))];
-      const directory = await discoverOperators({ endpoints: opts.operators.split(','), required });
+      // Start once one instance of every operator the hosted nodes run (routing included) answers; the rest join later.
+      const hosted = specs.map((d) => ({ ...d, nodes: d.nodes.filter((n) => !only || only.includes(`${d.name}/${n.id}`)) }));
+      const required = [...new Set(hosted.flatMap(dagOperators))];
+      const directory = await discoverOperators({ endpoints: opts.operators.split(','), required, requiredBy: operatorUses(hosted) });
       const plans = new Map(specs.map((d) => [d.name, compileDag(d, { operators: directory.descriptions, namespace: config.namespace })]));
       const hosts = [...plans.values()]
         .map((plan) => ({ plan, nodes: only ? only.filter((n) => n.startsWith(`${plan.name}/`)).map((n) => n.slice(plan.name.length + 1)) : undefined }))
@@ -61,7 +62,7 @@ export function registerMinerCommand(program: Command): void {
       const miner = createMiner({
         hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger,
         admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: `${config.namespace}.ended`,
-        partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}),
+        partitions: parsePositiveInt('partitions', opts.partitions, 4), shadowLog: backends.shadowLog, ...(opts.id ? { minerId: opts.id } : {}),
       });
       await miner.start();
       // Per-node load and the bottleneck on the metrics endpoint (quarry_node_utilization, quarry_bottleneck …).
