@@ -72,8 +72,8 @@ export function decideAnswer({ plan, node, trigger: t, response: res, knownPoiso
       return { kind: 'retry', attempt: t.attempt + 1, delayMs: backoffMs(node, t.attempt, res.retryAfterMs), code, reason, status: 'RETRY' };
     }
     const exhausted = `retries exhausted after ${t.attempt + 1} attempt(s): ${reason}`;
-    // An input that only ever crashed the operator is poison, not an ordinary failure.
-    if (code === 'OPERATOR_DROPPED') return quarantine(exhausted);
+    // Calls dropped without another instance to confirm it (OPERATOR_CRASHED) are not proof that
+    // the input crashes operators: an ordinary failure, dead-lettered and replayable.
     return { kind: 'end', state: 'dead-lettered', reason: exhausted, code, letter: true, poison: false, status: 'DLQ' };
   }
   return { kind: 'end', state: 'dead-lettered', reason, code, letter: true, poison: false, status: 'FAIL' };
