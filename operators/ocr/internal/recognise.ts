@@ -1,0 +1,62 @@
+// The line models over a list of crops, whichever images they came from: the orientation
+// classifier and the recogniser take a batch dimension, so crops run `batchSize` at a time,
+// each batch padded on the right to its widest crop (PaddleOCR's resize_norm_img).
+import { Tensor, type InferenceSession } from 'onnxruntime-node';
+import { ctcGreedyDecode, type DecodedLine } from './ctc-decode.ts';
+import { resizeRgb, type RgbImage } from './image.ts';
+import { runModel as run, type OcrModels } from './models.ts';
+import { lineBatchTensor } from './tensors.ts';
+
+export interface LineOptions {
+  batchSize: number;
+  stretchContrast: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+const LINE_HEIGHT = 48;
+const MIN_REC_WIDTH = 320;
+/** Wider lines are squeezed: bounds the recogniser's input (and memory) per batch. */
+const MAX_REC_WIDTH = 48 * 80;
+const CLS_WIDTH = 192;
+
+/** Which crops are upside down (the classifier is sure of it). */
+export async function upsideDown(session: InferenceSession, crops: readonly RgbImage[], options: LineOptions): Promise<boolean[]> {
+  const flips: boolean[] = [];
+  for (let start = 0; start < crops.length; start += options.batchSize) {
+    options.signal?.throwIfAborted();
+    const batch = await Promise.all(crops.slice(start, start + options.batchSize).map((c) => toLineHeight(c, CLS_WIDTH)));
+    const output = await run(session, new Tensor('float32', lineBatchTensor(batch, LINE_HEIGHT, CLS_WIDTH), [batch.length, 3, LINE_HEIGHT, CLS_WIDTH]));
+    const p = output.data as Float32Array;
+    for (let i = 0; i < batch.length; i++) flips.push(p[i * 2 + 1]! > p[i * 2]! && p[i * 2 + 1]! > 0.9);
+  }
+  return flips;
+}
+
+export async function recognise(models: OcrModels, crops: readonly RgbImage[], options: LineOptions): Promise<DecodedLine[]> {
+  const ratio = (c: RgbImage) => c.width / c.height;
+  // Batches of similar aspect ratio waste little padding.
+  const order = crops.map((_, i) => i).sort((a, b) => ratio(crops[a]!) - ratio(crops[b]!));
+  const results: DecodedLine[] = new Array(crops.length);
+  for (let start = 0; start < order.length; start += options.batchSize) {
+    options.signal?.throwIfAborted();
+    const ids = order.slice(start, start + options.batchSize);
+    const maxRatio = Math.max(MIN_REC_WIDTH / LINE_HEIGHT, ...ids.map((i) => ratio(crops[i]!)));
+    const width = Math.min(MAX_REC_WIDTH, Math.ceil(LINE_HEIGHT * maxRatio));
+    const batch = await Promise.all(ids.map((i) => toLineHeight(crops[i]!, width, options.stretchContrast)));
+    const output = await run(models.recognition, new Tensor('float32', lineBatchTensor(batch, LINE_HEIGHT, width), [batch.length, 3, LINE_HEIGHT, width]));
+    const [, steps, classes] = output.dims as [number, number, number];
+    ids.forEach((id, n) => {
+      results[id] = ctcGreedyDecode(output.data as Float32Array, n, steps, classes, models.charset);
+    });
+  }
+  return results;
+}
+
+/**
+ * Scales a crop to the line height, keeping its aspect ratio up to `maxWidth`; `stretch` spreads
+ * its tones over the full range (faint or low-contrast lines otherwise lose their spaces).
+ */
+function toLineHeight(crop: RgbImage, maxWidth: number, stretch = false): Promise<RgbImage> {
+  const width = Math.max(1, Math.min(maxWidth, Math.ceil((LINE_HEIGHT * crop.width) / crop.height)));
+  return resizeRgb(crop, width, LINE_HEIGHT, stretch);
+}
