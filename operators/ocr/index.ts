@@ -1,8 +1,10 @@
 /**
- * OCR: PP-OCRv4 (detection, orientation, recognition) on onnxruntime, and the `ocr` operator.
+ * OCR: PP-OCRv4 (detection, orientation, recognition) on onnxruntime in worker threads, and the
+ * `ocr` operator.
  *
- *   const engine = createPaddleOcrEngine({ maxSide: 960 });
+ *   const engine = createPaddleOcrEngine({ maxSide: 960, concurrency: 2 });   // 2 worker threads
  *   const { text, lines } = await engine.read(pngBytes, { signal });
+ *   const results = await engine.readBatch([png1, png2], { signal });  // OcrResult | Error each
  *   const op = createOcrOperator({ engine });   // serve with serveOperators([op], { port })
  *   await engine.close();
  */

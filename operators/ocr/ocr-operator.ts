@@ -26,8 +26,9 @@ export function createOcrOperator({ engine }: { engine: OcrEngine }) {
     },
     async handler({ image }, ctx) {
       if (image.length === 0) throw new FilteredError('empty-image');
-      const result = await engine.read(image, { signal: ctx.signal });
-      return fitLimits(result.lines);
+      const [result] = await engine.readBatch([image], { signal: ctx.signal });
+      if (result instanceof Error) throw result;
+      return fitLimits(result!.lines);
     },
   });
 }

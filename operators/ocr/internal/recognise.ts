@@ -1,6 +1,6 @@
 // The line models over a list of crops, whichever images they came from: the orientation
 // classifier and the recogniser take a batch dimension, so crops run `batchSize` at a time,
-// each batch padded on the right to its widest crop (PaddleOCR's resize_norm_img).
+// zero-padded on the right to their batch's common width (PaddleOCR's resize_norm_img).
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { ctcGreedyDecode, type DecodedLine } from './ctc-decode.ts';
 import { resizeRgb, type RgbImage } from './image.ts';
@@ -32,24 +32,39 @@ export async function upsideDown(session: InferenceSession, crops: readonly RgbI
   return flips;
 }
 
+/**
+ * Each crop is padded to a width bucket fixed by its own aspect ratio, and only crops of one
+ * bucket share a run: a line reads the same whichever lines share its batch (the recogniser's
+ * attention sees the padding), so an image gives the same text alone or batched with others.
+ */
 export async function recognise(models: OcrModels, crops: readonly RgbImage[], options: LineOptions): Promise<DecodedLine[]> {
-  const ratio = (c: RgbImage) => c.width / c.height;
-  // Batches of similar aspect ratio waste little padding.
-  const order = crops.map((_, i) => i).sort((a, b) => ratio(crops[a]!) - ratio(crops[b]!));
+  const widthOf = (c: RgbImage) => Math.min(MAX_REC_WIDTH, Math.ceil((LINE_HEIGHT * c.width) / c.height));
+  const buckets = new Map<number, number[]>();
+  crops.forEach((c, i) => {
+    const bucket = paddedWidth(widthOf(c));
+    buckets.set(bucket, [...(buckets.get(bucket) ?? []), i]);
+  });
   const results: DecodedLine[] = new Array(crops.length);
-  for (let start = 0; start < order.length; start += options.batchSize) {
-    options.signal?.throwIfAborted();
-    const ids = order.slice(start, start + options.batchSize);
-    const maxRatio = Math.max(MIN_REC_WIDTH / LINE_HEIGHT, ...ids.map((i) => ratio(crops[i]!)));
-    const width = Math.min(MAX_REC_WIDTH, Math.ceil(LINE_HEIGHT * maxRatio));
-    const batch = await Promise.all(ids.map((i) => toLineHeight(crops[i]!, width, options.stretchContrast)));
-    const output = await run(models.recognition, new Tensor('float32', lineBatchTensor(batch, LINE_HEIGHT, width), [batch.length, 3, LINE_HEIGHT, width]));
-    const [, steps, classes] = output.dims as [number, number, number];
-    ids.forEach((id, n) => {
-      results[id] = ctcGreedyDecode(output.data as Float32Array, n, steps, classes, models.charset);
-    });
+  for (const [width, members] of [...buckets].sort((a, b) => a[0] - b[0])) {
+    for (let start = 0; start < members.length; start += options.batchSize) {
+      options.signal?.throwIfAborted();
+      const ids = members.slice(start, start + options.batchSize);
+      const batch = await Promise.all(ids.map((i) => toLineHeight(crops[i]!, width, options.stretchContrast)));
+      const output = await run(models.recognition, new Tensor('float32', lineBatchTensor(batch, LINE_HEIGHT, width), [batch.length, 3, LINE_HEIGHT, width]));
+      const [, steps, classes] = output.dims as [number, number, number];
+      ids.forEach((id, n) => {
+        results[id] = ctcGreedyDecode(output.data as Float32Array, n, steps, classes, models.charset);
+      });
+    }
   }
   return results;
+}
+
+/** The recogniser's input width for a line `width` px wide at line height: at least 320 (PaddleOCR's imgW), then steps of 64 px to 1024 and of 256 px above (≤ 20 % padding past 320). */
+export function paddedWidth(width: number): number {
+  if (width <= MIN_REC_WIDTH) return MIN_REC_WIDTH;
+  if (width <= 1024) return Math.ceil(width / 64) * 64;
+  return Math.min(MAX_REC_WIDTH, Math.ceil(width / 256) * 256);
 }
 
 /**
