@@ -25,12 +25,25 @@ export function createOcrOperator({ engine }: { engine: OcrEngine }) {
       ocrLines: z.array(ocrLineSchema).max(MAX_OCR_LINES),
     },
     async handler({ image }, ctx) {
-      if (image.length === 0) throw new FilteredError('empty-image');
-      const [result] = await engine.readBatch([image], { signal: ctx.signal });
+      const [result] = await readAll(engine, [image], ctx.signal);
       if (result instanceof Error) throw result;
-      return fitLimits(result!.lines);
+      return result!;
     },
   });
+}
+
+type OcrOutput = { ocrText: string; ocrLines: OcrLine[] };
+
+/** One engine batch for the readable images; an empty one is filtered without reaching it. */
+async function readAll(engine: OcrEngine, images: readonly Uint8Array[], signal: AbortSignal): Promise<(OcrOutput | Error)[]> {
+  const readable = images.flatMap((image, i) => (image.length > 0 ? [i] : []));
+  const results = readable.length === 0 ? [] : await engine.readBatch(readable.map((i) => images[i]!), { signal });
+  const out: (OcrOutput | Error)[] = images.map(() => new FilteredError('empty-image'));
+  readable.forEach((i, k) => {
+    const r = results[k]!;
+    out[i] = r instanceof Error ? r : fitLimits(r.lines);
+  });
+  return out;
 }
 
 /** Keeps whole lines, in reading order, while they fit the output limits. */

@@ -1,0 +1,96 @@
+// The OCR bench's measured runs on the Quarry side: a served operator (gRPC on loopback, the
+// operator process hosting the engine, as `quarry operator ocr` runs it) and the engine's
+// readBatch called directly. Each run reports wall time, the process's CPU time (every thread:
+// the event loop, the OCR workers, onnxruntime's and libvips' threads) and the event loop's
+// longest stall while it ran.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createOperatorClient } from '../../framework/operator-client/index.ts';
+import { serveOperators } from '../../framework/operator-sdk/index.ts';
+import type { EchoRequest } from '../../framework/wire/index.ts';
+import { createOcrOperator, type OcrEngine } from '../../operators/ocr/index.ts';
+
+export interface RunFigures {
+  images: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** Longest and 99th-percentile event-loop delay during the run, ms. */
+  stallMaxMs: number;
+  stallP99Ms: number;
+  texts: string[];
+}
+
+async function measured(work: () => Promise<string[]>, images: number): Promise<RunFigures> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  delay.enable();
+  const texts = await work();
+  delay.disable();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { images, seconds, cpuSeconds: (used.user + used.system) / 1e6, stallMaxMs: delay.max / 1e6, stallP99Ms: delay.percentile(99) / 1e6, texts };
+}
+
+/** `total` items through `next`, `inFlight` at a time; each answer lands at its index's image. */
+async function pump(total: number, inFlight: number, distinct: number, next: (i: number) => Promise<string>): Promise<string[]> {
+  const texts: string[] = new Array(distinct).fill('');
+  let cursor = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (cursor < total) {
+        const i = cursor++;
+        texts[i % distinct] = await next(i);
+      }
+    }),
+  );
+  return texts;
+}
+
+const decoder = new TextDecoder();
+
+function request(image: Uint8Array, i: number): EchoRequest {
+  const trigger = {
+    messageId: `m${i}`, itemKey: `k${i}`, dag: 'ocr-bench', dagVersion: 1, node: 'ocr', tupleRef: `ocr-bench:m${i}`, tupleVersion: 1, priority: 'normal' as const,
+    tenant: 'default', attempt: 0, deadlineMs: 0, traceparent: '', tracestate: '', parentId: '', fromNode: '', createdMs: 0, source: {}, notBeforeMs: 0,
+  };
+  return { trigger, operator: 'ocr', fields: {}, blobs: { image } } as EchoRequest;
+}
+
+/** The ocr operator served over gRPC in this process, called `inFlight` at a time. */
+export async function servedRun(engine: OcrEngine, images: readonly Uint8Array[], repeat: number, inFlight: number): Promise<RunFigures> {
+  const server = await serveOperators([createOcrOperator({ engine })], { port: 0, capacity: inFlight, defaultTimeoutMs: 600_000 });
+  const client = createOperatorClient({ endpoints: [server.address] });
+  try {
+    const call = async (i: number) => {
+      const res = await client.echo({ request: request(images[i % images.length]!, i), deadline: Date.now() + 600_000 });
+      if (res.status !== 'OK') throw new Error(`ocr bench: item ${i} answered ${res.status}: ${res.message}`);
+      return JSON.parse(decoder.decode(res.fields.ocrText)) as string;
+    };
+    await pump(Math.max(images.length, 2 * inFlight), inFlight, images.length, call); // threads started, sessions loaded
+    return await measured(() => pump(images.length * repeat, inFlight, images.length, call), images.length * repeat);
+  } finally {
+    client.close();
+    await server.close();
+  }
+}
+
+/** engine.readBatch on calls of `batch` images, `inFlight` calls at a time. */
+export async function batchRun(engine: OcrEngine, images: readonly Uint8Array[], repeat: number, batch: number, inFlight: number): Promise<RunFigures> {
+  const total = images.length * repeat;
+  const calls = Math.ceil(total / batch);
+  const texts: string[] = new Array(images.length).fill('');
+  const call = async (c: number) => {
+    const ids = Array.from({ length: Math.min(batch, total - c * batch) }, (_, k) => c * batch + k);
+    const results = await engine.readBatch(ids.map((i) => images[i % images.length]!));
+    results.forEach((r, k) => {
+      if (r instanceof Error) throw r;
+      texts[ids[k]! % images.length] = r.text;
+    });
+    return '';
+  };
+  await pump(Math.max(1, inFlight), inFlight, 1, call); // warm-up
+  return measured(async () => {
+    await pump(calls, inFlight, 1, call);
+    return texts;
+  }, total);
+}
