@@ -10,8 +10,8 @@ import { createPaddleOcrEngine, type OcrEngine } from '../operators/ocr/index.ts
 import { createInThreadOcrEngine } from '../operators/ocr/testing/index.ts';
 import { commandLine, flag, numberFlag } from './internal/args.ts';
 import { machineInfo } from './internal/machine.ts';
-import { ensurePeer, RAPIDOCR_VERSION, runPeer } from './internal/ocr-peer.ts';
-import { batchRun, servedRun, type RunFigures } from './internal/ocr-runs.ts';
+import { ensurePeer, RAPIDOCR_VERSION, runPeer, type PeerResult } from './internal/ocr-peer.ts';
+import { batchRun, measured, servedRun, type RunFigures } from './internal/ocr-runs.ts';
 import { formatOcrMarkdown, similarity, type OcrRow } from './internal/ocr-report.ts';
 
 const REPEAT = numberFlag('repeat', 12);
@@ -54,8 +54,10 @@ const quarry = (make: () => OcrEngine, work: (e: OcrEngine) => Promise<RunFigure
   }
 };
 const peer = (workers: number, intra: number) => async (): Promise<RunFigures> => {
-  const r = await runPeer({ images: paths, texts: truth, workers, intra, rec_batch: REC_BATCH, repeat: REPEAT });
-  return { images: r.images, seconds: r.seconds, cpuSeconds: r.cpuSeconds, stallMaxMs: NaN, stallP99Ms: NaN, texts: r.texts };
+  let result: PeerResult | undefined;
+  // Its own timing and CPU (the Python processes'); the probe still gives the noise floor.
+  const beside = await measured(async () => (result = await runPeer({ images: paths, texts: truth, workers, intra, rec_batch: REC_BATCH, repeat: REPEAT })).texts, 0, { loop: false });
+  return { ...beside, images: result!.images, seconds: result!.seconds, cpuSeconds: result!.cpuSeconds };
 };
 const configs: Config[] = [
   { name: 'before', engine: 'Quarry, inference on the event loop (before)', mode: 'served, per item', threads: 1, run: quarry(() => createInThreadOcrEngine(), (e) => servedRun(e, images, REPEAT, 2)) },
@@ -82,7 +84,7 @@ for (let rep = 0; rep < REPS; rep++) {
     log(`ocr bench: rep ${rep + 1}/${REPS} ${c.name}…`);
     const r = await c.run();
     runs.set(c.name, [...(runs.get(c.name) ?? []), r]);
-    log(`  ${(r.images / r.seconds).toFixed(2)} images/s, ${((r.cpuSeconds / r.images) * 1000).toFixed(0)} ms CPU/image, stall ${r.stallMaxMs.toFixed(0)} ms`);
+    log(`  ${(r.images / r.seconds).toFixed(2)} images/s, ${((r.cpuSeconds / r.images) * 1000).toFixed(0)} ms CPU/image, stall ${r.stallMaxMs.toFixed(0)} ms (idle process beside it: ${r.idleStallMaxMs.toFixed(0)} ms)`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -95,8 +97,9 @@ const rows: OcrRow[] = configs.map((c) => {
     cpuMsPerImage: median(rs.map((r) => (r.cpuSeconds / r.images) * 1000)),
     stallMaxMs: Math.max(...rs.map((r) => r.stallMaxMs)),
     stallP99Ms: median(rs.map((r) => r.stallP99Ms)),
+    idleStallMaxMs: Math.max(...rs.map((r) => r.idleStallMaxMs)),
     worstAccuracy: accuracy,
-    reps: rs.map((r) => ({ images: r.images, seconds: r.seconds, cpuSeconds: r.cpuSeconds, stallMaxMs: r.stallMaxMs, stallP99Ms: r.stallP99Ms })),
+    reps: rs.map((r) => ({ images: r.images, seconds: r.seconds, cpuSeconds: r.cpuSeconds, stallMaxMs: r.stallMaxMs, stallP99Ms: r.stallP99Ms, idleStallMaxMs: r.idleStallMaxMs })),
   };
 });
 

@@ -10,8 +10,9 @@ export interface OcrRow {
   cpuMsPerImage: number;
   stallMaxMs: number;
   stallP99Ms: number;
+  idleStallMaxMs: number;
   worstAccuracy: number;
-  reps: { images: number; seconds: number; cpuSeconds: number; stallMaxMs: number; stallP99Ms: number }[];
+  reps: { images: number; seconds: number; cpuSeconds: number; stallMaxMs: number; stallP99Ms: number; idleStallMaxMs: number }[];
 }
 
 export interface OcrReport {
@@ -43,7 +44,7 @@ const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '
 export function formatOcrMarkdown(r: OcrReport): string {
   const rows = r.rows.map((row) => {
     const stall = Number.isFinite(row.stallMaxMs) ? `${f(row.stallMaxMs, 0)} ms (p99 ${f(row.stallP99Ms, 0)})` : 'n/a (other process)';
-    return `| ${row.engine} | ${row.mode} | ${row.threads} | ${f(row.imagesPerSecond)} | ${f(row.imagesPerSecond / row.threads)} | ${f(row.cpuMsPerImage, 0)} | ${f(1000 / row.cpuMsPerImage)} | ${stall} | ${f(row.worstAccuracy * 100, 0)} % |`;
+    return `| ${row.engine} | ${row.mode} | ${row.threads} | ${f(row.imagesPerSecond)} | ${f(row.imagesPerSecond / row.threads)} | ${f(row.cpuMsPerImage, 0)} | ${f(1000 / row.cpuMsPerImage)} | ${stall} | ${f(row.idleStallMaxMs, 0)} ms | ${f(row.worstAccuracy * 100, 0)} % |`;
   });
   return [
     '## OCR: images per core, and the event loop while OCR runs',
@@ -53,12 +54,12 @@ export function formatOcrMarkdown(r: OcrReport): string {
     `Dataset: the demo site's ${r.dataset.images.length} text images (${r.dataset.images.join(', ')}), ${r.dataset.perRun} reads per run, ${r.dataset.reps} interleaved runs per row (medians; stall: the worst run).  `,
     `Settings, both engines: PP-OCRv4 detection (input ≤ ${r.settings.maxSide} px on the longer side, never enlarged; DB box threshold 0.6, unclip ratio 2.0, no dilation), the orientation classifier and recognition in batches of ${r.settings.recBatch} lines, text score ≥ 0.5, 1 onnxruntime thread per model unless the row says otherwise.`,
     '',
-    '| engine | calls | threads | images/s | images/s per thread | CPU ms / image | images per CPU-second | longest event-loop stall | worst text accuracy |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| engine | calls | threads | images/s | images/s per thread | CPU ms / image | images per CPU-second | longest event-loop stall | idle process beside it | worst text accuracy |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     '*images/s* is wall-clock throughput; with other work on the machine it understates what a core does, so *images per CPU-second* (the process\'s CPU time over all its threads: event loop, OCR workers, onnxruntime and libvips) is the per-core figure that holds under load. ' +
-      '*Longest event-loop stall*: `perf_hooks.monitorEventLoopDelay` in the process hosting the engine, over the measured run. ' +
+      '*Longest event-loop stall*: `perf_hooks.monitorEventLoopDelay` (5 ms resolution) in the process hosting the engine, over the measured run; *idle process beside it*: the same in an idle Node process running at the same time, the machine\'s scheduling noise floor (a loaded 2-core machine delays even an idle loop). ' +
       '*served, per item*: the `ocr` operator over gRPC on loopback, a unary Echo per image (as `quarry operator ocr` serves it today); *readBatch*: the engine\'s batch call, the lines of all its images recognised together. ' +
       'RapidOCR rows: `rapidocr-onnxruntime` in a venv (bench/.venv), its processes each with their own engine; its CPU is theirs. *Worst text accuracy*: 1 − edit distance / length against the demo site\'s ground truth, worst image of the worst run.',
     '',

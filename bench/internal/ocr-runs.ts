@@ -8,6 +8,7 @@ import { createOperatorClient } from '../../framework/operator-client/index.ts';
 import { serveOperators } from '../../framework/operator-sdk/index.ts';
 import type { EchoRequest } from '../../framework/wire/index.ts';
 import { createOcrOperator, type OcrEngine } from '../../operators/ocr/index.ts';
+import { startLoopProbe } from './loop-probe.ts';
 
 export interface RunFigures {
   images: number;
@@ -16,10 +17,13 @@ export interface RunFigures {
   /** Longest and 99th-percentile event-loop delay during the run, ms. */
   stallMaxMs: number;
   stallP99Ms: number;
+  /** The same for an idle Node process beside the run: the machine's noise floor. */
+  idleStallMaxMs: number;
   texts: string[];
 }
 
-async function measured(work: () => Promise<string[]>, images: number): Promise<RunFigures> {
+export async function measured(work: () => Promise<string[]>, images: number, options: { loop?: boolean } = {}): Promise<RunFigures> {
+  const probe = await startLoopProbe();
   const delay = monitorEventLoopDelay({ resolution: 5 });
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -28,7 +32,12 @@ async function measured(work: () => Promise<string[]>, images: number): Promise<
   delay.disable();
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  return { images, seconds, cpuSeconds: (used.user + used.system) / 1e6, stallMaxMs: delay.max / 1e6, stallP99Ms: delay.percentile(99) / 1e6, texts };
+  const idle = await probe.stop();
+  const loop = options.loop ?? true;
+  return {
+    images, seconds, cpuSeconds: (used.user + used.system) / 1e6,
+    stallMaxMs: loop ? delay.max / 1e6 : NaN, stallP99Ms: loop ? delay.percentile(99) / 1e6 : NaN, idleStallMaxMs: idle.maxMs, texts,
+  };
 }
 
 /** `total` items through `next`, `inFlight` at a time; each answer lands at its index's image. */
