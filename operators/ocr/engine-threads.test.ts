@@ -80,6 +80,17 @@ describe('OCR engine threads', () => {
     }
   });
 
+  it('leaves the caller\'s bytes intact: an image that is a view into a larger buffer', async () => {
+    const png = await render(textSvg(['intact'], latin(), 26));
+    const message = new Uint8Array(png.length + 64);
+    message.set(png, 32);
+    const view = message.subarray(32, 32 + png.length);
+    const e = engine(createPaddleOcrEngine());
+    assert.equal((await e.read(view)).text, 'intact');
+    assert.equal(message.byteLength, png.length + 64, 'the backing buffer was not handed to the worker');
+    assert.deepEqual(view, new Uint8Array(png));
+  });
+
   it('refuses reads once closed, retryably (another instance can take them)', async () => {
     const e = createPaddleOcrEngine();
     await e.close();

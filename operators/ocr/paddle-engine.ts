@@ -27,8 +27,13 @@ export function createPaddleOcrEngine(options: PaddleOcrOptions = {}): OcrEngine
     const chunks = Array.from({ length: parts }, (_, k) => images.slice(k * size, (k + 1) * size)).filter((c) => c.length > 0);
     const answers = await Promise.all(
       chunks.map((chunk) => {
-        // Own, compact buffers: a view into a larger buffer (a gRPC message) would be copied whole.
-        const copies = chunk.map((b) => b.slice());
+        // Own, compact buffers handed over without a second copy. Not Buffer#slice (a view): the
+        // view's whole backing store (a gRPC message, Node's shared Buffer pool) would be moved.
+        const copies = chunk.map((b) => {
+          const copy = new Uint8Array(b.byteLength);
+          copy.set(b);
+          return copy;
+        });
         return pool.run<ImageOutcome[]>(copies, { signal, weight: copies.length, transfer: copies.map((c) => c.buffer) });
       }),
     );
