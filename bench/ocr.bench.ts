@@ -64,6 +64,7 @@ const configs: Config[] = [
   { name: 'served-1', engine: 'Quarry, 1 worker thread', mode: 'served, per item', threads: 1, run: quarry(() => createPaddleOcrEngine({ concurrency: 1 }), (e) => servedRun(e, images, REPEAT, 2)) },
   { name: 'served-2', engine: 'Quarry, 2 worker threads', mode: 'served, per item', threads: 2, run: quarry(() => createPaddleOcrEngine({ concurrency: 2 }), (e) => servedRun(e, images, REPEAT, 4)) },
   { name: 'batch-1', engine: 'Quarry, 1 worker thread', mode: `readBatch of ${BATCH}`, threads: 1, run: quarry(() => createPaddleOcrEngine({ concurrency: 1 }), (e) => batchRun(e, images, REPEAT, BATCH, 1)) },
+  { name: 'batch-1-rec1', engine: 'Quarry, 1 worker thread, lines recognised one per run', mode: `readBatch of ${BATCH}`, threads: 1, run: quarry(() => createPaddleOcrEngine({ concurrency: 1, batchSize: 1 }), (e) => batchRun(e, images, REPEAT, BATCH, 1)) },
   { name: 'batch-2', engine: 'Quarry, 2 worker threads', mode: `readBatch of ${BATCH}`, threads: 2, run: quarry(() => createPaddleOcrEngine({ concurrency: 2 }), (e) => batchRun(e, images, REPEAT, BATCH, 2)) },
   { name: 'batch-1x2', engine: 'Quarry, 1 worker thread × 2 onnxruntime threads', mode: `readBatch of ${BATCH}`, threads: 2, run: quarry(() => createPaddleOcrEngine({ concurrency: 1, intraOpThreads: 2 }), (e) => batchRun(e, images, REPEAT, BATCH, 1)) },
   ...(PEER
