@@ -80,6 +80,18 @@ describe('OCR engine threads', () => {
     }
   });
 
+  it('abandons a read aborted while it runs (a deadline): the caller is answered at once, the thread goes on', async () => {
+    const page = await render(textSvg(ENGLISH, latin(), 26));
+    const e = engine(createPaddleOcrEngine());
+    await e.read(page); // thread started, sessions loaded
+    const controller = new AbortController();
+    const running = e.read(page, { signal: controller.signal });
+    const next = e.read(page);
+    setTimeout(() => controller.abort(new Error('deadline passed')), 20);
+    await assert.rejects(running, /deadline passed/);
+    assert.equal((await next).lines.length, ENGLISH.length);
+  });
+
   it('leaves the caller\'s bytes intact: an image that is a view into a larger buffer', async () => {
     const png = await render(textSvg(['intact'], latin(), 26));
     const message = new Uint8Array(png.length + 64);
