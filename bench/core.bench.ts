@@ -1,167 +1,167 @@
-// The core benchmark: a 6-node DAG of no-op operators (a → {b, c} → d → e → f, served over real
-// gRPC on loopback) on Kafka + Redis, with ~1 KB and ~100 KB tuples. Peers in the same run: the
-// same DAG on the embedded adapters, and a "fat message" Kafka baseline (see
-// internal/fat-baseline.ts). Writes bench/results/core.json and bench/results/core.md.
-//   npx tsx bench/core.bench.ts [--items 2000] [--items-large 500] [--window 256]
-//     [--concurrency 32] [--probe-items 30] [--filter kafka|embedded|fat|1kb|100kb]
+// The core benchmark: the 6-stage DAG a → {b, c} → d → e → f with no-op stages, on Quarry's
+// backends and on the peers a Node team would pick instead, measured in the same run:
+// Quarry on Kafka + Redis (operators in their own process), on the Kafka bus with in-memory state,
+// and embedded; BullMQ; raw Redis Streams over 6 hops (the limit reference); and the fat-message
+// Kafka baseline. Each peer runs in a process of its own (internal/peer-main.ts); this process only
+// schedules phases, interleaved over `--reps` repetitions (the order reversed every other one) so
+// drift on a shared machine weighs on every peer alike, and measures every process from outside.
+// Writes bench/results/core.json and bench/results/core.md.
+//   npx tsx bench/core.bench.ts [--items 3000] [--items-large 750] [--reps 3] [--window 256]
+//     [--concurrency 32] [--probe-items 30] [--operator-capacity 64] [--warmup 500] [--filter bullmq,quarry,1kb]
+//     [--cpu-prof]   (profiles to bench/results/tmp/)
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createKafkaBus } from '../framework/bus/index.ts';
-import { createRedisItemLedger, type ItemRecord } from '../framework/item-ledger/index.ts';
-import { startEmbeddedRuntime } from '../framework/runtime/index.ts';
-import { createMemorySideCache, createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
-import { createEmbeddedBus } from '../framework/bus/index.ts';
-import { createMemoryItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { commandLine, flag, numberFlag } from './internal/args.ts';
-import { coreDag, coreOperators } from './internal/core-dag.ts';
-import { countingBus } from './internal/counting-bus.ts';
-import { timeProduce } from './internal/fat-baseline.ts';
-import { deleteTopicsWithPrefix } from './internal/kafka-cleanup.ts';
+import { formatCoreMarkdown, type Background, type CoreReport } from './internal/core-report.ts';
+import { ratios, summarize, type PhaseSample, type ScenarioRaw } from './internal/core-summary.ts';
+import { startChild, type Child } from './internal/ipc.ts';
 import { machineInfo } from './internal/machine.ts';
-import { runCorePhase, summarizePhases, type PhaseRaw } from './internal/run-core-pipeline.ts';
-import { formatCoreMarkdown, type BackendName, type CoreScenario, type FatScenario } from './internal/core-report.ts';
+import type { FatReply, PhaseReply } from './internal/peer-main.ts';
+import { diffRedis, kafkaPid, load1, machineCpuMs, processCpuMs, redisSnapshot } from './internal/proc-stats.ts';
+import { SIZE_BYTES, selectScenarios, type Scenario } from './internal/scenarios.ts';
 
+const root = fileURLToPath(new URL('..', import.meta.url));
 const REDIS = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
 const BROKERS = (process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const ITEMS = numberFlag('items', 2000);
+const ITEMS = numberFlag('items', 3000);
 const ITEMS_LARGE = numberFlag('items-large', Math.max(1, Math.round(ITEMS / 4)));
+const REPS = numberFlag('reps', 3);
 const WINDOW = numberFlag('window', 256);
 const CONCURRENCY = numberFlag('concurrency', 32);
-const FILTER = flag('filter') ?? '';
 const PROBE_ITEMS = numberFlag('probe-items', 30);
-const SIZES = [
-  { label: '1kb', bytes: 1024, items: ITEMS },
-  { label: '100kb', bytes: 100 * 1024, items: ITEMS_LARGE },
-] as const;
-const wanted = (name: string): boolean => FILTER === '' || name.includes(FILTER) || new RegExp(FILTER).test(name);
-
-const round2 = (x: number): number => Math.round(x * 100) / 100;
+const OPERATOR_CAPACITY = numberFlag('operator-capacity', 64);
+const WARMUP = flag('warmup') === '0' ? 0 : numberFlag('warmup', 500);
+const FILTER = flag('filter') ?? '';
+const CPU_PROF = process.argv.includes('--cpu-prof');
+const PROFILE_DIR = `${root}bench/results/tmp/cpu-prof-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-const dagName = `bench-core-${runId}`;
+const DEFAULT_HOPS = 7;
+const DEFAULT_TRIGGER_BYTES = 260;
 
-interface Backend {
-  name: BackendName;
-  phase(size: (typeof SIZES)[number], items: number, window: number, keyPrefix: string): Promise<PhaseRaw>;
-  close(): Promise<void>;
-}
+const scenarios = selectScenarios(FILTER);
+const itemsFor = (s: Scenario): number => Math.max(1, Math.round((s.size === '1kb' ? ITEMS : ITEMS_LARGE) / REPS));
 
-async function startBackend(name: BackendName): Promise<Backend> {
-  const listeners = new Set<(r: ItemRecord) => void>();
-  const terminals = { listen(fn: (r: ItemRecord) => void) { listeners.add(fn); return () => listeners.delete(fn); } };
-  const bus = countingBus(name !== 'embedded' ? createKafkaBus({ brokers: BROKERS, clientId: `bench-core-${runId}-${name}` }) : createEmbeddedBus());
-  const sideCache: SideCache = name === 'kafka' ? createRedisSideCache({ redis: REDIS, namespace: `bench-core-${runId}` }) : createMemorySideCache();
-  const ledger: ItemLedger = name === 'kafka' ? createRedisItemLedger({ redis: REDIS, namespace: `bench-core-ledger-${runId}`, retentionMs: 120_000 }) : createMemoryItemLedger();
-  const setupStart = Date.now();
-  // Each backend its own DAG name: the two Kafka backends must not share topics or groups.
-  const dag = `${dagName}-${name === 'kafka-memory' ? 'km' : name === 'kafka' ? 'kr' : 'em'}`;
-  const rt = await startEmbeddedRuntime({
-    dags: [coreDag(dag, CONCURRENCY)], operators: coreOperators(), bus, sideCache, ledger,
-    onTerminal: (r) => { for (const fn of listeners) fn(r); },
-  });
-  const phase: Backend['phase'] = (size, items, window, keyPrefix) =>
-    runCorePhase({ rt, bus, dag, items, tupleBytes: size.bytes, window, terminals, keyPrefix });
-  const close = async () => {
-    await rt.close();
-    await bus.close();
-    await sideCache.close();
-    await ledger.close();
-  };
-  try {
-    // Warm up: consumer groups joined, gRPC channels open, JIT warm; not measured.
-    await phase(SIZES[0], 64, WINDOW, 'warm-');
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  console.error(`[core] ${name}: ready in ${Date.now() - setupStart} ms`);
-  return { name, phase, close };
-}
-
-/**
- * The backends run in one process, interleaved A B C C B A with half the items per phase, so a
- * neighbour's load on a shared machine (drift) weighs on all alike.
- */
-async function runCore(backends: readonly Backend[]): Promise<CoreScenario[]> {
-  const out: CoreScenario[] = [];
-  for (const size of SIZES) {
-    const here = backends.filter((b) => wanted(`${b.name}-${size.label}`));
-    if (here.length === 0) continue;
-    const raws = new Map<string, PhaseRaw[]>(here.map((b) => [b.name, []]));
-    const order = [...here, ...[...here].reverse()];
-    const half = [Math.ceil(size.items / 2), Math.floor(size.items / 2)];
-    for (const [i, b] of order.entries()) {
-      const round = i < here.length ? 0 : 1;
-      const items = half[round]!;
-      if (items > 0) raws.get(b.name)!.push(await b.phase(size, items, WINDOW, `${size.label}-r${round}-`));
-    }
-    for (const b of here) {
-      // Unloaded latency: one item at a time, so the figure is the path's cost, not queueing.
-      const probe = summarizePhases([await b.phase(size, PROBE_ITEMS, 1, `${size.label}-probe-`)]);
-      const result = summarizePhases(raws.get(b.name)!);
-      console.error(`[core] ${b.name}-${size.label}: ${result.itemsPerSec} items/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms (unloaded ${probe.latencyMs.p50}/${probe.latencyMs.p99} ms), ${result.kafka.triggerBytesPerHop} B/hop, side-cache peak ${result.sideCache.peakBytes} B, after ${result.sideCache.afterBytes} B`);
-      out.push({ name: `${b.name}-${size.label}`, backend: b.name, size: size.label, tupleBytes: size.bytes, result, probe });
-    }
-  }
-  return out;
-}
-
-async function runFat(size: (typeof SIZES)[number], measured: CoreScenario | undefined): Promise<FatScenario> {
-  // Use the hop count and trigger size the real Kafka run measured; without it, the DAG's shape
-  // (7 edges into node topics) and a typical trigger size.
-  const hops = measured?.result.kafka.hopsPerItem ?? 7;
-  const triggerBytes = Math.round(measured?.result.kafka.triggerBytesPerHop ?? 260);
-  // The tuple a fat trigger would carry: the payload (JSON string) plus the small fields.
-  const tupleBytes = size.bytes + 2 + 64;
-  const bus = createKafkaBus({ brokers: BROKERS, clientId: `bench-core-fat-${runId}` });
-  try {
-    const messages = Math.round(size.items * hops);
-    const reference = await timeProduce(bus, `bench-core-${runId}.ref-${size.label}`, { messages, bytes: triggerBytes, hopsPerItem: hops });
-    const fat = await timeProduce(bus, `bench-core-${runId}.fat-${size.label}`, { messages, bytes: triggerBytes + tupleBytes, hopsPerItem: hops });
-    console.error(`[core] fat-${size.label}: ref ${reference.messagesPerSec} msg/s (${reference.mbPerSec} MB/s), fat ${fat.messagesPerSec} msg/s (${fat.mbPerSec} MB/s)`);
-    return { name: `fat-${size.label}`, size: size.label, hopsPerItem: hops, items: size.items, reference, fat };
-  } finally {
-    await bus.close();
-  }
+async function measure<T>(child: Child, others: Record<string, number>, redis: Redis, rep: number, run: () => Promise<T>) {
+  const kafka = kafkaPid(root);
+  const pids = { main: child.pid, ...others, ...(kafka ? { kafka } : {}) };
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid) ?? NaN]));
+  const m0 = machineCpuMs();
+  const r0 = await redisSnapshot(redis);
+  const t0 = performance.now();
+  const out = await run();
+  const wallMs = performance.now() - t0;
+  const r1 = await redisSnapshot(redis);
+  const m1 = machineCpuMs();
+  const cpuMs: PhaseSample['cpuMs'] = { main: NaN };
+  for (const [k, pid] of Object.entries(pids)) (cpuMs as Record<string, number>)[k] = (processCpuMs(pid) ?? NaN) - cpu0[k]!;
+  const redisServer = diffRedis(r0, r1);
+  cpuMs.redis = redisServer.cpuMs;
+  const ours = Object.values(cpuMs).reduce((a: number, b) => a + (b ?? 0), 0);
+  const busyMs = m1.busy - m0.busy;
+  return { out, sample: { rep, wallMs, cpuMs, redisServer, machine: { busyMs, othersMs: Math.max(0, busyMs - ours) }, load1: load1() } };
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   const date = new Date().toISOString();
-  const loadBefore = loadavg()[0]!;
-  const backends: Backend[] = [];
-  let core: CoreScenario[];
+  const loadBefore = load1();
+  const redis = new Redis(REDIS, { maxRetriesPerRequest: 3 });
+  const peers = new Map<string, { child: Child; others: Record<string, number> }>();
+  const raws = new Map<string, ScenarioRaw>(scenarios.map((s) => [s.name, { name: s.name, peer: s.peer.name, size: s.size, bytes: SIZE_BYTES[s.size]!, uses: s.peer.uses, phases: [], probes: { latenciesMs: [], ends: {} } }]));
+  const lastTrigger = new Map<string, { hops: number; bytes: number }>();
+  let background: Background | undefined;
   try {
-    for (const name of ['embedded', 'kafka-memory', 'kafka'] as const) {
-      if (SIZES.some((s) => wanted(`${name}-${s.label}`))) backends.push(await startBackend(name));
+    // One at a time: starting several on 2 cores would make each one's warm-up slower, not shorter.
+    for (const p of new Set(scenarios.map((s) => s.peer.name))) {
+      const t = Date.now();
+      const sizes = scenarios.filter((s) => s.peer.name === p).map((s) => s.size);
+      const config = JSON.stringify({ redis: REDIS, brokers: BROKERS, runId, concurrency: CONCURRENCY, operatorCapacity: OPERATOR_CAPACITY, warmup: WARMUP, sizes });
+      const child = await startChild(p, `${root}bench/internal/peer-main.ts`, [p, config], { cwd: root });
+      peers.set(p, { child, others: await child.request<Record<string, number>>({ op: 'pids' }) });
+      console.error(`[core] ${p}: ready in ${Date.now() - t} ms`);
     }
-    core = await runCore(backends);
+    background = await idleBackground(redis, [...peers.values()].flatMap((p) => [p.child.pid, ...Object.values(p.others)]));
+    console.error(`[core] background, every peer idle: ${JSON.stringify(background)}`);
+    if (CPU_PROF) for (const { child } of peers.values()) await child.request({ op: 'profile' });
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = rep % 2 === 0 ? scenarios : [...scenarios].reverse();
+      for (const s of order) {
+        const { child, others } = peers.get(s.peer.name)!;
+        const raw = raws.get(s.name)!;
+        const items = itemsFor(s);
+        const bytes = SIZE_BYTES[s.size]!;
+        if (s.peer.name === 'fat-baseline') {
+          const trig = lastTrigger.get(s.size) ?? { hops: DEFAULT_HOPS, bytes: DEFAULT_TRIGGER_BYTES };
+          const req = { op: 'fat', label: s.size, messages: Math.round(items * trig.hops), triggerBytes: Math.round(trig.bytes), tupleBytes: bytes + 2 + 64, hops: trig.hops };
+          const { out, sample } = await measure(child, others, redis, rep, () => child.request<FatReply>(req));
+          raw.fat = [...(raw.fat ?? []), { ...out, cpuMs: sample.cpuMs, wallMs: sample.wallMs }];
+          console.error(`[core] rep ${rep} ${s.name}: ref ${out.reference.messagesPerSec} msg/s, fat ${out.fat.messagesPerSec} msg/s`);
+          continue;
+        }
+        const { out, sample } = await measure(child, others, redis, rep, () => child.request<PhaseReply>({ op: 'phase', bytes, items, window: WINDOW, keyPrefix: `${s.size}-r${rep}-` }));
+        raw.phases.push({ ...sample, items: out.loop.items, ends: out.loop.ends, elapsedMs: out.loop.elapsedMs, latenciesMs: out.loop.latenciesMs, counters: out.counters, extras: out.extras, elu: out.elu });
+        const bus = out.extras.quarry?.bus;
+        if (s.peer.name === 'quarry-kafka-redis' && bus && bus.messages > 0) lastTrigger.set(s.size, { hops: bus.messages / items, bytes: bus.valueBytes / bus.messages });
+        const probeItems = Math.max(1, Math.round(PROBE_ITEMS / REPS));
+        const probe = await child.request<PhaseReply>({ op: 'phase', bytes, items: probeItems, window: 1, keyPrefix: `${s.size}-probe${rep}-` });
+        raw.probes.latenciesMs.push(...probe.loop.latenciesMs);
+        for (const [k, v] of Object.entries(probe.loop.ends)) raw.probes.ends[k] = (raw.probes.ends[k] ?? 0) + v;
+        console.error(`[core] rep ${rep} ${s.name}: ${Math.round((items * 1000) / out.loop.elapsedMs)} items/s, main cpu ${(sample.cpuMs.main / items).toFixed(2)} ms/item, load ${sample.load1}`);
+      }
+    }
   } finally {
-    for (const b of backends) await b.close();
+    for (const [p, { child }] of peers) await child.stop(CPU_PROF ? { profileDir: PROFILE_DIR } : {}).catch((err: unknown) => console.error(`[core] ${p}: ${String(err)}`));
+    await redis.quit();
   }
-  const fat: FatScenario[] = [];
-  for (const size of SIZES) {
-    if (wanted(`fat-${size.label}`)) fat.push(await runFat(size, core.find((c) => c.name === `kafka-${size.label}`)));
-  }
-  try {
-    await deleteTopicsWithPrefix(BROKERS, [`quarry.${dagName}-`, `bench-core-${runId}.`]);
-  } catch (err) {
-    console.error(`[core] could not delete this run's topics: ${String(err)}`);
-  }
-  const report = {
+  const all = [...raws.values()];
+  const summaries = all.filter((s) => s.phases.length > 0).map(summarize);
+  const report: CoreReport = {
     command: commandLine('bench/core.bench.ts'),
     date,
     machine: machineInfo(),
     durationMs: Date.now() - started,
-    loadAverage1m: { before: round2(loadBefore), after: round2(loadavg()[0]!) },
-    config: { items: ITEMS, itemsLarge: ITEMS_LARGE, probeItems: PROBE_ITEMS, window: WINDOW, concurrency: CONCURRENCY, filter: FILTER, redis: REDIS, brokers: BROKERS, dagPrefix: dagName },
-    core,
-    fat,
+    loadAverage1m: { before: loadBefore, during: duringLoad(all), after: load1() },
+    background,
+    config: { items: ITEMS, itemsLarge: ITEMS_LARGE, reps: REPS, warmup: WARMUP, probeItems: PROBE_ITEMS, window: WINDOW, concurrency: CONCURRENCY, operatorCapacity: OPERATOR_CAPACITY, filter: FILTER, cpuProf: CPU_PROF ? PROFILE_DIR : false, redis: REDIS, brokers: BROKERS, runId },
+    scenarios: summaries,
+    ratios: ratios(summaries),
+    fat: all.filter((s) => s.fat).map((s) => ({ name: s.name, size: s.size, runs: s.fat! })),
+    raw: all.map((s) => ({ ...s, phases: s.phases.map((p) => ({ ...p, latenciesMs: undefined })) })),
   };
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-  await writeFile(new URL('./results/core.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(new URL('./results/core.md', import.meta.url), formatCoreMarkdown(report));
-  console.error(`[core] done in ${Math.round(report.durationMs / 1000)} s: bench/results/core.{json,md}`);
+  await mkdir(`${root}bench/results`, { recursive: true });
+  await writeFile(`${root}bench/results/core.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(`${root}bench/results/core.md`, formatCoreMarkdown(report));
+  console.error(`[core] done in ${Math.round(report.durationMs / 1000)} s: bench/results/core.{json,md}${CPU_PROF ? `; CPU profiles in ${PROFILE_DIR}` : ''}`);
+}
+
+/**
+ * What the shared servers and the machine do while every peer is up and none is measured: idle
+ * peers' polling plus other engineers' work, the floor under the per-phase server figures.
+ */
+async function idleBackground(redis: Redis, ourPids: readonly number[]): Promise<Background> {
+  const seconds = 3;
+  const kafka = kafkaPid(root);
+  const cpu = () => ourPids.reduce((a, pid) => a + (processCpuMs(pid) ?? 0), 0);
+  const [r0, k0, m0, o0] = [await redisSnapshot(redis), kafka ? processCpuMs(kafka) : undefined, machineCpuMs(), cpu()];
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const [r1, k1, m1, o1] = [await redisSnapshot(redis), kafka ? processCpuMs(kafka) : undefined, machineCpuMs(), cpu()];
+  const d = diffRedis(r0, r1);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    seconds,
+    redisCommandsPerSec: round(d.commands / seconds),
+    redisCpuMsPerSec: round(d.cpuMs / seconds),
+    kafkaCpuMsPerSec: k0 !== undefined && k1 !== undefined ? round((k1 - k0) / seconds) : undefined,
+    idlePeersCpuMsPerSec: round((o1 - o0) / seconds),
+    machineBusyCores: Math.round(((m1.busy - m0.busy) / (seconds * 1000)) * 100) / 100,
+  };
+}
+
+function duringLoad(all: readonly ScenarioRaw[]): { mean: number; max: number; samples: number } {
+  const xs = all.flatMap((s) => s.phases.map((p) => p.load1));
+  return { mean: Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 100) / 100, max: Math.max(...xs), samples: xs.length };
 }
 
 main().then(

@@ -1,12 +1,15 @@
 // Build the framework's adapters from a BackendConfig: embedded by default; Kafka and Redis when
-// configured. The one place that picks adapters.
+// configured. The one place that picks adapters. `--redis` names one node or a Redis Cluster
+// (comma-separated `redis://host:port` seeds): one client, shared by the Redis adapters.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createFileBlobStore, createRedisBlobStore, type BlobStore } from '../framework/blob-store/index.ts';
 import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
 import { createMemoryItemLedger, createRedisItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
 import { createMemorySideCache, createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
+import { createRedisClient, parseRedisUrl, redactRedisUrl, type RedisClient } from '../framework/redis/index.ts';
+import { ConfigError } from '../framework/errors/index.ts';
 import type { BackendConfig } from './config.ts';
 
 export interface Backends {
@@ -19,16 +22,19 @@ export interface Backends {
 }
 
 export function openBackends(config: BackendConfig, clientId = 'quarry'): Backends {
+  if (config.redisUrl && parseRedisUrl(config.redisUrl).kind === 'cluster') {
+    throw new ConfigError([{ field: 'redis', expected: 'a single Redis node for now: the item ledger does not run on Redis Cluster yet', received: config.redisUrl }]);
+  }
   const bus = config.kafkaBrokers.length > 0 ? createKafkaBus({ brokers: config.kafkaBrokers, clientId }) : createEmbeddedBus();
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let sideCache: SideCache;
   let blobs: BlobStore;
   let ledger: ItemLedger;
   if (config.redisUrl) {
-    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 20, lazyConnect: false });
+    redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 20 });
     sideCache = createRedisSideCache({ redis, namespace: config.namespace });
     blobs = createRedisBlobStore({ redis, namespace: config.namespace });
-    ledger = createRedisItemLedger({ redis, namespace: config.namespace });
+    ledger = createRedisItemLedger({ redis: redis as Redis, namespace: config.namespace });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
     sideCache = createMemorySideCache();
@@ -40,7 +46,7 @@ export function openBackends(config: BackendConfig, clientId = 'quarry'): Backen
     sideCache,
     blobs,
     ledger,
-    describe: () => `bus=${config.kafkaBrokers.length ? `kafka(${config.kafkaBrokers.join(',')})` : 'embedded'} state=${config.redisUrl ? `redis(${config.redisUrl})` : 'embedded'} relations=${config.relations} index=${config.index}`,
+    describe: () => `bus=${config.kafkaBrokers.length ? `kafka(${config.kafkaBrokers.join(',')})` : 'embedded'} state=${config.redisUrl ? `redis(${redactRedisUrl(config.redisUrl)})` : 'embedded'} relations=${config.relations} index=${config.index}`,
     async close() {
       await bus.close();
       await Promise.all([sideCache.close(), blobs.close(), ledger.close()]);

@@ -3,6 +3,15 @@ import type { ItemRecord } from '../framework/item-ledger/index.ts';
 import { createContentIndex, type IndexStore } from '../operators/index-builder/index.ts';
 import type { RelationCounts, RelationEngine } from '../relation-engine/index.ts';
 
+export interface RefusedItem {
+  dag: string;
+  url: string;
+  state: string;
+  /** The node the item ended at. */
+  node?: string;
+  reason: string;
+}
+
 export interface CrawlSummary {
   seeds: string[];
   pages: number;
@@ -17,8 +26,10 @@ export interface CrawlSummary {
   deadLinks: number;
   /** Contents in which OCR found text. */
   ocrTexts: number;
-  /** Items that did not complete, by DAG and reason. */
+  /** Items that did not complete, by DAG and reason (the full reason: a dead letter's cause included). */
   rejected: Record<string, number>;
+  /** Every refused or dead-lettered URL of this run, with its full reason (what `--report` lists). */
+  refused: RefusedItem[];
   ended: Record<string, Record<string, number>>;
   relations?: RelationCounts;
   elapsedMs: number;
@@ -29,6 +40,7 @@ const INTENDED = /^(known-content|unchanged)$/;
 export async function summarize(input: { records: readonly ItemRecord[]; engine: RelationEngine | undefined; indexStore: IndexStore | undefined; elapsedMs: number; seeds: string[] }): Promise<CrawlSummary> {
   const ended: Record<string, Record<string, number>> = {};
   const rejected: Record<string, number> = {};
+  const refused: RefusedItem[] = [];
   let deadLinks = 0;
   let duplicateLinks = 0;
   let unchangedPages = 0;
@@ -40,8 +52,9 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
     if (reason.startsWith('dead-link')) deadLinks += 1;
     else if (reason === 'known-content') duplicateLinks += 1;
     else if (reason === 'unchanged') unchangedPages += 1;
+    if (!INTENDED.test(reason)) refused.push({ dag: r.dag, url: r.itemKey, state: r.state, ...(r.node ? { node: r.node } : {}), reason });
     if (!INTENDED.test(reason) && !reason.startsWith('dead-link')) {
-      const key = `${r.dag}: ${r.state === 'filtered' ? reason : `${r.state} (${reason.split(':')[0]})`}`;
+      const key = `${r.dag}: ${r.state === 'filtered' ? reason : `${r.state}${r.node ? ` at ${r.node}` : ''} — ${reason}`}`;
       rejected[key] = (rejected[key] ?? 0) + 1;
     }
   }
@@ -60,25 +73,40 @@ export async function summarize(input: { records: readonly ItemRecord[]; engine:
     deadLinks,
     ocrTexts,
     rejected,
+    refused: refused.sort((a, b) => a.dag.localeCompare(b.dag) || a.url.localeCompare(b.url)),
     ended,
     ...(relations ? { relations } : {}),
     elapsedMs: input.elapsedMs,
   };
 }
 
-export function formatSummary(s: CrawlSummary): string {
+/** How many reasons the console summary lists before pointing at `--report`. */
+const MAX_REASONS = 25;
+
+/**
+ * This run's figures first (what the crawl did), then the graph's (everything crawled into the
+ * store so far, by this and earlier runs): a re-crawl that skips unchanged pages still shows the
+ * whole graph's contents.
+ */
+export function formatSummary(s: CrawlSummary, where: { relations?: string } = {}): string {
+  const reasons = Object.entries(s.rejected).sort();
   const lines = [
-    'Crawl summary',
+    'Crawl summary — this run',
     `  pages crawled        ${s.pages}${s.unchangedPages ? `   (unchanged since the last crawl, skipped: ${s.unchangedPages})` : ''}`,
     `  image links          ${s.imageLinks}`,
-    `  unique contents      ${s.uniqueContents}`,
-    `  duplicate links      ${s.duplicateLinks}   (near-duplicate groups: ${s.nearDuplicateGroups})`,
+    `  duplicate links      ${s.duplicateLinks}`,
     `  dead links           ${s.deadLinks}`,
-    `  OCR texts found      ${s.ocrTexts}`,
     `  elapsed              ${(s.elapsedMs / 1000).toFixed(1)} s`,
     '  rejected inputs by reason:',
-    ...Object.entries(s.rejected).sort().map(([k, n]) => `    ${String(n).padStart(4)}  ${k}`),
+    ...reasons.slice(0, MAX_REASONS).map(([k, n]) => `    ${String(n).padStart(4)}  ${k}`),
   ];
-  if (Object.keys(s.rejected).length === 0) lines.push('    none');
+  if (reasons.length === 0) lines.push('    none');
+  if (reasons.length > MAX_REASONS) lines.push(`    … ${reasons.length - MAX_REASONS} more reasons: --report <file> lists every refused URL with its reason`);
+  lines.push(
+    `The relation graph now — all runs${where.relations ? ` (${where.relations})` : ''}`,
+    ...(s.relations ? [`  pages                ${s.relations.pages}`, `  image links          ${s.relations.links}`] : []),
+    `  unique contents      ${s.uniqueContents}   (near-duplicate groups: ${s.nearDuplicateGroups})`,
+    `  OCR texts found      ${s.ocrTexts}`,
+  );
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SERVICES=(redis kafka cassandra)
+SERVICES=(redis kafka cassandra redis-cluster)
 
 say() { printf '[test] %s\n' "$*" >&2; }
 
@@ -23,19 +23,21 @@ say "eslint (floating promises, unused code, deep imports)"
 
 # Remember what was already up, so the exit trap only stops what this run started.
 was_running=()
-for s in "${SERVICES[@]}"; do
-  if bash scripts/services.sh status "$s" | grep -q 'running'; then was_running+=("$s"); fi
-done
+while IFS= read -r line; do
+  [[ "$line" == *": running"* ]] && was_running+=("${line%%:*}")
+done < <(bash scripts/services.sh status "${SERVICES[@]}")
 stop_started() {
   [ "${QUARRY_KEEP_SERVICES:-0}" = 1 ] && return 0
-  local s
+  local s started=()
   for s in "${SERVICES[@]}"; do
-    [[ " ${was_running[*]-} " == *" $s "* ]] || bash scripts/services.sh stop "$s"
+    [[ " ${was_running[*]-} " == *" $s "* ]] || started+=("$s")
   done
+  [ "${#started[@]}" -eq 0 ] || bash scripts/services.sh stop "${started[@]}"
 }
 trap stop_started EXIT
 
-bash scripts/services.sh start all || { say "services failed to start"; exit 1; }
+# Fresh data for what this run launches; servers already running (shared) are left as they are.
+bash scripts/services.sh start --fresh "${SERVICES[@]}" || { say "services failed to start"; exit 1; }
 
 # The OCR tests and the demo site render Chinese text: they need a CJK font from Debian.
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
@@ -44,9 +46,13 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-wqy-zenhei >/dev/null || say "could not install fonts-wqy-zenhei"
 fi
 
+bash scripts/browser-setup.sh # Chromium for the dashboard's browser test
+bash scripts/promtool-setup.sh # promtool for the deploy/ rule checks
+
 export QUARRY_TEST_REDIS_URL="${QUARRY_TEST_REDIS_URL:-redis://127.0.0.1:6390}"
 export QUARRY_TEST_KAFKA_BROKERS="${QUARRY_TEST_KAFKA_BROKERS:-127.0.0.1:9092}"
 export QUARRY_TEST_CASSANDRA="${QUARRY_TEST_CASSANDRA:-127.0.0.1:9042}"
+export QUARRY_TEST_REDIS_CLUSTER="${QUARRY_TEST_REDIS_CLUSTER:-redis://127.0.0.1:7001,redis://127.0.0.1:7002,redis://127.0.0.1:7003}"
 
 # Tracked plus untracked-not-ignored files (so node_modules/ and .infra/ never appear).
 mapfile -t all < <(git ls-files --cached --others --exclude-standard -- '*.test.ts' | sort -u)

@@ -1,13 +1,15 @@
 // Readiness probe used by scripts/services.sh (not part of the framework).
-//   npx tsx scripts/wait-ready.ts kafka|cassandra <deadlineSeconds> [pidToWatch]
+//   npx tsx scripts/wait-ready.ts kafka|cassandra <deadlineSeconds> [pidToWatch|''] [host:port]
 // Loops a real client call until it succeeds; exits 1 on deadline or when the watched
-// process dies first, so services.sh can print the server's log tail.
+// process dies first, so services.sh can print the server's log tail. The address defaults to
+// QUARRY_TEST_KAFKA_BROKERS / QUARRY_TEST_CASSANDRA, then to the default instance's port.
 import { Kafka, logLevel } from 'kafkajs';
 import cassandra from 'cassandra-driver';
 
-const [what, deadlineArg = '120', pidArg] = process.argv.slice(2);
+const [what, deadlineArg = '120', pidArg, addressArg] = process.argv.slice(2);
 const deadline = Date.now() + Number(deadlineArg) * 1000;
-const pid = pidArg === undefined ? undefined : Number(pidArg);
+const pid = pidArg === undefined || pidArg === '' ? undefined : Number(pidArg);
+const address = addressArg === '' ? undefined : addressArg;
 
 const alive = (): boolean => {
   if (pid === undefined) return true;
@@ -20,7 +22,7 @@ const alive = (): boolean => {
 };
 
 async function probeKafka(): Promise<void> {
-  const brokers = (process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const brokers = (address ?? process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const kafka = new Kafka({
     clientId: 'quarry-wait-ready',
     brokers,
@@ -39,7 +41,7 @@ async function probeKafka(): Promise<void> {
 }
 
 async function probeCassandra(): Promise<void> {
-  const contact = process.env.QUARRY_TEST_CASSANDRA ?? '127.0.0.1:9042';
+  const contact = address ?? process.env.QUARRY_TEST_CASSANDRA ?? '127.0.0.1:9042';
   const client = new cassandra.Client({
     contactPoints: [contact],
     localDataCenter: 'datacenter1',

@@ -6,7 +6,7 @@
 // one-partition topics, and times both. It measures the Kafka produce path only: no consumer,
 // no operator call, no side-cache; so its ratios isolate the bus cost of fat vs thin messages.
 import { randomBytes } from 'node:crypto';
-import type { TriggerBus } from '../../framework/bus/index.ts';
+import type { PlainProducer } from './quarry-adapter.ts';
 
 export interface ProduceRun {
   messages: number;
@@ -19,7 +19,7 @@ export interface ProduceRun {
   itemsPerSecBound: number;
 }
 
-export async function timeProduce(bus: TriggerBus, topic: string, opts: { messages: number; bytes: number; hopsPerItem: number; parallel?: number }): Promise<ProduceRun> {
+export async function timeProduce(bus: PlainProducer, topic: string, opts: { messages: number; bytes: number; hopsPerItem: number; parallel?: number }): Promise<ProduceRun> {
   await bus.ensureTopics([topic]);
   const value = randomBytes(opts.bytes);
   // Kafka refuses a record batch over max.message.bytes (1 MB by default), so a fat producer

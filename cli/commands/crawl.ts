@@ -14,6 +14,10 @@ import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '..
 import { createGateWiring, runtimeSignals } from '../gate-wiring.ts';
 import { spawnOperatorProcesses } from '../operator-processes.ts';
 import { summarize, formatSummary, type CrawlSummary } from '../crawl-summary.ts';
+import { formatProgress } from '../crawl-progress.ts';
+import { startDashboard } from '../dashboard/index.ts';
+import { observeHostedNodes } from '../node-load.ts';
+import { callsInFlight, startMetrics } from '../../framework/telemetry/index.ts';
 
 export interface CrawlOptions extends RawBackendOptions {
   demo?: boolean;
@@ -28,7 +32,11 @@ export interface CrawlOptions extends RawBackendOptions {
   isolate?: boolean;
   /** `--no-gate`: items enter the DAGs at once, without the flow-control gate. */
   gate?: boolean;
+  /** `--dashboard [port]`: serve the operations page (and /metrics) from this crawl. */
+  dashboard?: string | boolean;
 }
+
+type CrawlResult = CrawlSummary & { admittedByGate?: Record<string, number> };
 
 /**
  * The demo site keeps one port when it can, so a second `npm start` re-crawls the same URLs (and
@@ -47,7 +55,11 @@ async function startDemoOnStablePort(): Promise<DemoSite> {
 /** How `--isolate` spreads the built-in operators over child processes. */
 const PROCESS_GROUPS = [['page-spider', 'image-extract', 'image-spider'], ['image-feature'], ['ocr'], ['relation-page', 'relation-link', 'relation-content', 'relation-ocr', 'index-builder']];
 
-export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<CrawlSummary & { admittedByGate?: Record<string, number> }> {
+/**
+ * `whenDone` runs with the summary before anything is closed: `--dashboard` keeps serving the
+ * finished crawl there until the user stops it.
+ */
+export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`), whenDone?: (summary: CrawlResult) => Promise<void>): Promise<CrawlResult> {
   const config = parseBackendConfig(opts);
   const started = Date.now();
   const seeds: string[] = [...(opts.seed ?? [])];
@@ -64,6 +76,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
   }
   if (problems.length > 0) throw new ConfigError(problems, 'crawl options');
   const timeoutMs = parsePositiveInt('timeout', opts.timeout, 600) * 1000;
+  const dashboardPort = opts.dashboard === undefined || opts.dashboard === false ? undefined : opts.dashboard === true ? 8080 : parsePositiveInt('dashboard', opts.dashboard, 8080);
 
   // Everything opened is closed again, in reverse order, whether the crawl succeeds or fails:
   // a failed crawl must not leave servers, child processes or connections behind.
@@ -88,6 +101,9 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     const builtIns = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate }, endpoints.length > 0 ? [] : undefined);
     cleanup.push(() => builtIns.close());
     const records: ItemRecord[] = [];
+    // The dashboard reads this process's own metrics: the registry exists before the runtime.
+    const metrics = dashboardPort === undefined ? undefined : startMetrics();
+    if (metrics) cleanup.push(() => metrics.close());
     let running: EmbeddedRuntime | undefined;
     const gate = opts.gate === false ? undefined : await createGateWiring({ config, signals: runtimeSignals(() => running) });
     const rt = await startEmbeddedRuntime({
@@ -110,10 +126,23 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       await gate.gate.start();
     }
     log(`backends: ${backends.describe()}`);
+    if (metrics) {
+      const stopObserving = observeHostedNodes(rt.plans.values(), rt.bus);
+      cleanup.push(async () => stopObserving());
+      const d = await startDashboard({ ledger: backends.ledger, dags: [...rt.plans.keys()], metrics, port: dashboardPort! });
+      cleanup.push(() => d.close());
+      log(`dashboard on ${d.url} (metrics at ${d.url}metrics)`);
+    }
+    const dags = [...rt.plans.keys()];
+    let reporting = false;
     const progress = setInterval(() => {
-      if (opts.quiet) return;
-      const by = (dag: string) => records.filter((r) => r.dag === dag).length;
-      log(`  … pages ${by('page-ingest')}, image links ${by('image-ingest')}, ocr ${by('ocr-ingest')} done (${Math.round((Date.now() - started) / 1000)} s)`);
+      if (opts.quiet || reporting) return;
+      reporting = true;
+      void (async () => {
+        const inFlight = Object.fromEntries(await Promise.all(dags.map(async (d) => [d, (await backends.ledger.counts(d))['in-flight']] as const)));
+        const g = gate?.gate.stats();
+        log(formatProgress({ elapsedMs: Date.now() - started, records, inFlight, calls: callsInFlight(), ...(g ? { gate: { backlog: g.backlog.high + g.backlog.normal + g.backlog.low, deferred: g.deferred } } : {}) }));
+      })().catch((err: unknown) => log(`  … progress: ${(err as Error).message}`)).finally(() => { reporting = false; });
     }, 2_000);
     cleanup.push(async () => clearInterval(progress));
     await rt.submit(seeds.map((url) => ({ dag: 'page-ingest', itemKey: url, source: { url, depth: '0', maxDepth: String(maxDepth) }, priority: 'high' as const })));
@@ -121,6 +150,8 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     const admitted = gate?.gate.stats().admittedTotal;
     const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}) };
     if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);
+    clearInterval(progress);
+    await whenDone?.(summary);
     return summary;
   } finally {
     for (const close of cleanup.reverse()) await close().catch((err: unknown) => log(`cleanup: ${(err as Error).message}`));
@@ -148,9 +179,19 @@ export function registerCrawlCommand(program: Command): void {
     .option('--data <dir>', 'where embedded state lives', '.quarry')
     .option('--namespace <ns>', 'Redis key namespace', 'quarry')
     .option('-q, --quiet', 'no progress lines')
+    .option('--dashboard [port]', 'serve the operations page (and /metrics) from this crawl, and keep it up after the crawl until Ctrl-C (default port 8080; 0 = any free port)')
     .action(async (opts: CrawlOptions) => {
-      const summary = await runCrawl(opts);
-      process.stdout.write(`${formatSummary(summary)}\n`);
+      const where = { relations: parseBackendConfig(opts).relations };
+      const print = (summary: CrawlResult) => process.stdout.write(`${formatSummary(summary, where)}\n`);
+      const summary = await runCrawl(opts, undefined, opts.dashboard === undefined ? undefined : async (s) => {
+        print(s);
+        process.stderr.write('crawl finished; the dashboard stays up until Ctrl-C\n');
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+      });
+      if (opts.dashboard === undefined) print(summary);
     });
 }
 

@@ -9,6 +9,7 @@ import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { createGateClient } from '../gate-wiring.ts';
+import { observeHostedNodes } from '../node-load.ts';
 import { stopOnSignal } from '../stop-on-signal.ts';
 
 export async function loadDags(files: readonly string[]): Promise<DagSpec[]> {
@@ -55,8 +56,11 @@ export function registerMinerCommand(program: Command): void {
       const gate = opts.gate ? await createGateClient(config) : undefined;
       const miner = createMiner({ hosts, operators: (n) => directory.client(n).echo, descriptions: directory.descriptions, ...backends, admission: gate ?? ingress, ingress, now: Date.now, partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}) });
       await miner.start();
+      // Per-node load and the bottleneck on the metrics endpoint (quarry_node_utilization, quarry_bottleneck …).
+      const stopObserving = metrics ? observeHostedNodes(plans.values(), backends.bus, (dag, node) => hosts.some((h) => h.plan.name === dag && (!h.nodes || h.nodes.includes(node)))) : undefined;
       process.stdout.write(`${JSON.stringify({ miner: miner.id, hosting: hosts.map((h) => `${h.plan.name}/${h.nodes?.join('+') ?? '*'}`), metrics: metrics?.url })}\n`);
       stopOnSignal(async () => {
+        stopObserving?.();
         await miner.stop();
         await gate?.close();
         directory.close();

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { useRedis } from '../../framework/redis/index.ts';
 import type { DeferredStore } from '../deferred-store.ts';
 import { decodeGateItem, encodeGateItem, type Priority } from '../gate-item.ts';
 
@@ -22,14 +22,15 @@ return redis.call('HMGET', KEYS[3], unpack(ids))
 `;
 
 export interface RedisDeferredStoreOptions {
+  /** One node (`redis://host:port`) or a Redis Cluster (comma-separated `redis://host:port` seeds). */
   url: string;
-  /** Namespace; keys share one hash tag so the scripts also run on Redis Cluster. */
+  /** Namespace; keys share one hash tag so the scripts and transactions run on Redis Cluster. */
   name?: string;
 }
 
 /** A sorted set per class (score = release time), a lease set per class, one item hash. */
 export function createRedisDeferredStore(opts: RedisDeferredStoreOptions): DeferredStore {
-  const redis = new Redis(opts.url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  const { client: redis, release } = useRedis(opts.url, { maxRetriesPerRequest: 3 });
   const tag = `{quarry:gate:${opts.name ?? 'default'}}`;
   const keys = (cls: Priority) => [`${tag}:wait:${cls}`, `${tag}:lease:${cls}`, `${tag}:items`];
   redis.defineCommand('quarryClaim', { numberOfKeys: 3, lua: CLAIM });
@@ -72,6 +73,6 @@ export function createRedisDeferredStore(opts: RedisDeferredStoreOptions): Defer
       const ts = (await Promise.all([oldestOf(wait!, hash!), oldestOf(lease!, hash!)])).filter((x): x is number => x !== undefined);
       return ts.length === 0 ? 0 : Math.max(0, nowMs - Math.min(...ts));
     },
-    async close() { redis.disconnect(); },
+    async close() { await release(); },
   };
 }

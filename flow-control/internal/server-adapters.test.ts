@@ -2,15 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { deleteMatching } from '../../framework/testing/index.ts';
+import { createRedisClient } from '../../framework/redis/index.ts';
 import { backlogContract, contractItem, pullUntil } from '../backlog-contract.ts';
 import type { GateItem } from '../gate-item.ts';
 import { deferredStoreContract } from '../deferred-store-contract.ts';
 import { createKafkaBacklog } from './kafka-backlog.ts';
 import { createRedisDeferredStore } from './redis-deferred-store.ts';
-import { kafkaBrokers, redisUrl, requireServers } from './test-servers.ts';
+import { kafkaBrokers, redisClusterUrl, redisUrl, requireServers } from './test-servers.ts';
 
-await requireServers();
+await requireServers({ cluster: true });
 
 let prefix = `quarry-test-gate-${randomUUID().slice(0, 8)}`;
 backlogContract('kafka', {
@@ -18,17 +19,19 @@ backlogContract('kafka', {
   reset: async () => { prefix = `quarry-test-gate-${randomUUID().slice(0, 8)}`; },
 });
 
-let name = `test-${randomUUID().slice(0, 8)}`;
-const names: string[] = [name];
-deferredStoreContract('redis', {
-  open: async () => createRedisDeferredStore({ url: redisUrl(), name }),
-  reset: async () => { name = `test-${randomUUID().slice(0, 8)}`; names.push(name); },
-  cleanup: async () => {
-    const r = new Redis(redisUrl());
-    for (const n of names) { const keys = await r.keys(`{quarry:gate:${n}}*`); if (keys.length) await r.del(...keys); }
-    r.disconnect();
-  },
-});
+for (const [kind, url] of [['redis', redisUrl()], ['redis-cluster', redisClusterUrl()]] as const) {
+  let name = `test-${randomUUID().slice(0, 8)}`;
+  const names: string[] = [name];
+  deferredStoreContract(kind, {
+    open: async () => createRedisDeferredStore({ url, name }),
+    reset: async () => { name = `test-${randomUUID().slice(0, 8)}`; names.push(name); },
+    cleanup: async () => {
+      const r = createRedisClient(url);
+      for (const n of names) await deleteMatching(r, `{quarry:gate:${n}}*`);
+      await r.quit();
+    },
+  });
+}
 
 test('Kafka backlog: a small buffer pauses the consumer and resumes as items are pulled, in order, none lost', async () => {
   const p = `quarry-test-gate-pause-${randomUUID().slice(0, 8)}`;

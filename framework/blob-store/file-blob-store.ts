@@ -4,9 +4,11 @@
 // can never leave the directory; keys whose segments are `.` or `..` are refused outright so a
 // mistake is loud), `shard` the first byte of its SHA-256 (256 folders keep listings short).
 // Writes go to `${dir}/.tmp/` and are renamed into place, so a reader never sees half a blob
-// and a retried put of the same key simply replaces it.
+// and a retried put of the same key simply replaces it. A blob put with a TTL is stored under
+// `~<key>` with its expiry as its mtime; a sweep (at open, then every `sweepEveryMs`) deletes
+// those whose time has come.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from './blob-store.ts';
 import { ConfigError, QuarryError, describeValue } from '../errors/index.ts';
@@ -17,10 +19,15 @@ export interface FileBlobStoreOptions {
   dir: string;
   /** fsync each blob before renaming it into place (survives power loss, not just a restart). */
   fsync?: boolean;
+  /** How often expired blobs are swept. Default 10 minutes. */
+  sweepEveryMs?: number;
+  now?: () => number;
 }
 
 const PREFIX = 'file:';
 const TMP = '.tmp';
+/** File names of expiring blobs start with the encoded `~`. */
+const EXPIRING = '%7E';
 
 export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
   const dir = options?.dir;
@@ -39,11 +46,29 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
     return { folder, path: join(folder, name) };
   };
   const pathOfRef = (ref: string) => pathOf(keyOfRef(ref, PREFIX, 'file blob store'));
+  const now = options.now ?? Date.now;
+  const shards = async (): Promise<string[]> => (await readdir(dir).catch(() => [] as string[])).filter((s) => /^[0-9a-f]{2}$/.test(s));
+  const sweep = async (): Promise<void> => {
+    const at = now();
+    for (const shard of await shards()) {
+      for (const name of await readdir(join(dir, shard)).catch(() => [] as string[])) {
+        if (!name.startsWith(EXPIRING)) continue;
+        const info = await stat(join(dir, shard, name)).catch(() => null);
+        if (info && info.mtimeMs <= at) await unlink(join(dir, shard, name)).catch(() => undefined);
+      }
+    }
+  };
+  let sweeping = ready.then(sweep).catch(() => undefined);
+  const timer = setInterval(() => {
+    sweeping = sweeping.then(sweep).catch(() => undefined);
+  }, options.sweepEveryMs ?? 600_000);
+  timer.unref();
 
   return {
-    async put(key, bytes) {
-      checkKey(key);
+    async put(rawKey, bytes, opts = {}) {
+      checkKey(rawKey);
       checkBytes(bytes);
+      const key = opts.ttlMs !== undefined ? `~${rawKey}` : rawKey;
       const { folder, path } = pathOf(key);
       await ready;
       await mkdir(folder, { recursive: true });
@@ -61,6 +86,7 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
           await writeFile(temp, bytes);
         }
         await rename(temp, path);
+        if (opts.ttlMs !== undefined) await utimes(path, new Date(now()), new Date(now() + opts.ttlMs));
       } catch (err) {
         await rm(temp, { force: true });
         throw err;
@@ -89,8 +115,7 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
       await ready;
       let blobs = 0;
       let bytes = 0;
-      for (const shard of await readdir(dir)) {
-        if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const shard of await shards()) {
         for (const name of await readdir(join(dir, shard))) {
           const info = await stat(join(dir, shard, name)).catch(() => null);
           if (info?.isFile()) {
@@ -101,7 +126,10 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
       }
       return { blobs, bytes };
     },
-    async close() {},
+    async close() {
+      clearInterval(timer);
+      await sweeping;
+    },
   };
 }
 

@@ -1,14 +1,14 @@
 // Blobs as Redis strings at `${namespace}:b:${key}`; refs are `redis:${namespace}:b:${key}`, so a
 // ref names its namespace and a store refuses refs from another namespace or store kind.
-import type { Redis } from 'ioredis';
+// Keys carry no hash tag: on a Redis Cluster blobs spread over every master.
 import type { BlobStore } from './blob-store.ts';
 import { ConfigError } from '../errors/index.ts';
 import { checkBytes, checkKey, keyOfRef } from './internal/refs.ts';
-import { useRedis } from '../redis/index.ts';
+import { escapeGlob, execBatch, scanKeys, useRedis, type RedisClient } from '../redis/index.ts';
 
 export interface RedisBlobStoreOptions {
   /** A URL (the store owns and closes the connection) or a client (the caller's to close). */
-  redis: string | Redis;
+  redis: string | RedisClient;
   namespace: string;
 }
 
@@ -23,10 +23,12 @@ export function createRedisBlobStore(options: RedisBlobStoreOptions): BlobStore 
   const redisKeyOf = (ref: string): string => keyPrefix + keyOfRef(ref, refPrefix, `Redis blob store (namespace \`${namespace}\`)`);
 
   return {
-    async put(key, bytes) {
+    async put(key, bytes, opts = {}) {
       checkKey(key);
       checkBytes(bytes);
-      await client.set(keyPrefix + key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (opts.ttlMs !== undefined) await client.set(keyPrefix + key, value, 'PX', Math.max(1, Math.round(opts.ttlMs)));
+      else await client.set(keyPrefix + key, value);
       return refPrefix + key;
     },
     async get(ref) {
@@ -35,24 +37,19 @@ export function createRedisBlobStore(options: RedisBlobStoreOptions): BlobStore 
     },
     async delete(refs) {
       const keys = refs.map(redisKeyOf);
-      for (let i = 0; i < keys.length; i += 500) await client.unlink(...keys.slice(i, i + 500));
+      for (let i = 0; i < keys.length; i += 500) {
+        await execBatch(client, keys.slice(i, i + 500).map((key) => ({ key, name: 'unlink', args: [key] })));
+      }
     },
     async stats() {
       let blobs = 0;
       let bytes = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length === 0) continue;
-        const pipeline = client.pipeline();
-        for (const key of keys) pipeline.strlen(key);
-        for (const [err, length] of (await pipeline.exec()) ?? []) {
-          if (err) throw err;
+      for await (const keys of scanKeys(client, `${escapeGlob(keyPrefix)}*`)) {
+        for (const length of await execBatch(client, keys.map((key) => ({ key, name: 'strlen', args: [key] })))) {
           blobs += 1;
           bytes += Number(length);
         }
-      } while (cursor !== '0');
+      }
       return { blobs, bytes };
     },
     async close() {

@@ -3,15 +3,19 @@
  * every item — completed, filtered, dead-lettered or quarantined. In memory for the embedded
  * default, Lua scripts over Redis hashes for real deployments.
  *
+ * A batch is the unit: one call claims a batch of triggers, one commits what was decided.
+ *
  *   const ledger = createRedisItemLedger({ redis: 'redis://127.0.0.1:6379', namespace: 'quarry' });
- *   await ledger.open({ ref, itemKey: url, tokens: ['fetch<'], createdMs: Date.now() });
- *   if ((await ledger.claim(ref, 'fetch<', workerId, 30_000)) === 'run') {
- *     await ledger.addTokens(ref, ['link<fetch']);            // before producing them
- *     const { terminal } = await ledger.finish(ref, 'fetch<');
+ *   await ledger.open([{ ref, itemKey: url, tokens: ['fetch<'], createdMs: Date.now(), fields }]);
+ *   const [claim] = await ledger.claim([{ ref, token: 'fetch<', reads: ['url'] }], { owner, leaseMs: 30_000 });
+ *   if (claim.status === 'run') {
+ *     await ledger.commit([{ ref, token: 'fetch<', kind: 'advance', writes, successors: ['link<fetch'] }]);
+ *     // … then produce the successors' triggers
  *   }
  */
 export type {
-  ClaimResult, EarlyEnd, FinishResult, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, TerminalState,
+  Claim, ClaimOutcome, EarlyEnd, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome, Step, StepOutcome, TerminalState,
 } from './item-ledger.ts';
 export { createMemoryItemLedger, type MemoryItemLedgerOptions } from './memory-item-ledger.ts';
 export { createRedisItemLedger, type RedisItemLedgerOptions } from './redis-item-ledger.ts';
+export { tupleRefOf, bucketOf, BUCKETS } from './tuple-ref.ts';

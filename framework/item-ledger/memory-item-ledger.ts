@@ -1,50 +1,43 @@
-// The embedded item ledger. Same rules as the Redis one (see item-ledger.ts), enforced by plain
-// single-threaded code: each method runs to completion without awaiting, so it is atomic.
+// The embedded item ledger, over a memory side-cache. Same rules as the Redis one (see
+// item-ledger.ts), enforced by plain single-threaded code: each step runs to completion
+// without awaiting, so it is atomic.
+import { ConfigError } from '../errors/index.ts';
+import { memoryTuplesOf, type FieldValues, type MemoryTuples, type SideCache } from '../side-cache/index.ts';
 import type {
-  ClaimResult, EarlyEnd, FinishResult, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, TerminalState,
+  Claim, ClaimOutcome, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome, Step, StepOutcome,
 } from './item-ledger.ts';
-import {
-  MAX_EVENTS, checkArrival, checkEnd, checkEvent, checkLease, checkOpenItem, checkRef, checkRetention, checkTokens,
-  cleanEvent, unknownItem, unknownToken,
-} from './internal/ledger-input.ts';
+import { checkClaim, checkOpenItem, checkRef, checkRetention, checkStep, cleanEvent } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
+import { LiveItem } from './internal/live-item.ts';
+import { tupleRefOf } from './tuple-ref.ts';
 
 export interface MemoryItemLedgerOptions {
+  /** The memory side-cache whose tuples this ledger opens, edits and drops. */
+  sideCache: SideCache;
   now?: () => number;
   /** How long an ended item's record stays queryable (default 7 days). */
   retentionMs?: number;
 }
 
-interface Live {
-  meta: ItemMeta;
-  open: Set<string>;
-  done: Set<string>;
-  leases: Map<string, { owner: string; expiresMs: number }>;
-  arrivals: Map<string, Set<string>>;
-  fired: Map<string, string>;
-  end?: EarlyEnd;
-  crashes: Map<string, number>;
-  kept: Record<string, string>;
-  events: ItemEvent[];
-}
-
-/** What is left of an item once it ends: no tokens, joins or leases. */
+/** What is left of an item once it ends: its record and history. */
 interface Ended {
   record: Omit<ItemRecord, 'events'>;
-  crashes: Map<string, number>;
   events: ItemEvent[];
   expiresMs: number;
 }
 
-export function createMemoryItemLedger(options: MemoryItemLedgerOptions = {}): ItemLedger {
+export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLedger {
+  const tuples: MemoryTuples | undefined = options?.sideCache ? memoryTuplesOf(options.sideCache) : undefined;
+  if (!tuples) throw new ConfigError([{ field: 'sideCache', expected: 'the memory side-cache this ledger keeps tuples in (createMemorySideCache())', received: options?.sideCache }], 'memory item ledger options');
   const now = options.now ?? Date.now;
   const retentionMs = checkRetention(options.retentionMs);
-  const live = new Map<string, Live>();
+  const live = new Map<string, LiveItem>();
   const ended = new Map<string, Ended>();
-  const byKey = new Map<string, string>();
+  const byKey = new Map<string, { messageId: string; live: boolean; endedMs?: number }>();
   const counts = new Map<string, Record<ItemState, number>>();
+  const poison = new Map<string, number>();
   const id = (ref: ItemRef): string => `${ref.dag}\u0000${ref.messageId}`;
-  const keyId = (dag: string, itemKey: string): string => `${dag}\u0000${itemKey}`;
+  const keyId = (dag: string, tenant: string | undefined, itemKey: string): string => `${dag}\u0000${tenant ?? 'default'}\u0000${itemKey}`;
   const countsOf = (dag: string): Record<ItemState, number> => {
     let c = counts.get(dag);
     if (c === undefined) counts.set(dag, (c = emptyCounts()));
@@ -57,129 +50,167 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions = {}): I
     for (const [k, item] of ended) {
       if (item.expiresMs > at) break;
       ended.delete(k);
-      const index = keyId(item.record.dag, item.record.itemKey);
-      if (byKey.get(index) === item.record.messageId) byKey.delete(index);
+      const index = keyId(item.record.dag, item.record.tenant, item.record.itemKey);
+      if (byKey.get(index)?.messageId === item.record.messageId) byKey.delete(index);
     }
   };
   const findEnded = (ref: ItemRef): Ended | undefined => {
     const item = ended.get(id(ref));
     return item !== undefined && item.expiresMs > now() ? item : undefined;
   };
-  const findLive = (ref: ItemRef): Live | undefined => {
-    checkRef(ref);
-    sweep();
-    const item = live.get(id(ref));
-    if (item === undefined && findEnded(ref) === undefined) throw unknownItem(ref);
-    return item;
-  };
 
-  const end = (ref: ItemRef, item: Live): ItemRecord => {
+  const tupleOf = (ref: ItemRef): string => tupleRefOf(ref.dag, ref.messageId);
+
+  const end = (ref: ItemRef, item: LiveItem, blobFields: readonly string[]): { record: ItemRecord; blobRefs: string[] } => {
     const at = now();
-    const state: TerminalState = item.end?.state ?? 'completed';
-    const record: Omit<ItemRecord, 'events'> = { ...item.meta, state, createdMs: item.meta.createdMs, endedMs: at };
+    const state = item.end?.state ?? 'completed';
+    const record: Omit<ItemRecord, 'events'> = { ...item.meta, state, endedMs: at };
     if (item.end) Object.assign(record, { reason: item.end.reason, node: item.end.node });
     if (Object.keys(item.kept).length > 0) record.kept = { ...item.kept };
     live.delete(id(ref));
-    ended.delete(id(ref));
-    ended.set(id(ref), { record, crashes: item.crashes, events: item.events, expiresMs: at + retentionMs });
+    ended.set(id(ref), { record, events: item.events, expiresMs: at + retentionMs });
+    const index = byKey.get(keyId(ref.dag, item.meta.tenant, item.meta.itemKey));
+    if (index?.messageId === ref.messageId) Object.assign(index, { live: false, endedMs: at });
     const c = countsOf(ref.dag);
     c['in-flight'] -= 1;
     c[state] += 1;
-    return { ...record, events: item.events.map(cleanEvent) };
+    const tuple = tuples.get(tupleOf(ref));
+    const blobRefs = blobFields.flatMap((f) => {
+      const v = tuple?.get(f);
+      return v ? [Buffer.from(v).toString()] : [];
+    });
+    tuples.delete(tupleOf(ref));
+    return { record: { ...record, events: item.events.map(cleanEvent) }, blobRefs };
   };
 
   const toRecord = (ref: ItemRef): ItemRecord | null => {
     const item = live.get(id(ref));
-    if (item !== undefined) {
-      const record: ItemRecord = { ...item.meta, state: 'in-flight', events: item.events.map(cleanEvent) };
-      if (Object.keys(item.kept).length > 0) record.kept = { ...item.kept };
-      return record;
-    }
+    if (item !== undefined) return item.record();
     const done = findEnded(ref);
     if (done === undefined) return null;
     return { ...done.record, ...(done.record.kept ? { kept: { ...done.record.kept } } : {}), events: done.events.map(cleanEvent) };
   };
 
+  const writeTuple = (ref: ItemRef, fields: FieldValues, fresh: boolean): void => {
+    const key = tupleOf(ref);
+    let tuple = fresh ? undefined : tuples.get(key);
+    if (tuple === undefined) tuples.set(key, (tuple = new Map()));
+    for (const [name, value] of fields) tuple.set(name, value);
+  };
+
+  const step = (s: Step): StepOutcome => {
+    checkStep(s);
+    const item = live.get(id(s.ref));
+    if (item === undefined) return findEnded(s.ref) ? { status: 'already' } : { status: 'unknown' };
+    if (item.done.has(s.token)) return { status: 'already' };
+    if (!item.open.has(s.token)) return { status: 'stale' };
+    if (s.event) item.addEvent(s.event);
+    if (s.kind === 'retry') {
+      item.leases.delete(s.token);
+      return { status: 'ok', blobRefs: [] };
+    }
+    const tuple = tuples.get(tupleOf(s.ref));
+    if (s.writes && s.writes.size > 0) writeTuple(s.ref, s.writes, false);
+    if (s.end && item.end === undefined) item.end = { ...s.end };
+    if (s.kept) Object.assign(item.kept, s.kept);
+    for (const t of s.successors ?? []) if (!item.done.has(t)) item.open.add(t);
+    if (s.successors?.length) item.successors.set(s.token, [...s.successors]);
+    item.close(s.token);
+    const blobs = new Set(s.blobFields ?? []);
+    for (const f of s.detach ?? []) {
+      tuple?.delete(f);
+      blobs.delete(f);
+    }
+    if (item.open.size === 0) {
+      const { record, blobRefs } = end(s.ref, item, [...blobs]);
+      return { status: 'ok', terminal: record, blobRefs };
+    }
+    const blobRefs: string[] = [];
+    for (const f of s.releases ?? []) {
+      const v = tuple?.get(f);
+      if (v && blobs.has(f)) blobRefs.push(Buffer.from(v).toString());
+      tuple?.delete(f);
+    }
+    return { status: 'ok', blobRefs };
+  };
+
   return {
-    async open(item: OpenItem) {
-      checkOpenItem(item);
+    async open(items: readonly OpenItem[]): Promise<OpenOutcome[]> {
       sweep();
-      const { ref } = item;
-      if (live.has(id(ref)) || findEnded(ref) !== undefined) return false;
-      ended.delete(id(ref));
-      live.set(id(ref), {
-        meta: metaOf(item), open: new Set(item.tokens), done: new Set(), leases: new Map(), arrivals: new Map(),
-        fired: new Map(), crashes: new Map(), kept: {}, events: [],
+      return items.map((item): OpenOutcome => {
+        checkOpenItem(item);
+        const { ref } = item;
+        const current = live.get(id(ref));
+        if (current) return { status: 'in-flight', reproduce: item.tokens.some((t) => current.open.has(t) && !current.everClaimed.has(t)) };
+        const gone = findEnded(ref);
+        if (gone) return { status: 'ended', state: gone.record.state as Exclude<ItemState, 'in-flight'> };
+        const index = keyId(ref.dag, item.tenant, item.itemKey);
+        if (item.dedupe) {
+          const prior = byKey.get(index);
+          if (prior && (prior.live || (prior.endedMs !== undefined && now() - prior.endedMs < item.dedupe.windowMs))) return { status: 'duplicate', of: prior.messageId };
+        }
+        ended.delete(id(ref));
+        live.set(id(ref), new LiveItem(metaOf(item) as ItemMeta, item.tokens));
+        writeTuple(ref, item.fields, true);
+        byKey.set(index, { messageId: ref.messageId, live: true });
+        countsOf(ref.dag)['in-flight'] += 1;
+        return { status: 'opened' };
       });
-      byKey.set(keyId(ref.dag, item.itemKey), ref.messageId);
-      countsOf(ref.dag)['in-flight'] += 1;
-      return true;
     },
 
-    async claim(ref, token, owner, leaseMs): Promise<ClaimResult> {
-      checkTokens([token], 'token');
-      checkLease(owner, leaseMs);
-      const item = findLive(ref);
-      if (item === undefined || item.done.has(token)) return 'done';
-      if (!item.open.has(token)) throw unknownToken(ref, token);
+    async claim(claims: readonly Claim[], lease): Promise<ClaimOutcome[]> {
+      sweep();
       const at = now();
-      const lease = item.leases.get(token);
-      if (lease !== undefined && lease.owner !== owner && lease.expiresMs > at) return 'busy';
-      item.leases.set(token, { owner, expiresMs: at + leaseMs });
-      return 'run';
+      return claims.map((c): ClaimOutcome => {
+        checkClaim(c, lease);
+        const item = live.get(id(c.ref));
+        if (item === undefined) {
+          const gone = findEnded(c.ref);
+          return gone ? { status: 'done', repair: [], ended: toRecord(c.ref)! } : { status: 'unknown' };
+        }
+        if (item.done.has(c.token)) return { status: 'done', repair: (item.successors.get(c.token) ?? []).filter((t) => item.open.has(t) && !item.everClaimed.has(t)) };
+        if (!item.open.has(c.token)) return { status: 'stale' };
+        const held = item.leases.get(c.token);
+        if (held !== undefined && held.owner !== lease.owner && held.expiresMs > at) return { status: 'busy' };
+        if (c.join && !item.arrive(c.join.node, c.join.from, c.join.expected)) {
+          item.close(c.token);
+          return { status: 'waiting' };
+        }
+        item.leases.set(c.token, { owner: lease.owner, expiresMs: at + lease.leaseMs });
+        item.everClaimed.add(c.token);
+        const tuple = tuples.get(tupleOf(c.ref));
+        if (tuple === undefined) return { status: 'run', fields: null };
+        const fields: FieldValues = new Map();
+        for (const f of c.reads) {
+          const v = tuple.get(f);
+          if (v !== undefined) fields.set(f, v);
+        }
+        return { status: 'run', fields };
+      });
     },
 
-    async arrive(ref, node, from, expected) {
-      checkRef(ref);
-      checkArrival(ref, node, from, expected);
-      const item = findLive(ref);
-      if (item === undefined) return false;
-      const fired = item.fired.get(node);
-      if (fired !== undefined) return fired === from;
-      let arrived = item.arrivals.get(node);
-      if (arrived === undefined) item.arrivals.set(node, (arrived = new Set()));
-      arrived.add(from);
-      if (!expected.every((e) => arrived.has(e))) return false;
-      item.fired.set(node, from);
-      return true;
+    async commit(steps) {
+      sweep();
+      return steps.map(step);
     },
 
-    async addTokens(ref, tokens) {
-      checkTokens(tokens);
-      const item = findLive(ref);
-      if (item === undefined) return;
-      for (const token of tokens) if (!item.done.has(token)) item.open.add(token);
+    async redrive(items: readonly Redrive[]): Promise<RedriveOutcome[]> {
+      return items.map((r): RedriveOutcome => {
+        checkRef(r.ref);
+        const item = live.get(id(r.ref));
+        if (item === undefined) return { status: 'gone' };
+        const count = item.reset(r.tokens);
+        item.addEvent({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why });
+        writeTuple(r.ref, r.fields, true);
+        return { status: 'reset', count };
+      });
     },
 
-    async finish(ref, token, opts = {}): Promise<FinishResult> {
-      checkTokens([token], 'token');
-      checkEnd(opts.end);
-      const item = findLive(ref);
-      if (item === undefined || item.done.has(token)) return { terminal: false };
-      if (!item.open.has(token)) throw unknownToken(ref, token);
-      if (opts.end && item.end === undefined) item.end = { ...opts.end };
-      if (opts.kept) Object.assign(item.kept, opts.kept);
-      item.open.delete(token);
-      item.leases.delete(token);
-      item.done.add(token);
-      if (item.open.size > 0) return { terminal: false };
-      return { terminal: true, record: end(ref, item) };
+    async markPoison(fingerprints) {
+      for (const fp of fingerprints) poison.set(fp, now() + retentionMs);
     },
-
-    async event(ref, event) {
-      checkEvent(event);
-      const item = findLive(ref);
-      const events = item?.events ?? findEnded(ref)?.events ?? [];
-      events.push(cleanEvent(event));
-      if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
-    },
-
-    async bumpCrashes(ref, node) {
-      checkTokens([node], 'node');
-      const crashes = (findLive(ref) ?? findEnded(ref))?.crashes ?? new Map<string, number>();
-      const n = (crashes.get(node) ?? 0) + 1;
-      crashes.set(node, n);
-      return n;
+    async isPoison(fingerprints) {
+      return fingerprints.map((fp) => (poison.get(fp) ?? 0) > now());
     },
 
     async get(ref) {
@@ -188,10 +219,10 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions = {}): I
       return toRecord(ref);
     },
 
-    async findByKey(dag, itemKey) {
+    async findByKey(dag, itemKey, tenant) {
       sweep();
-      const messageId = byKey.get(keyId(dag, itemKey));
-      return messageId === undefined ? null : toRecord({ dag, messageId });
+      const index = byKey.get(keyId(dag, tenant, itemKey));
+      return index === undefined ? null : toRecord({ dag, messageId: index.messageId });
     },
 
     async counts(dag) {
@@ -201,7 +232,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions = {}): I
     async inFlight(dag, limit = 100) {
       const items = [...live.values()].filter((item) => item.meta.dag === dag);
       items.sort((a, b) => a.meta.createdMs - b.meta.createdMs);
-      return items.slice(0, limit).map((item) => toRecord(item.meta) as ItemRecord);
+      return items.slice(0, limit).map((item) => item.record());
     },
 
     async close() {},

@@ -1,138 +1,230 @@
-// The Redis item ledger: every rule of item-ledger.ts is one Lua script (internal/ledger-scripts.ts),
-// so concurrent miners see each token, join and ending happen exactly once.
+// The Redis item ledger: every per-item rule of item-ledger.ts is one Lua script
+// (internal/ledger-scripts.ts) over the item's keys and its tuple, and a batch of them goes in
+// one pipeline, so a miner's claim or commit of a whole batch is one round trip while
+// concurrent miners still see each token, join and ending happen exactly once.
 //
-// Keys under `namespace`: per item (hash tag `{dag:messageId}`) `i:` live hash, `r:` ended record,
-// `e:` events list; per DAG (hash tag `{dag}`) `c:` counters, `f:` in-flight sorted set by
-// createdMs, `k:{dag}:<itemKey>` → the latest messageId. An ended item keeps only its record,
-// events and index entry, all expiring after `retentionMs`.
+// Keys under `namespace`, with the item's tag `{dag#bucket}` (tuple-ref.ts): `i:` live hash,
+// `r:` ended record, `e:` events list, `c:` the bucket's counters, `f:` the bucket's in-flight
+// sorted set by createdMs; the tuple is the side-cache's (`tupleNamespace`, default the same).
+// Outside any item's slot: `k:<dag>:<tenant>:<itemKey>` the by-key index, `q:<fingerprint>`
+// inputs known to crash operators. Ended items keep their record, events and index entry for
+// `retentionMs`.
 import type { Redis } from 'ioredis';
-import type { ClaimResult, FinishResult, ItemLedger, ItemRecord, ItemRef, ItemState, TerminalState } from './item-ledger.ts';
 import { ConfigError, QuarryError } from '../errors/index.ts';
-import {
-  MAX_EVENTS, checkArrival, checkEnd, checkEvent, checkLease, checkOpenItem, checkRef, checkRetention, checkTokens,
-  unknownItem, unknownToken,
-} from './internal/ledger-input.ts';
+import { tupleKey } from '../side-cache/redis-side-cache.ts';
+import type { FieldValues } from '../side-cache/side-cache.ts';
+import type {
+  ClaimOutcome, ItemLedger, ItemRecord, ItemRef, ItemState, OpenOutcome, RedriveOutcome, StepOutcome, TerminalState,
+} from './item-ledger.ts';
+import { MAX_EVENTS, checkClaim, checkOpenItem, checkRef, checkRetention, checkStep } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
-import { INDEX_SCRIPTS, LEDGER_SCRIPTS, type LedgerScript } from './internal/ledger-scripts.ts';
+import { INDEX_SCRIPTS, LEDGER_SCRIPTS } from './internal/ledger-scripts.ts';
+import { sendAll, type Send } from './internal/send-all.ts';
+import { BUCKETS, bucketOf, bucketTag } from './tuple-ref.ts';
 import { useRedis } from '../redis/index.ts';
 
 export interface RedisItemLedgerOptions {
   /** A URL (the ledger owns and closes the connection) or a client (the caller's to close). */
   redis: string | Redis;
   namespace: string;
+  /** The side-cache namespace whose tuples this ledger edits (default: `namespace`). */
+  tupleNamespace?: string;
   /** How long an ended item's record stays queryable (default 7 days). */
   retentionMs?: number;
+  /**
+   * How long a live item's tuple outlives its last step (default 24 h): a tuple whose item the
+   * ledger forgot expires instead of staying for good.
+   */
+  tupleTtlMs?: number;
   /** The clock for leases and retention (default `Date.now`). */
   now?: () => number;
 }
 
-type Command = (...args: (string | number)[]) => Promise<unknown>;
+type Reply = (string | Buffer | number | null)[];
+const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString() : String(v));
 
 export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedger {
   const namespace = options?.namespace;
   if (typeof namespace !== 'string' || namespace.length === 0 || /[{}]/.test(namespace)) {
     throw new ConfigError([{ field: 'namespace', expected: 'a non-empty string without braces', received: namespace }], 'Redis item ledger options');
   }
+  const tupleNamespace = options.tupleNamespace ?? namespace;
   const retentionMs = checkRetention(options.retentionMs);
+  const tupleTtlMs = options.tupleTtlMs ?? 24 * 3600_000;
   const now = options.now ?? Date.now;
   const { client, release } = useRedis(options.redis);
-  for (const [name, lua] of Object.entries(LEDGER_SCRIPTS)) {
-    client.defineCommand(name, { numberOfKeys: name === 'quarryLedgerOpen' ? 6 : 5, lua });
-  }
+  for (const [name, lua] of Object.entries(LEDGER_SCRIPTS)) client.defineCommand(name, { numberOfKeys: 6, lua });
   for (const [name, lua] of Object.entries(INDEX_SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
-  const command = (name: string): Command => (client as unknown as Record<string, Command>)[name]!.bind(client);
+  const send: Send = (calls) => sendAll(client, calls);
 
-  const dagKey = (kind: string, dag: string): string => `${namespace}:${kind}:{${dag}}`;
-  const indexKey = (dag: string, itemKey: string): string => `${dagKey('k', dag)}:${itemKey}`;
   const itemKeys = (ref: ItemRef): string[] => {
-    const tag = `{${ref.dag}:${ref.messageId}}`;
-    return [`${namespace}:i:${tag}`, `${namespace}:r:${tag}`, `${namespace}:e:${tag}`, dagKey('c', ref.dag), dagKey('f', ref.dag)];
-  };
-
-  const run = async (name: LedgerScript, ref: ItemRef, args: (string | number)[], extraKeys: string[] = [], token = ''): Promise<unknown> => {
     checkRef(ref);
-    try {
-      return await command(name)(...itemKeys(ref), ...extraKeys, now(), ref.messageId, ...args);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : '';
-      if (/\bITEM_UNKNOWN\b/.test(message)) throw unknownItem(ref);
-      if (/\bTOKEN_UNKNOWN\b/.test(message)) throw unknownToken(ref, token);
-      throw new QuarryError('LEDGER_REDIS', `Item ledger ${name} failed for ${ref.dag}/${ref.messageId}: ${message}`, { retryable: true, cause: err });
-    }
+    const tag = bucketTag(ref.dag, bucketOf(ref.messageId));
+    return [`${namespace}:i:${tag}${ref.messageId}`, `${namespace}:r:${tag}${ref.messageId}`, `${namespace}:e:${tag}${ref.messageId}`, tupleKey(tupleNamespace, `${tag}${ref.messageId}`), `${namespace}:c:${tag}`, `${namespace}:f:${tag}`];
+  };
+  const indexKey = (dag: string, tenant: string | undefined, itemKey: string): string => `${namespace}:k:${dag}:${tenant ?? 'default'}:${itemKey}`;
+  const poisonKey = (fp: string): string => `${namespace}:q:${fp}`;
+  const failed = (op: string, err: unknown): QuarryError =>
+    new QuarryError('LEDGER_REDIS', `Item ledger ${op} failed: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
+
+  const pairs = (fields: FieldValues): (string | Buffer)[] => {
+    const out: (string | Buffer)[] = [];
+    for (const [name, value] of fields) out.push(name, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    return out;
   };
 
   const get = async (ref: ItemRef): Promise<ItemRecord | null> => {
-    checkRef(ref);
     const [live, rec, events] = itemKeys(ref) as [string, string, string];
     const replies = (await client.multi().hgetall(live).hgetall(rec).lrange(events, 0, -1).exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
+    for (const [err] of replies) if (err) throw failed('get', err);
     const [liveHash, recHash, eventList] = replies.map(([, value]) => value) as [Record<string, string>, Record<string, string>, string[]];
-    const parsedEvents = eventList.map((e) => JSON.parse(e) as ItemRecord['events'][number]);
-    if (liveHash.meta !== undefined) return recordOf(liveHash, 'in-flight', parsedEvents);
+    if (liveHash.meta !== undefined) return recordOf(liveHash, 'in-flight', eventList);
     if (recHash.meta === undefined || Number(recHash.expiresMs) <= now()) return null;
-    return recordOf(recHash, recHash.state as TerminalState, parsedEvents);
+    return recordOf(recHash, recHash.state as TerminalState, eventList);
   };
 
   return {
-    async open(item) {
-      checkOpenItem(item);
-      const meta = metaOf(item);
-      const opened = await run('quarryLedgerOpen', item.ref, [item.createdMs, JSON.stringify(meta), ...item.tokens], [indexKey(item.ref.dag, item.itemKey)]);
-      return opened === 1;
+    async open(items) {
+      items.forEach(checkOpenItem);
+      if (items.length === 0) return [];
+      // Dedupe first: the by-key index sits in its own slot, so it is read before the items open.
+      const dup: (string | null)[] = items.map(() => null);
+      const deduped = items.map((item, i) => ({ item, i })).filter(({ item }) => item.dedupe);
+      if (deduped.length > 0) {
+        const entries = await send(deduped.map(({ item }) => (c) => c.get(indexKey(item.ref.dag, item.tenant, item.itemKey))));
+        const live: { i: number; of: string }[] = [];
+        deduped.forEach(({ item, i }, j) => {
+          const entry = entries[j] as string | null;
+          if (!entry) return;
+          const [of, state, endedMs] = entry.split('|') as [string, string, string | undefined];
+          if (of === item.ref.messageId) return; // its own entry: the open below says what it is
+          if (state === 'E' && now() - Number(endedMs) < item.dedupe!.windowMs) dup[i] = of;
+          if (state === 'L') live.push({ i, of });
+        });
+        // An entry says live: believe it only if that item really is (its end may not have reached the index).
+        if (live.length > 0) {
+          const alive = await send(live.map(({ i, of }) => (c) => c.exists(itemKeys({ dag: items[i]!.ref.dag, messageId: of })[0]!)));
+          live.forEach(({ i, of }, j) => { if (alive[j] === 1) dup[i] = of; });
+        }
+      }
+      const opening = items.map((item, i) => ({ item, i })).filter(({ i }) => dup[i] === null);
+      const replies = await send(opening.flatMap(({ item }) => [
+        (c) => c.quarryLedgerOpen(...itemKeys(item.ref), now(), item.ref.messageId, item.createdMs, JSON.stringify(metaOf(item)), tupleTtlMs, item.tokens.length, ...item.tokens, ...pairs(item.fields)),
+      ]));
+      const out: OpenOutcome[] = items.map((_, i) => ({ status: 'duplicate', of: dup[i] ?? '' }));
+      const opened: number[] = [];
+      opening.forEach(({ i }, j) => {
+        const r = replies[j] as Reply;
+        const status = str(r[0]);
+        if (status === 'opened') {
+          out[i] = { status: 'opened' };
+          opened.push(i);
+        } else if (status === 'in-flight') out[i] = { status: 'in-flight', reproduce: Number(r[1]) === 1 };
+        else out[i] = { status: 'ended', state: str(r[1]) as TerminalState };
+      });
+      if (opened.length > 0) {
+        await send(opened.map((i) => (c) => c.set(indexKey(items[i]!.ref.dag, items[i]!.tenant, items[i]!.itemKey), `${items[i]!.ref.messageId}|L`, 'PX', retentionMs)));
+      }
+      return out;
     },
-    async claim(ref, token, owner, leaseMs) {
-      checkTokens([token], 'token');
-      checkLease(owner, leaseMs);
-      return (await run('quarryLedgerClaim', ref, [token, owner, leaseMs], [], token)) as ClaimResult;
+
+    async claim(claims, lease) {
+      claims.forEach((c) => checkClaim(c, lease));
+      if (claims.length === 0) return [];
+      const replies = await send(claims.map((cl) => (c) => c.quarryLedgerClaimBuffer(
+        ...itemKeys(cl.ref), now(), cl.ref.messageId, cl.token, lease.owner, lease.leaseMs,
+        cl.join?.node ?? '', cl.join?.from ?? '', cl.join?.expected.length ?? 0, ...(cl.join?.expected ?? []), ...cl.reads,
+      )));
+      return claims.map((cl, i): ClaimOutcome => {
+        const r = replies[i] as Reply;
+        const status = str(r[0]);
+        if (status === 'run') {
+          if (Number(str(r[1])) === 1) return { status: 'run', fields: null };
+          const fields: FieldValues = new Map();
+          cl.reads.forEach((f, j) => {
+            const v = r[2 + j];
+            if (Buffer.isBuffer(v)) fields.set(f, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+          });
+          return { status: 'run', fields };
+        }
+        if (status === 'done') return { status: 'done', repair: r.slice(1).map(str) };
+        if (status === 'ended') {
+          const sep = r.findIndex((v, j) => j > 0 && str(v) === '\u0000');
+          const hash = toHash(r.slice(1, sep).map(str));
+          return { status: 'done', repair: [], ended: recordOf(hash, hash.state as TerminalState, r.slice(sep + 1).map(str)) };
+        }
+        return { status: status as 'waiting' | 'busy' | 'unknown' | 'stale' };
+      });
     },
-    async arrive(ref, node, from, expected) {
-      checkRef(ref);
-      checkArrival(ref, node, from, expected);
-      return (await run('quarryLedgerArrive', ref, [node, from, ...expected])) === 1;
+
+    async commit(steps) {
+      steps.forEach(checkStep);
+      if (steps.length === 0) return [];
+      const replies = await send(steps.map((s) => (c) => c.quarryLedgerCommit(
+        ...itemKeys(s.ref), now(), s.ref.messageId, s.token, s.kind, s.end ? JSON.stringify(s.end) : '', retentionMs, tupleTtlMs,
+        s.event ? JSON.stringify(s.event) : '', MAX_EVENTS,
+        s.successors?.length ?? 0, ...(s.successors ?? []),
+        s.writes?.size ?? 0, ...(s.writes ? pairs(s.writes) : []),
+        s.releases?.length ?? 0, ...(s.releases ?? []),
+        s.detach?.length ?? 0, ...(s.detach ?? []),
+        s.blobFields?.length ?? 0, ...(s.blobFields ?? []),
+        Object.keys(s.kept ?? {}).length, ...Object.entries(s.kept ?? {}).flat(),
+      )));
+      const out = steps.map((_, i): StepOutcome => {
+        const r = (replies[i] as Reply).map(str);
+        if (r[0] === 'ok') return { status: 'ok', blobRefs: r.slice(1) };
+        if (r[0] !== 'end') return { status: r[0] as 'already' | 'unknown' | 'stale' };
+        const a = r.indexOf('\u0000', 2);
+        const b = r.indexOf('\u0000', a + 1);
+        const hash = toHash(r.slice(2, a));
+        return { status: 'ok', terminal: recordOf(hash, r[1] as TerminalState, r.slice(a + 1, b)), blobRefs: r.slice(b + 1) };
+      });
+      // The by-key index learns of each ending (its own slot, so a second command).
+      const ends = out.flatMap((o) => (o.status === 'ok' && o.terminal ? [o.terminal] : []));
+      if (ends.length > 0) {
+        await send(ends.map((rec) => (c) => c.quarryLedgerIndexEnded(indexKey(rec.dag, rec.tenant, rec.itemKey), rec.messageId, retentionMs, rec.endedMs ?? now())));
+      }
+      return out;
     },
-    async addTokens(ref, tokens) {
-      checkTokens(tokens);
-      await run('quarryLedgerAddTokens', ref, [...tokens]);
+
+    async redrive(items) {
+      if (items.length === 0) return [];
+      const replies = await send(items.map((r) => (c) => c.quarryLedgerRedrive(
+        ...itemKeys(r.ref), now(), r.ref.messageId, JSON.stringify({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why }), MAX_EVENTS, tupleTtlMs,
+        r.tokens.length, ...r.tokens, ...pairs(r.fields),
+      )));
+      return replies.map((reply): RedriveOutcome => {
+        const r = (reply as Reply).map(str);
+        return r[0] === 'reset' ? { status: 'reset', count: Number(r[1]) } : { status: 'gone' };
+      });
     },
-    async finish(ref, token, opts = {}): Promise<FinishResult> {
-      checkTokens([token], 'token');
-      checkEnd(opts.end);
-      const kept = Object.entries(opts.kept ?? {}).flat();
-      if (kept.some((v) => typeof v !== 'string')) throw new QuarryError('LEDGER_BAD_INPUT', 'Expected `kept` to map field names to JSON text strings');
-      const end = opts.end ? JSON.stringify({ state: opts.end.state, node: opts.end.node, reason: opts.end.reason }) : '';
-      const result = await run('quarryLedgerFinish', ref, [token, end, retentionMs, ...kept], [], token);
-      if (!Array.isArray(result)) return { terminal: false };
-      const meta = JSON.parse(String(result[1])) as ItemMeta;
-      await command('quarryLedgerIndexExpire')(indexKey(ref.dag, meta.itemKey), ref.messageId, retentionMs);
-      const record = await get(ref);
-      return record === null ? { terminal: true } : { terminal: true, record };
+
+    async markPoison(fingerprints, detail) {
+      if (fingerprints.length > 0) await send(fingerprints.map((fp) => (c) => c.set(poisonKey(fp), detail, 'PX', retentionMs)));
     },
-    async event(ref, event) {
-      checkEvent(event);
-      await run('quarryLedgerEvent', ref, [JSON.stringify(event), MAX_EVENTS]);
+    async isPoison(fingerprints) {
+      if (fingerprints.length === 0) return [];
+      return (await send(fingerprints.map((fp) => (c) => c.exists(poisonKey(fp))))).map((n) => n === 1);
     },
-    async bumpCrashes(ref, node) {
-      checkTokens([node], 'node');
-      return Number(await run('quarryLedgerBumpCrashes', ref, [node]));
-    },
+
     get,
-    async findByKey(dag, itemKey) {
-      const messageId = await client.get(indexKey(dag, itemKey));
-      if (messageId === null) return null;
-      const record = await get({ dag, messageId });
-      // The record outlived retention on the caller's clock before Redis dropped the entry.
-      if (record === null) await command('quarryLedgerIndexDrop')(indexKey(dag, itemKey), messageId);
-      return record;
+    async findByKey(dag, itemKey, tenant) {
+      const entry = await client.get(indexKey(dag, tenant, itemKey));
+      if (entry === null) return null;
+      return get({ dag, messageId: entry.split('|')[0]! });
     },
     async counts(dag) {
-      const stored = await client.hgetall(dagKey('c', dag));
+      const hashes = await send(Array.from({ length: BUCKETS }, (_, b) => (c) => c.hgetall(`${namespace}:c:${bucketTag(dag, b)}`)));
       const counts = emptyCounts();
-      for (const state of Object.keys(counts) as ItemState[]) counts[state] = Number(stored[state] ?? 0);
+      for (const h of hashes as Record<string, string>[]) for (const state of Object.keys(counts) as ItemState[]) counts[state] += Number(h[state] ?? 0);
       return counts;
     },
     async inFlight(dag, limit = 100) {
-      const ids = await client.zrange(dagKey('f', dag), 0, limit - 1);
-      const records = await Promise.all(ids.map((messageId) => get({ dag, messageId })));
+      const lists = await send(Array.from({ length: BUCKETS }, (_, b) => (c) => c.zrange(`${namespace}:f:${bucketTag(dag, b)}`, 0, limit - 1, 'WITHSCORES')));
+      const all: { id: string; at: number }[] = [];
+      for (const list of lists as string[][]) for (let i = 0; i < list.length; i += 2) all.push({ id: list[i]!, at: Number(list[i + 1]) });
+      all.sort((a, b) => a.at - b.at);
+      const records = await Promise.all(all.slice(0, limit).map(({ id }) => get({ dag, messageId: id })));
       return records.filter((r): r is ItemRecord => r !== null);
     },
     async close() {
@@ -141,8 +233,14 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
   };
 }
 
-function recordOf(hash: Record<string, string>, state: ItemState, events: ItemRecord['events']): ItemRecord {
-  const record: ItemRecord = { ...(JSON.parse(hash.meta ?? '{}') as ItemMeta), state, events };
+function toHash(flat: readonly string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+  return hash;
+}
+
+function recordOf(hash: Record<string, string>, state: ItemState, events: readonly string[]): ItemRecord {
+  const record: ItemRecord = { ...(JSON.parse(hash.meta ?? '{}') as ItemMeta), state, events: events.map((e) => JSON.parse(e) as ItemRecord['events'][number]) };
   if (hash.endedMs !== undefined) record.endedMs = Number(hash.endedMs);
   if (hash.end !== undefined) {
     const end = JSON.parse(hash.end) as { node: string; reason: string };

@@ -1,177 +1,166 @@
-// The ingress: where an item enters a DAG. It writes the source record into the side-cache,
-// opens the item in the ledger, and produces the trigger for the entry node. The gate sits in
-// front of it; children and deferred edges reach it through an `ItemSink`.
+// The ingress: where an item enters a DAG. One ledger call opens a whole batch (writing each
+// item's source record into its tuple), then one produce per topic sends the entry triggers.
+// An admission (the gate) sits in front of it and hands it items with their message ids, so a
+// re-admitted item (the gate's backlog redelivered it) finds its id known and is not run twice;
+// if its entry trigger may never have left (a crash between opening and producing), it is
+// produced again — the ledger makes the second one harmless.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { QuarryError } from '../errors/index.ts';
+import type { ItemSink, NewItem, SubmitResult } from '../admission/index.ts';
 import type { TriggerBus } from '../bus/trigger-bus.ts';
 import type { DagPlan } from '../dag/index.ts';
-import type { ItemLedger, ItemRecord } from '../item-ledger/item-ledger.ts';
-import type { SideCache } from '../side-cache/side-cache.ts';
+import { QuarryError } from '../errors/index.ts';
+import type { ItemLedger, OpenItem } from '../item-ledger/index.ts';
 import { telemetry } from '../telemetry/index.ts';
-import { encodeTrigger, type Priority, type Trigger } from '../wire/index.ts';
-
-export interface NewItem {
-  dag: string;
-  itemKey: string;
-  source: Record<string, string>;
-  priority?: Priority;
-  tenant?: string;
-  resource?: 'cpu' | 'gpu';
-  traceparent?: string;
-  parentId?: string;
-  /** Fixed message id (re-drive, replays); random when absent. */
-  messageId?: string;
-  deadlineMs?: number;
-}
-
-/** Anything that takes new items: the ingress itself, or the gate in front of it. */
-export interface ItemSink {
-  submit(items: readonly NewItem[]): Promise<SubmitResult[]>;
-}
-
-export type SubmitResult = { itemKey: string; messageId: string; status: 'accepted' | 'duplicate' } | { itemKey: string; status: 'rejected'; reason: string; retryAfterMs?: number };
+import { encodeTrigger, traceIdOf, type Trigger } from '../wire/index.ts';
+import { entryToken, entryTrigger, type Outgoing } from './triggers.ts';
 
 export interface IngressOptions {
   plans: ReadonlyMap<string, DagPlan>;
   bus: TriggerBus;
-  sideCache: SideCache;
   ledger: ItemLedger;
   now?: () => number;
   /**
-   * Skip an item whose key is already in flight in its DAG, or ended less than this long ago
+   * Skip a child whose key (per DAG and tenant) is in flight, or ended less than this long ago
    * (a page linked from many pages is crawled once). 0 = only in-flight duplicates.
    */
   dedupeWindowMs?: number;
-  /** Only dedupe children (items with a parent); explicit submissions always enter. */
+  /** Only dedupe children (items with a parent); explicit submissions always enter. Default true. */
   dedupeChildrenOnly?: boolean;
+}
+
+export interface Ingress extends ItemSink {
+  /** Open again, under the same message id, items whose ledger state was lost (from their triggers). */
+  reopen(triggers: readonly Trigger[]): Promise<void>;
 }
 
 const enc = new TextEncoder();
 
-function windowedId(dag: string, itemKey: string, bucket: number): string {
-  const h = createHash('sha256').update(`${dag}\u0000${itemKey}\u0000${bucket}`).digest('hex');
+/** A child's id follows from its key within the dedupe window: two miners emitting it at once collide. */
+function windowedId(dag: string, tenant: string, itemKey: string, bucket: number): string {
+  const h = createHash('sha256').update(`${dag}\u0000${tenant}\u0000${itemKey}\u0000${bucket}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Give an item its message id where it is created: a child's follows from its key within the
+ * dedupe window (so two parents emitting it at once collide in the ledger), anything else's is
+ * random. An id once given is kept from the gate to the item's end.
+ */
+export function assignMessageId(item: NewItem, nowMs: number, windowMs: number): NewItem {
+  if (item.messageId) return item;
+  const messageId = item.parentId && windowMs > 0 ? windowedId(item.dag, item.tenant ?? 'default', item.itemKey, Math.floor(nowMs / windowMs)) : randomUUID();
+  return { ...item, messageId };
 }
 
 export function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
 
-export function createIngress(options: IngressOptions): ItemSink {
+/** The source record as tuple fields: blob references raw, everything else JSON text. */
+export function sourceFields(plan: DagPlan, source: Readonly<Record<string, string>>): Map<string, Uint8Array> {
+  const fields = new Map<string, Uint8Array>();
+  for (const f of plan.source) {
+    const v = source[f];
+    if (v !== undefined) fields.set(f, plan.blobs.includes(f) ? enc.encode(v) : enc.encode(JSON.stringify(v)));
+  }
+  return fields;
+}
+
+export async function produceAll(bus: TriggerBus, out: readonly Outgoing[]): Promise<void> {
+  const byTopic = new Map<string, { key: string; value: Uint8Array }[]>();
+  for (const o of out) {
+    const list = byTopic.get(o.topic);
+    if (list) list.push({ key: o.key, value: o.value });
+    else byTopic.set(o.topic, [{ key: o.key, value: o.value }]);
+  }
+  await Promise.all([...byTopic].map(([topic, messages]) => bus.produce(topic, messages)));
+}
+
+export function createIngress(options: IngressOptions): Ingress {
   const now = options.now ?? Date.now;
   const window = options.dedupeWindowMs ?? 0;
   const childrenOnly = options.dedupeChildrenOnly ?? true;
-
-  /** The record that makes this item a duplicate, or null when it should enter. */
-  async function duplicateOf(item: NewItem): Promise<ItemRecord | null> {
-    if (childrenOnly && !item.parentId) return null;
-    // An explicit id (a re-drive, a replay) is deduplicated by id alone, in the ledger.
-    if (item.messageId) return null;
-    const rec = await options.ledger.findByKey(item.dag, item.itemKey);
-    if (!rec) return null;
-    if (rec.state === 'in-flight') return rec;
-    return rec.endedMs !== undefined && now() - rec.endedMs < window ? rec : null;
-  }
-
-  /**
-   * The same parent submits the same child again only when it is re-run after a crash, and the
-   * crash may have come between opening the child and producing its trigger: the child would then
-   * be in flight forever with no trigger. So produce its entry trigger again (at-least-once, like
-   * successors): if the first one got out, the ledger turns this one into a no-op.
-   */
-  function isResubmission(item: NewItem, rec: ItemRecord): boolean {
-    return rec.state === 'in-flight' && !!item.parentId && rec.parentId === item.parentId;
-  }
+  const planOf = (dag: string): DagPlan => {
+    const plan = options.plans.get(dag);
+    if (!plan) throw new QuarryError('UNKNOWN_DAG', `cannot submit to unknown DAG \`${dag}\` (known: ${[...options.plans.keys()].join(', ')})`);
+    return plan;
+  };
+  const entryOut = (plan: DagPlan, t: Trigger): Outgoing => {
+    const value = encodeTrigger(t);
+    telemetry.triggerBytes(plan.name, plan.entry, value.length);
+    return { topic: plan.nodes.find((n) => n.id === plan.entry)!.topic, key: t.itemKey, value };
+  };
 
   return {
     async submit(items) {
-      const results: SubmitResult[] = [];
-      const byTopic = new Map<string, { key: string; value: Uint8Array }[]>();
-      const queue = (plan: DagPlan, trigger: Trigger): void => {
-        const topic = plan.nodes.find((n) => n.id === plan.entry)!.topic;
-        const value = encodeTrigger(trigger);
-        telemetry.triggerBytes(plan.name, plan.entry, value.length);
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: trigger.itemKey, value }]);
-      };
+      const results: SubmitResult[] = new Array(items.length);
+      const opening: { i: number; plan: DagPlan; trigger: Trigger; open: OpenItem }[] = [];
       const seen = new Set<string>();
-      for (const item of items) {
-        const plan = options.plans.get(item.dag);
-        if (!plan) throw new QuarryError('UNKNOWN_DAG', `cannot submit to unknown DAG \`${item.dag}\` (known: ${[...options.plans.keys()].join(', ')})`);
+      items.forEach((item, i) => {
+        const plan = planOf(item.dag);
         const missing = plan.source.filter((f) => item.source[f] === undefined);
         if (missing.length > 0) {
-          results.push({ itemKey: item.itemKey, status: 'rejected', reason: `source record lacks field(s) ${missing.join(', ')} required by DAG \`${plan.name}\`` });
-          continue;
+          results[i] = { itemKey: item.itemKey, status: 'rejected', reason: `source record lacks field(s) ${missing.join(', ')} required by DAG \`${plan.name}\`` };
+          return;
         }
-        const dedupeKey = `${item.dag}\u0000${item.itemKey}`;
-        const dup = item.parentId && seen.has(dedupeKey) ? 'seen' : await duplicateOf(item);
-        if (dup) {
-          if (dup !== 'seen' && isResubmission(item, dup)) {
-            seen.add(dedupeKey);
-            queue(plan, entryTrigger(plan, item, dup.messageId, dup.createdMs, item.traceparent || newTraceparent()));
+        const tenant = item.tenant ?? 'default';
+        const dedupe = item.parentId ? true : !childrenOnly;
+        if (dedupe) {
+          const key = `${item.dag}\u0000${tenant}\u0000${item.itemKey}`;
+          if (seen.has(key)) {
+            results[i] = { itemKey: item.itemKey, messageId: '', status: 'duplicate' };
+            return;
           }
-          results.push({ itemKey: item.itemKey, messageId: dup === 'seen' ? '' : dup.messageId, status: 'duplicate' });
-          continue;
+          seen.add(key);
         }
-        seen.add(dedupeKey);
-        // A child's id is derived from its key within the dedupe window, so two miners emitting
-        // the same child at once collide in the ledger (`open` is atomic) instead of both running.
-        const messageId = item.messageId ?? (item.parentId && window > 0 ? windowedId(item.dag, item.itemKey, Math.floor(now() / window)) : randomUUID());
-        const tupleRef = `${plan.name}:${messageId}`;
+        const messageId = assignMessageId(item, now(), window).messageId!;
         const traceparent = item.traceparent || newTraceparent();
-        const createdMs = now();
-        const fields = new Map<string, Uint8Array>();
-        for (const f of plan.source) {
-          const v = item.source[f]!;
-          fields.set(f, plan.blobs.includes(f) ? enc.encode(v) : enc.encode(JSON.stringify(v)));
-        }
-        await options.sideCache.write(tupleRef, fields);
-        const opened = await options.ledger.open({
-          ref: { dag: plan.name, messageId },
-          itemKey: item.itemKey,
-          tokens: [`${plan.entry}<`],
-          createdMs,
-          traceId: traceparent.split('-')[1] ?? '',
-          ...(item.parentId ? { parentId: item.parentId } : {}),
-          priority: item.priority ?? 'normal',
-          tenant: item.tenant ?? 'default',
+        const createdMs = item.enqueuedMs ?? now();
+        const trigger = entryTrigger(plan, item, messageId, createdMs, traceparent);
+        opening.push({
+          i, plan, trigger,
+          open: {
+            ref: { dag: plan.name, messageId }, itemKey: item.itemKey, tokens: [entryToken(plan)], createdMs, traceId: traceIdOf(traceparent),
+            priority: item.priority ?? 'normal', tenant, fields: sourceFields(plan, item.source),
+            ...(item.parentId ? { parentId: item.parentId } : {}), ...(item.originId ? { originId: item.originId } : {}),
+            ...(dedupe ? { dedupe: { windowMs: window } } : {}),
+          },
         });
-        if (!opened) {
-          // Known id: a live item keeps its tuple; an ended one must not get a stray tuple back.
-          const existing = await options.ledger.get({ dag: plan.name, messageId });
-          if (!existing || existing.state !== 'in-flight') await options.sideCache.deleteTuple(tupleRef);
-          else if (isResubmission(item, existing)) queue(plan, entryTrigger(plan, item, messageId, existing.createdMs, traceparent));
-          results.push({ itemKey: item.itemKey, messageId, status: 'duplicate' });
-          continue;
+      });
+      const outcomes = await options.ledger.open(opening.map((o) => o.open));
+      const out: Outgoing[] = [];
+      opening.forEach(({ i, plan, trigger }, j) => {
+        const o = outcomes[j]!;
+        const itemKey = trigger.itemKey;
+        if (o.status === 'opened') {
+          out.push(entryOut(plan, trigger));
+          results[i] = { itemKey, messageId: trigger.messageId, status: 'accepted' };
+          telemetry.submitted(plan.name, trigger.priority);
+        } else if (o.status === 'in-flight') {
+          if (o.reproduce) out.push(entryOut(plan, trigger));
+          results[i] = { itemKey, messageId: trigger.messageId, status: 'duplicate' };
+        } else {
+          results[i] = { itemKey, messageId: o.status === 'duplicate' ? o.of : trigger.messageId, status: 'duplicate' };
         }
-        queue(plan, entryTrigger(plan, item, messageId, createdMs, traceparent));
-        results.push({ itemKey: item.itemKey, messageId, status: 'accepted' });
-        telemetry.submitted(plan.name, item.priority ?? 'normal');
-      }
-      for (const [topic, messages] of byTopic) await options.bus.produce(topic, messages);
+      });
+      await produceAll(options.bus, out);
       return results;
     },
-  };
-}
 
-function entryTrigger(plan: DagPlan, item: NewItem, messageId: string, createdMs: number, traceparent: string): Trigger {
-  return {
-    messageId,
-    itemKey: item.itemKey,
-    dag: plan.name,
-    dagVersion: plan.version,
-    node: plan.entry,
-    tupleRef: `${plan.name}:${messageId}`,
-    tupleVersion: 1,
-    priority: item.priority ?? 'normal',
-    tenant: item.tenant ?? 'default',
-    attempt: 0,
-    deadlineMs: item.deadlineMs ?? 0,
-    traceparent,
-    tracestate: '',
-    parentId: item.parentId ?? '',
-    fromNode: '',
-    createdMs,
-    source: item.source,
-    notBeforeMs: 0,
+    async reopen(triggers) {
+      if (triggers.length === 0) return;
+      const opening = triggers.map((t) => {
+        const plan = planOf(t.dag);
+        const entry: Trigger = { ...t, node: plan.entry, fromNode: '', attempt: 0, notBeforeMs: 0, tupleVersion: 1 };
+        const open: OpenItem = {
+          ref: { dag: t.dag, messageId: t.messageId }, itemKey: t.itemKey, tokens: [entryToken(plan)], createdMs: t.createdMs, traceId: traceIdOf(t.traceparent),
+          priority: t.priority, tenant: t.tenant, fields: sourceFields(plan, t.source),
+          ...(t.parentId ? { parentId: t.parentId } : {}), ...(t.originId ? { originId: t.originId } : {}),
+        };
+        return { plan, entry, open };
+      });
+      const outcomes = await options.ledger.open(opening.map((o) => o.open));
+      await produceAll(options.bus, opening.filter((_, j) => outcomes[j]!.status === 'opened' || (outcomes[j]!.status === 'in-flight' && (outcomes[j] as { reproduce: boolean }).reproduce)).map((o) => entryOut(o.plan, o.entry)));
+    },
   };
 }

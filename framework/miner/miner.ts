@@ -3,13 +3,13 @@
 // the same groups and share the partitions.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Subscription } from '../bus/trigger-bus.ts';
+import type { BusMessage, Subscription } from '../bus/trigger-bus.ts';
 import { RETRY_TIERS_MS, type DagPlan } from '../dag/index.ts';
 import { QuarryError } from '../errors/index.ts';
-import type { EchoFn } from '../operator-client/index.ts';
+import type { EchoBatchFn } from '../operator-client/index.ts';
 import { decodeTrigger, encodeTrigger, type OperatorDescription } from '../wire/index.ts';
-import type { MinerDeps } from './effects.ts';
 import { createNodeRunner, type NodeRunner } from './node-runner.ts';
+import type { MinerDeps } from './work.ts';
 
 export interface HostedNode {
   plan: DagPlan;
@@ -19,14 +19,14 @@ export interface HostedNode {
 
 export interface MinerOptions extends MinerDeps {
   hosts: readonly HostedNode[];
-  /** The operator's echo function by operator name (an operator client, routed). */
-  operators: (name: string) => EchoFn;
+  /** The operator's batch call by operator name (in-process, or a routed client). */
+  operators: (name: string) => EchoBatchFn;
   descriptions: ReadonlyMap<string, OperatorDescription>;
   minerId?: string;
+  /** Most triggers one batch carries (a node's own `concurrency` caps it further). Default 64. */
   maxBatchSize?: number;
   /** Also run the retry-tier forwarders for these DAGs (one set per deployment is enough). */
   forwardRetries?: boolean;
-  quarantineAfter?: number;
   /** Partitions of the node topics this miner creates (more partitions, more miners share). */
   partitions?: number;
 }
@@ -35,6 +35,7 @@ export interface Miner {
   readonly id: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The node runners by `dag/node`. */
   runners(): ReadonlyMap<string, NodeRunner>;
 }
 
@@ -46,6 +47,42 @@ export function createMiner(options: MinerOptions): Miner {
   const subs: Subscription[] = [];
   const runners = new Map<string, NodeRunner>();
 
+  async function forward(plan: DagPlan, topic: string, tierMs: number, messages: readonly { key: string; value: Uint8Array }[]): Promise<void> {
+    // Messages of one tier are due in the order they arrived: hand each back to its node when
+    // due (or round the same tier again when further away), a run of due ones in one produce.
+    const due = new Map<string, BusMessage[]>();
+    const flush = async (): Promise<void> => {
+      await Promise.all([...due].map(([t, list]) => options.bus.produce(t, list)));
+      due.clear();
+    };
+    const add = (t: string, m: BusMessage): void => {
+      const list = due.get(t);
+      if (list) list.push(m);
+      else due.set(t, [m]);
+    };
+    for (const m of messages) {
+      let t;
+      try {
+        t = decodeTrigger(m.value);
+      } catch {
+        add(plan.topics.deadLetter, { key: m.key, value: m.value });
+        continue;
+      }
+      const wait = t.notBeforeMs - options.now();
+      if (wait > tierMs) {
+        add(topic, { key: m.key, value: m.value });
+        continue;
+      }
+      if (wait > 0) {
+        await flush();
+        await sleep(wait);
+      }
+      const node = plan.nodes.find((n) => n.id === t.node);
+      add(node ? node.topic : plan.topics.deadLetter, { key: m.key, value: encodeTrigger({ ...t, notBeforeMs: 0 }) });
+    }
+    await flush();
+  }
+
   return {
     id,
     runners: () => runners,
@@ -54,7 +91,7 @@ export function createMiner(options: MinerOptions): Miner {
         const { plan } = host;
         const hosted = plan.nodes.filter((n) => !host.nodes || host.nodes.includes(n.id));
         await options.bus.ensureTopics(plan.nodes.map((n) => n.topic), options.partitions ?? 1);
-        await options.bus.ensureTopics([...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine], 1);
+        await options.bus.ensureTopics([...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine, ...(options.endedTopic ? [options.endedTopic] : [])], 1);
         for (const node of hosted) {
           const description = node.kind === 'operator' ? options.descriptions.get(node.operator) : undefined;
           if (node.kind === 'operator' && !description) throw new QuarryError('UNKNOWN_OPERATOR', `node \`${node.id}\` of DAG \`${plan.name}\` needs operator \`${node.operator}\`, which no configured endpoint describes`);
@@ -67,41 +104,13 @@ export function createMiner(options: MinerOptions): Miner {
             minerId: id,
           });
           runners.set(`${plan.name}/${node.id}`, runner);
-          subs.push(await options.bus.subscribe({ groupId: nodeGroup(node.topic), topics: [node.topic], maxBatchSize: options.maxBatchSize ?? 64, handleBatch: (b) => runner.handleBatch(b) }));
+          const maxBatchSize = Math.max(1, Math.min(options.maxBatchSize ?? 64, node.concurrency));
+          subs.push(await options.bus.subscribe({ groupId: nodeGroup(node.topic), topics: [node.topic], maxBatchSize, handleBatch: (b) => runner.handleBatch(b) }));
         }
         if (options.forwardRetries ?? true) {
           for (const [i, topic] of plan.topics.retry.entries()) {
-            const tierMs = RETRY_TIERS_MS[i]!;
-            subs.push(
-              await options.bus.subscribe({
-                // One group per tier: Kafka assigns a group's partitions as if every member had the same subscription.
-                groupId: `${topic}.forwarder`,
-                topics: [topic],
-                maxBatchSize: 256,
-                handleBatch: async (batch) => {
-                  // Messages of one tier are due in the order they arrived: wait for each, then
-                  // hand it back to its node (or to the same tier again when further away).
-                  for (const m of batch.messages) {
-                    let t;
-                    try {
-                      t = decodeTrigger(m.value);
-                    } catch {
-                      await options.bus.produce(plan.topics.deadLetter, [{ key: m.key, value: m.value }]);
-                      continue;
-                    }
-                    const wait = t.notBeforeMs - options.now();
-                    if (wait > tierMs) {
-                      await options.bus.produce(topic, [{ key: m.key, value: m.value }]);
-                      continue;
-                    }
-                    if (wait > 0) await sleep(wait);
-                    const node = plan.nodes.find((n) => n.id === t.node);
-                    const target = node ? node.topic : plan.topics.deadLetter;
-                    await options.bus.produce(target, [{ key: m.key, value: encodeTrigger({ ...t, notBeforeMs: 0 }) }]);
-                  }
-                },
-              }),
-            );
+            // One group per tier: Kafka assigns a group's partitions as if every member had the same subscription.
+            subs.push(await options.bus.subscribe({ groupId: `${topic}.forwarder`, topics: [topic], maxBatchSize: 256, handleBatch: (b) => forward(plan, topic, RETRY_TIERS_MS[i]!, b.messages) }));
           }
         }
       }

@@ -1,11 +1,28 @@
-// The miner's client to one operator: load-balances over its instances (least in-flight among
-// those with a closed circuit), enforces the deadline, retries transport failures on another
-// instance, and turns RESOURCE_EXHAUSTED into a retryable BACKPRESSURE error (slow down, not fail).
-import { Client, credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+// The miner's client to one operator. Batches dynamically (items of concurrent calls that arrive
+// within `lingerMs` share EchoBatch calls, each at most the operator's batch size), spreads a
+// batch over the instances (least items in flight among closed circuits), enforces every item's
+// deadline, retries a failed call on another instance, isolates an input that crashes
+// instances, and turns RESOURCE_EXHAUSTED into per-item BACKPRESSURE (slow down, not fail).
+// It never throws for an item: every outcome is that item's response.
 import { QuarryError } from '../errors/index.ts';
-import { operatorServiceDefinition, type EchoRequest, type EchoResponse, type HealthStatus, type OperatorDescription } from '../wire/index.ts';
-import { CircuitBreaker } from './circuit-breaker.ts';
+import type { EchoRequest, EchoResponse, HealthStatus, OperatorDescription } from '../wire/index.ts';
+import { createInstance, type Instance, type InstanceOptions } from './internal/instance.ts';
+import { sendChunk } from './internal/send-chunk.ts';
 
+/** Many items for one operator; each item carries its own deadline (`deadlineMs`). */
+export interface EchoBatchCall {
+  operator: string;
+  items: readonly EchoRequest[];
+  signal?: AbortSignal;
+}
+
+/** One response per item, in order. Never rejects for an item's sake. */
+export type EchoBatchFn = (call: EchoBatchCall) => Promise<EchoResponse[]>;
+
+/** Routing composes as interceptors: fallback, shadow, tenant pools … */
+export type Interceptor = (call: EchoBatchCall, next: EchoBatchFn) => Promise<EchoResponse[]>;
+
+/** One item, for callers that have one (tests, tools). */
 export interface EchoCall {
   request: EchoRequest;
   /** Epoch ms. */
@@ -13,178 +30,130 @@ export interface EchoCall {
   signal?: AbortSignal;
 }
 
-export type EchoFn = (call: EchoCall) => Promise<EchoResponse>;
-/** Routing composes as interceptors: fallback, shadow, tenant pools … */
-export type Interceptor = (call: EchoCall, next: EchoFn) => Promise<EchoResponse>;
-
-export interface OperatorClientOptions {
+export interface OperatorClientOptions extends InstanceOptions {
   /** `host:port` of each instance. */
   endpoints: readonly string[];
+  /** Items per EchoBatch call (the operator's `max_batch` from Describe). Default 64. */
+  maxBatch?: number;
+  /** How long items wait for batch-mates from other calls before they are sent. Default 0 (same tick). */
+  lingerMs?: number;
+  /** Instances tried per chunk before its items are answered RETRY. Default 3. */
   maxAttempts?: number;
-  failureThreshold?: number;
-  openMs?: number;
-  /** Pause before retrying after RESOURCE_EXHAUSTED when every instance pushes back. */
+  /** Pause the caller should take after every instance answered RESOURCE_EXHAUSTED. */
   backpressureDelayMs?: number;
   interceptors?: readonly Interceptor[];
-  now?: () => number;
 }
 
 export interface OperatorClientStats {
   inFlight: number;
   calls: number;
+  items: number;
   resourceExhausted: number;
   timeouts: number;
   transportFailures: number;
+  crashes: number;
   instances: { endpoint: string; inFlight: number; circuit: string }[];
 }
 
 export interface OperatorClient {
+  echoBatch: EchoBatchFn;
+  /** One item: the response (RETRY with a code when no instance could answer). */
   echo(call: EchoCall): Promise<EchoResponse>;
   describe(options?: { timeoutMs?: number }): Promise<OperatorDescription[]>;
   health(options?: { timeoutMs?: number }): Promise<HealthStatus[]>;
+  /** Join an instance that came up later (the directory probes endpoints that were down). */
+  addEndpoint(endpoint: string): void;
+  readonly endpoints: readonly string[];
   stats(): OperatorClientStats;
   close(): void;
 }
 
-const GenericClient = Client;
-const RETRY_ON_OTHER = new Set([grpcStatus.UNAVAILABLE, grpcStatus.INTERNAL, grpcStatus.UNKNOWN, grpcStatus.CANCELLED]);
+/** Chunks smaller than this are not split further just to use another instance. */
+const MIN_CHUNK = 8;
 
-interface Instance {
-  endpoint: string;
-  client: Client;
-  inFlight: number;
-  circuit: CircuitBreaker;
+interface Queued {
+  req: EchoRequest;
+  resolve: (res: EchoResponse) => void;
 }
 
 export function createOperatorClient(options: OperatorClientOptions): OperatorClient {
   if (options.endpoints.length === 0) throw new QuarryError('CONFIG_INVALID', 'an operator client needs at least one endpoint');
   const now = options.now ?? Date.now;
-  const maxAttempts = options.maxAttempts ?? 3;
-  const instances: Instance[] = options.endpoints.map((endpoint) => ({
-    endpoint,
-    client: new GenericClient(endpoint, credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 64 << 20,
-      'grpc.max_send_message_length': 64 << 20,
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 2000,
-    }),
-    inFlight: 0,
-    circuit: new CircuitBreaker({ failureThreshold: options.failureThreshold ?? 5, openMs: options.openMs ?? 5_000, now }),
-  }));
-  const stats = { calls: 0, resourceExhausted: 0, timeouts: 0, transportFailures: 0 };
-  let rr = 0;
+  const maxBatch = Math.max(1, options.maxBatch ?? 64);
+  const instances: Instance[] = options.endpoints.map((e) => createInstance(e, options));
+  const stats = { calls: 0, items: 0, resourceExhausted: 0, timeouts: 0, transportFailures: 0, crashes: 0 };
+  const pending = new Map<string, Queued[]>();
+  let scheduled = false;
 
-  function pick(exclude: Set<Instance>): Instance | undefined {
-    // Least in-flight, round-robin among ties, skipping open circuits and instances already tried.
-    let best: Instance | undefined;
-    for (let i = 0; i < instances.length; i++) {
-      const inst = instances[(rr + i) % instances.length]!;
-      if (exclude.has(inst)) continue;
-      if (best === undefined || inst.inFlight < best.inFlight) best = inst;
-    }
-    rr = (rr + 1) % instances.length;
-    if (best && best.circuit.tryAcquire()) return best;
-    // The least loaded is open: try any other whose circuit lets a call through.
-    for (const inst of instances) if (!exclude.has(inst) && inst !== best && inst.circuit.tryAcquire()) return inst;
-    return undefined;
-  }
-
-  function unary<Req, Res>(inst: Instance, method: keyof typeof operatorServiceDefinition, req: Req, deadline: number, signal?: AbortSignal): Promise<Res> {
-    const def = operatorServiceDefinition[method];
-    return new Promise<Res>((resolve, reject) => {
-      const call = inst.client.makeUnaryRequest(
-        def.path,
-        def.requestSerialize as (v: Req) => Buffer,
-        def.responseDeserialize as (b: Buffer) => Res,
-        req,
-        new Metadata(),
-        { deadline },
-        (err: ServiceError | null, res?: Res) => (err ? reject(err) : resolve(res as Res)),
-      );
-      signal?.addEventListener('abort', () => call.cancel(), { once: true });
-    });
-  }
-
-  const base: EchoFn = async (call) => {
-    stats.calls += 1;
-    const tried = new Set<Instance>();
-    let lastError: unknown;
-    let pushedBack = 0;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (now() >= call.deadline) break;
-      const inst = pick(tried);
-      if (!inst) break;
-      tried.add(inst);
-      inst.inFlight += 1;
-      try {
-        const res = await unary<EchoRequest, EchoResponse>(inst, 'echo', call.request, call.deadline, call.signal);
-        inst.circuit.onSuccess();
-        return res;
-      } catch (err) {
-        lastError = err;
-        const code = (err as ServiceError).code;
-        if (code === grpcStatus.RESOURCE_EXHAUSTED) {
-          // Backpressure is not the instance's fault: leave its circuit alone.
-          inst.circuit.onSuccess();
-          stats.resourceExhausted += 1;
-          pushedBack += 1;
-          continue;
-        }
-        if (code === grpcStatus.DEADLINE_EXCEEDED) {
-          inst.circuit.onFailure();
-          stats.timeouts += 1;
-          throw new QuarryError('DEADLINE_EXCEEDED', `operator call to ${inst.endpoint} exceeded its deadline`, { retryable: true, cause: err });
-        }
-        if (code === grpcStatus.UNIMPLEMENTED || code === grpcStatus.INVALID_ARGUMENT) {
-          throw new QuarryError('OPERATOR_MISMATCH', `operator at ${inst.endpoint}: ${(err as ServiceError).details}`, { cause: err });
-        }
-        inst.circuit.onFailure();
-        stats.transportFailures += 1;
-        if (!RETRY_ON_OTHER.has(code as grpcStatus)) break;
-      } finally {
-        inst.inFlight -= 1;
-      }
-    }
-    if (pushedBack > 0 && pushedBack === tried.size) {
-      throw new QuarryError('BACKPRESSURE', `every tried instance answered RESOURCE_EXHAUSTED`, {
-        retryable: true,
-        retryAfterMs: options.backpressureDelayMs ?? 500,
-        cause: lastError,
-      });
-    }
-    const details = lastError ? ((lastError as ServiceError).details ?? String(lastError)) : 'no instance available (all circuits open)';
-    throw new QuarryError('OPERATOR_UNAVAILABLE', `operator unavailable after ${tried.size} instance(s): ${details}`, { retryable: true, retryAfterMs: 1_000, cause: lastError });
+  const ctx = {
+    instances: () => instances,
+    now,
+    maxAttempts: options.maxAttempts ?? 3,
+    backpressureDelayMs: options.backpressureDelayMs ?? 500,
+    stats,
   };
 
-  const chain = (options.interceptors ?? []).reduceRight<EchoFn>((next, interceptor) => (call) => interceptor(call, next), base);
+  /** Split what is queued for one operator into chunks over the usable instances, and send them. */
+  function flushOperator(operator: string, queued: Queued[]): void {
+    const usable = Math.max(1, instances.filter((i) => i.circuit.state !== 'open').length);
+    const count = Math.max(Math.ceil(queued.length / maxBatch), Math.min(usable, Math.ceil(queued.length / MIN_CHUNK)));
+    const size = Math.ceil(queued.length / count);
+    for (let i = 0; i < queued.length; i += size) {
+      const chunk = queued.slice(i, i + size);
+      void sendChunk(ctx, operator, chunk.map((q) => q.req)).then((responses) => chunk.forEach((q, j) => q.resolve(responses[j]!)));
+    }
+  }
+
+  function flush(): void {
+    scheduled = false;
+    const all = [...pending];
+    pending.clear();
+    for (const [operator, queued] of all) flushOperator(operator, queued);
+  }
+
+  const base: EchoBatchFn = (call) => {
+    if (call.items.length === 0) return Promise.resolve([]);
+    stats.items += call.items.length;
+    const done = Promise.all(call.items.map((req) => new Promise<EchoResponse>((resolve) => {
+      let list = pending.get(call.operator);
+      if (!list) pending.set(call.operator, (list = []));
+      list.push({ req, resolve });
+    })));
+    if (!scheduled) {
+      scheduled = true;
+      if (options.lingerMs && options.lingerMs > 0) setTimeout(flush, options.lingerMs);
+      else setImmediate(flush);
+    }
+    return done;
+  };
+  const chain = (options.interceptors ?? []).reduceRight<EchoBatchFn>((next, interceptor) => (call) => interceptor(call, next), base);
 
   async function fanOut<T>(method: 'describe' | 'health', timeoutMs: number): Promise<T[]> {
     const deadline = now() + timeoutMs;
-    return Promise.all(instances.map((inst) => unary<object, T>(inst, method, {}, deadline)));
+    return Promise.all(instances.map((inst) => inst.unary<object, T>(method, {}, deadline)));
   }
 
   return {
-    echo: chain,
-    async describe({ timeoutMs = 5_000 } = {}) {
-      const deadline = now() + timeoutMs;
-      let lastError: unknown;
-      for (const inst of instances) {
-        try {
-          return await unary<object, OperatorDescription[]>(inst, 'describe', {}, deadline);
-        } catch (err) {
-          lastError = err;
-        }
-      }
-      throw new QuarryError('OPERATOR_UNAVAILABLE', `Describe failed on every instance (${options.endpoints.join(', ')}): ${String((lastError as ServiceError)?.details ?? lastError)}`, { retryable: true });
+    echoBatch: chain,
+    async echo(call) {
+      const [res] = await chain({ operator: call.request.operator, items: [{ ...call.request, deadlineMs: call.deadline }], ...(call.signal ? { signal: call.signal } : {}) });
+      return res!;
     },
-    health: ({ timeoutMs = 2_000 } = {}) => fanOut<HealthStatus>('health', timeoutMs),
+    describe: async (o = {}) => (await fanOut<OperatorDescription[]>('describe', o.timeoutMs ?? 5_000)).flat(),
+    health: (o = {}) => fanOut<HealthStatus>('health', o.timeoutMs ?? 5_000),
+    addEndpoint(endpoint) {
+      if (!instances.some((i) => i.endpoint === endpoint)) instances.push(createInstance(endpoint, options));
+    },
+    get endpoints() {
+      return instances.map((i) => i.endpoint);
+    },
     stats: () => ({
       ...stats,
       inFlight: instances.reduce((n, i) => n + i.inFlight, 0),
       instances: instances.map((i) => ({ endpoint: i.endpoint, inFlight: i.inFlight, circuit: i.circuit.state })),
     }),
     close() {
-      for (const inst of instances) inst.client.close();
+      for (const inst of instances) inst.close();
     },
   };
 }

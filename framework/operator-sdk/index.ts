@@ -10,4 +10,4 @@
  */
 export * from './define-operator.ts';
 export { serveOperators, type ServeOptions, type OperatorServer } from './serve.ts';
-export { invokeOperator, describeOperator, errorToResponse } from './invoke.ts';
+export { invokeOperator, invokeBatch, describeOperator, errorToResponse, type InvokeOptions } from './invoke.ts';

@@ -1,15 +1,16 @@
-// Serve operators as a gRPC `quarry.v1.Operator` service. Beyond `capacity` concurrent calls the
-// server answers RESOURCE_EXHAUSTED: the client treats it as backpressure, not failure.
+// Serve operators as a gRPC `quarry.v1.Operator` service: Echo (one item), EchoBatch (many
+// items, a response each), Describe and Health. Beyond `capacity` items in flight the server
+// answers RESOURCE_EXHAUSTED: the client treats it as backpressure, not failure.
 import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { operatorServiceDefinition, type EchoRequest, type EchoResponse, type HealthStatus, type OperatorDescription } from '../wire/index.ts';
+import { operatorServiceDefinition, type EchoBatchRequest, type EchoRequest, type EchoResponse, type HealthStatus, type OperatorDescription } from '../wire/index.ts';
 import type { OperatorDefinition } from './define-operator.ts';
-import { describeOperator, invokeOperator } from './invoke.ts';
+import { describeOperator, invokeBatch } from './invoke.ts';
 
 export interface ServeOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  /** Concurrent Echo calls before RESOURCE_EXHAUSTED. Default 16. */
+  /** Items in flight (over all calls) before RESOURCE_EXHAUSTED. Default 256. */
   capacity?: number;
   /** Deadline when the caller sets none (ms). Default 60 s. */
   defaultTimeoutMs?: number;
@@ -21,6 +22,8 @@ export interface OperatorServer {
   close(): Promise<void>;
 }
 
+type Call<Req> = ServerUnaryCall<Req, unknown> & { getDeadline(): Date | number };
+
 export async function serveOperators(defs: readonly OperatorDefinition[], options: ServeOptions): Promise<OperatorServer> {
   if (defs.length === 0) throw new TypeError('serveOperators needs at least one operator');
   const byName = new Map<string, OperatorDefinition>();
@@ -28,40 +31,44 @@ export async function serveOperators(defs: readonly OperatorDefinition[], option
     if (byName.has(def.name)) throw new TypeError(`operator \`${def.name}\` is served twice`);
     byName.set(def.name, def);
   }
-  const capacity = options.capacity ?? 16;
+  const capacity = options.capacity ?? 256;
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
   const descriptions: OperatorDescription[] = defs.map(describeOperator);
   let inFlight = 0;
   let closing = false;
 
-  const server = new Server({ 'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20 });
+  /** Admission shared by both calls: which operator, whether there is room; else the gRPC error. */
+  const admit = (name: string, items: number): { def: OperatorDefinition } | { code: status; details: string } => {
+    const def = name ? byName.get(name) : defs.length === 1 ? defs[0] : undefined;
+    if (!def) return { code: status.UNIMPLEMENTED, details: `no operator \`${name}\` here (serving: ${[...byName.keys()].join(', ')})` };
+    if (closing) return { code: status.UNAVAILABLE, details: 'refused: operator server is shutting down' };
+    // One call bigger than the whole capacity is let in alone, so it cannot starve for ever.
+    if (inFlight > 0 && inFlight + items > capacity) return { code: status.RESOURCE_EXHAUSTED, details: `operator \`${def.name}\` is at capacity (${inFlight} of ${capacity} items in flight)` };
+    return { def };
+  };
+
+  const run = <Req>(call: Call<Req>, name: string, requests: readonly EchoRequest[], reply: (res: EchoResponse[]) => void, fail: (err: { code: status; details: string }) => void): void => {
+    const admitted = admit(name, requests.length);
+    if (!('def' in admitted)) return fail(admitted);
+    const callDeadline = call.getDeadline();
+    const deadline = callDeadline instanceof Date ? callDeadline.getTime() : Number.isFinite(callDeadline) ? Number(callDeadline) : Date.now() + defaultTimeoutMs;
+    const controller = new AbortController();
+    call.on('cancelled', () => controller.abort(new Error('call cancelled by client')));
+    inFlight += requests.length;
+    invokeBatch(admitted.def, requests, { deadline, signal: controller.signal })
+      .then(reply, (err: unknown) => fail({ code: status.INTERNAL, details: String(err) }))
+      .finally(() => {
+        inFlight -= requests.length;
+      });
+  };
+
+  const server = new Server({ 'grpc.max_receive_message_length': 256 << 20, 'grpc.max_send_message_length': 256 << 20 });
   server.addService(operatorServiceDefinition, {
-    echo(call: ServerUnaryCall<EchoRequest, EchoResponse>, callback: sendUnaryData<EchoResponse>) {
-      const req = call.request;
-      const def = req.operator ? byName.get(req.operator) : defs.length === 1 ? defs[0] : undefined;
-      if (!def) {
-        callback({ code: status.UNIMPLEMENTED, details: `no operator \`${req.operator}\` here (serving: ${[...byName.keys()].join(', ')})` });
-        return;
-      }
-      if (closing) {
-        callback({ code: status.UNAVAILABLE, details: 'operator server is shutting down' });
-        return;
-      }
-      if (inFlight >= capacity) {
-        callback({ code: status.RESOURCE_EXHAUSTED, details: `operator \`${def.name}\` is at capacity (${capacity} in flight)` });
-        return;
-      }
-      const callDeadline = call.getDeadline();
-      const deadline = callDeadline instanceof Date ? callDeadline.getTime() : Number.isFinite(callDeadline) ? Number(callDeadline) : Date.now() + defaultTimeoutMs;
-      const controller = new AbortController();
-      call.on('cancelled', () => controller.abort(new Error('call cancelled by client')));
-      inFlight += 1;
-      invokeOperator(def, req, { deadline, signal: controller.signal })
-        .then((res) => callback(null, res))
-        .catch((err: unknown) => callback({ code: status.INTERNAL, details: String(err) }))
-        .finally(() => {
-          inFlight -= 1;
-        });
+    echo(call: Call<EchoRequest>, callback: sendUnaryData<EchoResponse>) {
+      run(call, call.request.operator, [call.request], (res) => callback(null, res[0]), (err) => callback(err));
+    },
+    echoBatch(call: Call<EchoBatchRequest>, callback: sendUnaryData<EchoResponse[]>) {
+      run(call, call.request.operator, call.request.items, (res) => callback(null, res), (err) => callback(err));
     },
     describe(_call: ServerUnaryCall<unknown, OperatorDescription[]>, callback: sendUnaryData<OperatorDescription[]>) {
       callback(null, descriptions);

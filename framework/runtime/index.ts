@@ -1,10 +1,12 @@
 /**
- * The embedded runtime: every DAG of a job in one process, operators over real gRPC.
+ * The runtime: every DAG of a job in one process — ingress, a miner hosting every node, and the
+ * operators (in-process, or at remote endpoints) — on the embedded adapters or any others.
  *
- *   const rt = await startEmbeddedRuntime({ dags, operators: [createUpper()] });
+ *   const rt = await startRuntime({ dags, operators: [createUpper()] });
  *   await rt.submit([{ dag: 'greet', itemKey: 'k1', source: { name: 'ada' } }]);
  *   await rt.idle();
  *   await rt.close();
  */
-export { startEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from './embedded-runtime.ts';
-export { discoverOperators, type OperatorDirectory } from './operator-directory.ts';
+export { startRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
+export { discoverOperators, type OperatorDirectory, type DiscoverOptions } from './operator-directory.ts';
+export { runtimeSignals, type SignalSources } from './signals.ts';

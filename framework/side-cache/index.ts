@@ -7,5 +7,5 @@
  *   const [fields] = await cache.readMany([{ tupleRef, fields: ['title'] }]); // null if lost
  */
 export type { FieldRead, FieldValues, SideCache, SideCacheStats } from './side-cache.ts';
-export { createMemorySideCache } from './memory-side-cache.ts';
+export { createMemorySideCache, memoryTuplesOf, type MemoryTuples } from './memory-side-cache.ts';
 export { createRedisSideCache, type RedisSideCacheOptions } from './redis-side-cache.ts';

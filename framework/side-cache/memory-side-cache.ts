@@ -4,14 +4,27 @@ import type { FieldRead, FieldValues, SideCache, SideCacheStats } from './side-c
 import { QuarryError } from '../errors/index.ts';
 import { checkFieldNames, checkTupleRef } from './internal/check-input.ts';
 
+/**
+ * The tuples of a memory side-cache, for the memory item ledger built over it: the ledger edits
+ * them in the same synchronous step as the token changes they belong to.
+ */
+export const MEMORY_TUPLES = Symbol('quarry.memoryTuples');
+
+export type MemoryTuples = Map<string, Map<string, Uint8Array>>;
+
+export function memoryTuplesOf(cache: SideCache): MemoryTuples | undefined {
+  return (cache as { [MEMORY_TUPLES]?: MemoryTuples })[MEMORY_TUPLES];
+}
+
 export function createMemorySideCache(): SideCache {
-  const tuples = new Map<string, Map<string, Uint8Array>>();
+  const tuples: MemoryTuples = new Map();
+  const cache = { [MEMORY_TUPLES]: tuples };
   let closed = false;
   const open = (): void => {
     if (closed) throw new QuarryError('SIDE_CACHE_CLOSED', 'The memory side-cache is closed');
   };
 
-  return {
+  return Object.assign(cache, {
     async readMany(reads: readonly FieldRead[]) {
       open();
       return reads.map(({ tupleRef, fields }) => {
@@ -60,5 +73,5 @@ export function createMemorySideCache(): SideCache {
       closed = true;
       tuples.clear();
     },
-  };
+  } satisfies SideCache);
 }

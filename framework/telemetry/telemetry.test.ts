@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defineDag } from '../dag/index.ts';
 import { defineOperator } from '../operator-sdk/index.ts';
 import { startEmbeddedRuntime } from '../runtime/index.ts';
-import { startMetricsServer } from './index.ts';
+import { observeNodes, startMetrics, startMetricsServer, telemetry } from './index.ts';
 
 describe('metrics', () => {
   it('a Prometheus endpoint started after the framework loaded shows per-node outcomes, latency and item ends', async () => {
@@ -22,6 +22,34 @@ describe('metrics', () => {
     } finally {
       await rt.close();
       await server.close();
+    }
+  });
+
+  it('counts late completions by priority, and exports per-node load and the bottleneck of observed nodes', async () => {
+    const m = startMetrics();
+    let lag = 0;
+    const stop = observeNodes(async () => {
+      lag += 10;
+      return [{ dag: 'd', node: 'slow', capacity: 2, lag }, { dag: 'd', node: 'fast', capacity: 4, lag: 0 }];
+    }, { intervalMs: 20, windowMs: 1_000 });
+    try {
+      telemetry.itemEnded('d', 'completed', 'high', 61_000);
+      telemetry.itemEnded('d', 'completed', 'high', 1_000);
+      telemetry.itemEnded('d', 'completed', 'low', 61_000);
+      telemetry.inFlight('d', 'slow', 2);
+      await new Promise((r) => setTimeout(r, 200));
+      const text = await m.scrape();
+      assert.match(text, /quarry_items_late_total\{dag="d",priority="high"[^}]*\} 1\n/);
+      assert.match(text, /quarry_items_late_total\{dag="d",priority="low"[^}]*\} 0\n/);
+      assert.match(text, /quarry_node_utilization\{dag="d",node="slow"[^}]*\} 1\n/);
+      assert.match(text, /quarry_node_capacity\{dag="d",node="fast"[^}]*\} 4\n/);
+      assert.match(text, /quarry_node_lag_growth_per_second\{dag="d",node="slow"[^}]*\} [1-9]/);
+      assert.match(text, /quarry_bottleneck\{dag="d",node="slow"[^}]*\} 1\n/);
+      assert.match(text, /quarry_bottleneck\{dag="d",node="fast"[^}]*\} 0\n/);
+    } finally {
+      telemetry.inFlight('d', 'slow', -2);
+      stop();
+      await m.close();
     }
   });
 });

@@ -1,40 +1,62 @@
-// The conformance suite every ItemLedger adapter's test calls:
-//   itemLedgerContract('memory', async ({ now, retentionMs }) => createMemoryItemLedger({ now, retentionMs }));
-// Each case gets a fresh adapter (its own namespace) on a fake clock the case moves by hand.
+// The conformance suite every ItemLedger adapter's test calls, with the side-cache it keeps its
+// tuples in:
+//   itemLedgerContract('memory', async ({ now, retentionMs }) => { const sideCache = …; return { ledger, sideCache }; });
+// Each case gets a fresh pair (its own namespace) on a fake clock the case moves by hand.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { ItemLedger, ItemRef, OpenItem } from '../item-ledger/index.ts';
+import type { ItemLedger, ItemRef, OpenItem, Step } from '../item-ledger/index.ts';
+import { tupleRefOf } from '../item-ledger/index.ts';
+import type { SideCache } from '../side-cache/index.ts';
 
 export interface LedgerFactoryOptions {
   now: () => number;
   retentionMs?: number;
 }
 
+export interface LedgerUnderTest {
+  ledger: ItemLedger;
+  sideCache: SideCache;
+}
+
 const T0 = 1_700_000_000_000;
+const LEASE = { owner: 'w1', leaseMs: 1000 };
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const bytes = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v));
+const fields = (o: Record<string, unknown>): Map<string, Uint8Array> => new Map(Object.entries(o).map(([k, v]) => [k, bytes(v)]));
+const text = (m: ReadonlyMap<string, Uint8Array> | null | undefined): Record<string, unknown> =>
+  Object.fromEntries([...(m ?? new Map<string, Uint8Array>())].map(([k, v]) => [k, JSON.parse(dec.decode(v)) as unknown]));
+
 let seq = 0;
 const uniqueRef = (dag = 'image-ingest'): ItemRef => ({ dag, messageId: `m-${process.pid}-${++seq}` });
 const openItem = (ref: ItemRef, tokens: string[], extra: Partial<OpenItem> = {}): OpenItem => ({
-  ref, itemKey: `https://example.com/${ref.messageId}.jpg`, tokens, createdMs: T0, ...extra,
+  ref, itemKey: `https://example.com/${ref.messageId}.jpg`, tokens, createdMs: T0, fields: fields({ url: `u-${ref.messageId}` }), ...extra,
 });
+const advance = (ref: ItemRef, token: string, extra: Partial<Step> = {}): Step => ({ ref, token, kind: 'advance', ...extra });
 
-export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFactoryOptions) => Promise<ItemLedger>): void {
+export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFactoryOptions) => Promise<LedgerUnderTest>): void {
   describe(`ItemLedger contract: ${name}`, () => {
-    const withLedger = (fn: (ledger: ItemLedger, clock: { t: number }) => Promise<void>, retentionMs?: number) => async () => {
+    const withLedger = (fn: (ledger: ItemLedger, clock: { t: number }, sideCache: SideCache) => Promise<void>, retentionMs?: number) => async () => {
       const clock = { t: T0 };
-      const ledger = await makeAdapter({ now: () => clock.t, retentionMs });
+      const { ledger, sideCache } = await makeAdapter({ now: () => clock.t, ...(retentionMs ? { retentionMs } : {}) });
       try {
-        await fn(ledger, clock);
+        await fn(ledger, clock, sideCache);
       } finally {
         await ledger.close();
       }
     };
+    const read = async (sideCache: SideCache, ref: ItemRef, names: string[]) => (await sideCache.readMany([{ tupleRef: tupleRefOf(ref.dag, ref.messageId), fields: names }]))[0];
 
-    it('opens an item once and reports it in flight', withLedger(async (ledger) => {
+    it('opens an item once, with its source fields in its tuple, and reports it in flight', withLedger(async (ledger, _c, sideCache) => {
       const ref = uniqueRef();
       const item = openItem(ref, ['fetch<'], { traceId: 't1', parentId: 'p1', priority: 'high', tenant: 'acme' });
-      assert.equal(await ledger.open(item), true);
-      assert.equal(await ledger.open(item), false);
+      assert.deepEqual(await ledger.open([item]), [{ status: 'opened' }]);
+      // Known and never claimed: its entry trigger may not have left, so the caller produces it again.
+      assert.deepEqual(await ledger.open([item]), [{ status: 'in-flight', reproduce: true }]);
+      await ledger.claim([{ ref, token: 'fetch<', reads: [] }], LEASE);
+      assert.deepEqual(await ledger.open([item]), [{ status: 'in-flight', reproduce: false }]);
+      assert.deepEqual(text(await read(sideCache, ref, ['url', 'nope'])), { url: `u-${ref.messageId}` });
       assert.deepEqual(await ledger.get(ref), {
         dag: ref.dag, messageId: ref.messageId, itemKey: item.itemKey, state: 'in-flight', traceId: 't1', parentId: 'p1',
         priority: 'high', tenant: 'acme', createdMs: T0, events: [],
@@ -44,196 +66,179 @@ export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFa
       assert.equal(await ledger.get(uniqueRef()), null);
     }));
 
-    it('completes when the last open token finishes, and returns the record', withLedger(async (ledger, clock) => {
+    it('claims read declared fields; a commit writes outputs, opens successors and ends the item with its last token', withLedger(async (ledger, clock, sideCache) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['fetch<']));
-      assert.equal(await ledger.claim(ref, 'fetch<', 'w1', 1000), 'run');
-      await ledger.addTokens(ref, ['link<fetch']);
-      assert.deepEqual(await ledger.finish(ref, 'fetch<'), { terminal: false });
+      await ledger.open([openItem(ref, ['fetch<'])]);
+      const [claim] = await ledger.claim([{ ref, token: 'fetch<', reads: ['url', 'absent'] }], LEASE);
+      assert.equal(claim?.status, 'run');
+      assert.deepEqual(text(claim?.status === 'run' ? claim.fields : null), { url: `u-${ref.messageId}` });
+      assert.deepEqual(await ledger.commit([advance(ref, 'fetch<', { writes: fields({ sign: 'abc' }), successors: ['link<fetch'], event: { node: 'fetch', status: 'ok', atMs: clock.t } })]), [{ status: 'ok', blobRefs: [] }]);
       clock.t += 500;
-      assert.equal(await ledger.claim(ref, 'link<fetch', 'w2', 1000), 'run');
-      const result = await ledger.finish(ref, 'link<fetch', { kept: { contentSign: '"abc"' } });
-      assert.equal(result.terminal, true);
-      assert.deepEqual(result.record, {
+      const [next] = await ledger.claim([{ ref, token: 'link<fetch', reads: ['sign'] }], { owner: 'w2', leaseMs: 1000 });
+      assert.deepEqual(text(next?.status === 'run' ? next.fields : null), { sign: 'abc' });
+      const [end] = await ledger.commit([advance(ref, 'link<fetch', { kept: { contentSign: '"abc"' } })]);
+      const expected = {
         dag: ref.dag, messageId: ref.messageId, itemKey: `https://example.com/${ref.messageId}.jpg`, state: 'completed',
-        createdMs: T0, endedMs: T0 + 500, kept: { contentSign: '"abc"' }, events: [],
-      });
-      assert.deepEqual(await ledger.get(ref), result.record);
+        createdMs: T0, endedMs: T0 + 500, kept: { contentSign: '"abc"' }, events: [{ node: 'fetch', status: 'ok', atMs: T0 }],
+      };
+      // The terminal record comes with the commit, not from a second read.
+      assert.deepEqual(end, { status: 'ok', terminal: expected, blobRefs: [] });
+      assert.deepEqual(await ledger.get(ref), expected);
+      assert.equal(await read(sideCache, ref, ['sign']), null, 'the tuple goes with the item');
       assert.deepEqual(await ledger.counts(ref.dag), { 'in-flight': 0, completed: 1, filtered: 0, 'dead-lettered': 0, quarantined: 0 });
       assert.deepEqual(await ledger.inFlight(ref.dag), []);
     }));
 
-    it('makes redelivery harmless: finish twice, claim after done, addTokens never re-opens', withLedger(async (ledger) => {
+    it('makes redelivery harmless and repairs successors whose trigger never came', withLedger(async (ledger) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['a<']));
-      await ledger.addTokens(ref, ['b<a', 'c<a']);
-      await ledger.finish(ref, 'a<');
-      assert.deepEqual(await ledger.finish(ref, 'a<'), { terminal: false });
-      assert.equal(await ledger.claim(ref, 'a<', 'w9', 1000), 'done');
-      assert.deepEqual(await ledger.finish(ref, 'b<a'), { terminal: false });
-      // `a` redelivered and re-run: it adds its successors again; the finished one stays done.
-      await ledger.addTokens(ref, ['b<a', 'c<a']);
-      await ledger.addTokens(ref, ['c<a']);
-      assert.equal(await ledger.claim(ref, 'b<a', 'w9', 1000), 'done');
-      const last = await ledger.finish(ref, 'c<a');
-      assert.equal(last.terminal, true);
-      assert.equal(last.record?.state, 'completed');
-      assert.deepEqual(await ledger.finish(ref, 'c<a'), { terminal: false });
+      await ledger.open([openItem(ref, ['a<'])]);
+      await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE);
+      await ledger.commit([advance(ref, 'a<', { successors: ['b<a', 'c<a'] })]);
+      // `a` is redelivered (its batch was never acknowledged): nobody ran b or c yet, so both may
+      // have lost their triggers.
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'done', repair: ['b<a', 'c<a'] }]);
+      assert.deepEqual(await ledger.commit([advance(ref, 'a<', { successors: ['b<a', 'c<a'] })]), [{ status: 'already' }]);
+      await ledger.claim([{ ref, token: 'b<a', reads: [] }], LEASE);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'done', repair: ['c<a'] }]);
+      await ledger.commit([advance(ref, 'b<a')]);
+      assert.deepEqual(await ledger.commit([advance(ref, 'b<a')]), [{ status: 'already' }]);
+      await ledger.claim([{ ref, token: 'c<a', reads: [] }], LEASE);
+      const [last] = await ledger.commit([advance(ref, 'c<a')]);
+      assert.equal(last?.status === 'ok' && last.terminal?.state, 'completed');
       assert.deepEqual(await ledger.counts(ref.dag), { 'in-flight': 0, completed: 1, filtered: 0, 'dead-lettered': 0, quarantined: 0 });
     }));
 
-    it('after the end, only the record is left: every token is done, joins stay shut, nothing re-opens', withLedger(async (ledger) => {
+    it('after the end only the record is left: claims say done (with the record), commits already, opens ended', withLedger(async (ledger) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['a<']));
-      assert.equal((await ledger.finish(ref, 'a<')).terminal, true);
-      assert.equal(await ledger.claim(ref, 'a<', 'w', 1000), 'done');
-      assert.equal(await ledger.claim(ref, 'never-added', 'w', 1000), 'done');
-      assert.equal(await ledger.arrive(ref, 'd', 'b', ['b']), false);
-      await ledger.addTokens(ref, ['b<a']);
-      assert.deepEqual(await ledger.finish(ref, 'b<a'), { terminal: false });
-      assert.equal((await ledger.get(ref))?.state, 'completed');
+      await ledger.open([openItem(ref, ['a<'])]);
+      const [end] = await ledger.commit([advance(ref, 'a<')]);
+      assert.equal(end?.status === 'ok' && end.terminal?.state, 'completed');
+      const [again] = await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE);
+      assert.equal(again?.status, 'done');
+      assert.equal(again?.status === 'done' && again.ended?.state, 'completed');
+      assert.deepEqual(await ledger.commit([advance(ref, 'b<a')]), [{ status: 'already' }]);
+      assert.deepEqual(await ledger.open([openItem(ref, ['a<'])]), [{ status: 'ended', state: 'completed' }]);
       assert.deepEqual(await ledger.counts(ref.dag), { 'in-flight': 0, completed: 1, filtered: 0, 'dead-lettered': 0, quarantined: 0 });
     }));
 
-    it('leases a token to one owner until the lease expires', withLedger(async (ledger, clock) => {
+    it('leases a token to one owner until the lease expires; a retry step frees it', withLedger(async (ledger, clock) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['a<']));
-      assert.equal(await ledger.claim(ref, 'a<', 'w1', 1000), 'run');
-      assert.equal(await ledger.claim(ref, 'a<', 'w2', 1000), 'busy');
+      await ledger.open([openItem(ref, ['a<'])]);
+      const claim = (owner: string) => ledger.claim([{ ref, token: 'a<', reads: [] }], { owner, leaseMs: 1000 }).then(([c]) => c?.status);
+      assert.equal(await claim('w1'), 'run');
+      assert.equal(await claim('w2'), 'busy');
       clock.t += 600;
-      assert.equal(await ledger.claim(ref, 'a<', 'w1', 1000), 'run'); // renewed until T0 + 1600
+      assert.equal(await claim('w1'), 'run'); // renewed until T0 + 1600
       clock.t += 999;
-      assert.equal(await ledger.claim(ref, 'a<', 'w2', 1000), 'busy');
+      assert.equal(await claim('w2'), 'busy');
       clock.t += 1;
-      assert.equal(await ledger.claim(ref, 'a<', 'w2', 1000), 'run');
-      assert.equal(await ledger.claim(ref, 'a<', 'w1', 1000), 'busy');
-      await ledger.finish(ref, 'a<');
-      assert.equal(await ledger.claim(ref, 'a<', 'w1', 1000), 'done');
-    }));
-
-    it('finishing releases the lease on that token only', withLedger(async (ledger) => {
-      const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['a<', 'b<']));
-      assert.equal(await ledger.claim(ref, 'a<', 'w1', 1000), 'run');
-      assert.equal(await ledger.claim(ref, 'b<', 'w1', 1000), 'run');
-      await ledger.finish(ref, 'a<');
-      assert.equal(await ledger.claim(ref, 'a<', 'w2', 1000), 'done');
-      assert.equal(await ledger.claim(ref, 'b<', 'w2', 1000), 'busy');
+      assert.equal(await claim('w2'), 'run');
+      assert.equal(await claim('w1'), 'busy');
+      assert.deepEqual(await ledger.commit([{ ref, token: 'a<', kind: 'retry', event: { node: 'a', status: 'retry', atMs: clock.t, attempt: 0 } }]), [{ status: 'ok', blobRefs: [] }]);
+      assert.equal(await claim('w1'), 'run', 'the retry released w2\'s lease');
+      assert.equal((await ledger.get(ref))?.events.length, 1);
+      await ledger.commit([advance(ref, 'a<')]);
+      assert.equal(await claim('w1'), 'done');
     }));
 
     it('fires a join once, for the arrival completing it (and its redelivery)', withLedger(async (ledger) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['d<b', 'd<c']));
-      assert.equal(await ledger.arrive(ref, 'd', 'b', ['b', 'c']), false);
-      assert.equal(await ledger.arrive(ref, 'd', 'b', ['b', 'c']), false);
-      assert.equal(await ledger.arrive(ref, 'd', 'c', ['b', 'c']), true);
-      assert.equal(await ledger.arrive(ref, 'd', 'c', ['b', 'c']), true);
-      assert.equal(await ledger.arrive(ref, 'd', 'b', ['b', 'c']), false);
-      // Joins are per node: another join in the same item is independent.
-      assert.equal(await ledger.arrive(ref, 'e', 'c', ['c']), true);
-      // Node names that would collide if fields were joined naively stay apart.
-      assert.equal(await ledger.arrive(ref, 'x<y', 'z', ['z', 'q']), false);
-      assert.equal(await ledger.arrive(ref, 'x', 'y<z', ['y<z']), true);
+      await ledger.open([openItem(ref, ['d<b', 'd<c', 'e<c', 'x<z', 'x<y<z'])]);
+      const arrive = (token: string, node: string, from: string, expected: string[]) =>
+        ledger.claim([{ ref, token, reads: [], join: { node, from, expected } }], LEASE).then(([c]) => c?.status);
+      assert.equal(await arrive('d<b', 'd', 'b', ['b', 'c']), 'waiting');
+      assert.equal(await arrive('d<b', 'd', 'b', ['b', 'c']), 'waiting');
+      assert.equal(await arrive('d<c', 'd', 'c', ['b', 'c']), 'run');
+      assert.equal(await arrive('d<c', 'd', 'c', ['b', 'c']), 'run');
+      assert.equal(await arrive('d<b', 'd', 'b', ['b', 'c']), 'waiting');
+      // Joins are per node; node names that would collide if fields were joined naively stay apart.
+      assert.equal(await arrive('e<c', 'e', 'c', ['c']), 'run');
+      assert.equal(await arrive('x<z', 'x<y', 'z', ['z', 'q']), 'waiting');
+      assert.equal(await arrive('x<y<z', 'x', 'y<z', ['y<z']), 'run');
     }));
 
     it('fires a join exactly once under concurrent, duplicated arrivals', withLedger(async (ledger) => {
       for (let round = 0; round < 10; round++) {
         const ref = uniqueRef();
         const preds = ['p1', 'p2', 'p3', 'p4', 'p5'];
-        await ledger.open(openItem(ref, preds.map((p) => `j<${p}`)));
+        await ledger.open([openItem(ref, preds.map((p) => `j<${p}`))]);
         const arrivals = fc.sample(fc.shuffledSubarray([...preds, ...preds], { minLength: 10, maxLength: 10 }), { numRuns: 1, seed: round })[0]!;
-        const results = await Promise.all(arrivals.map((from) => ledger.arrive(ref, 'j', from, preds)));
-        const firing = new Set(arrivals.filter((_, i) => results[i]));
+        const results = await Promise.all(arrivals.map((from, i) => ledger.claim([{ ref, token: `j<${from}`, reads: [], join: { node: 'j', from, expected: preds } }], { owner: `o${i}`, leaseMs: 1000 })));
+        const firing = new Set(arrivals.filter((_, i) => results[i]![0]!.status !== 'waiting'));
         assert.equal(firing.size, 1, `round ${round}: ${JSON.stringify(arrivals)} → ${JSON.stringify(results)}`);
-        const [from] = firing;
-        assert.equal(await ledger.arrive(ref, 'j', from!, preds), true);
       }
     }));
 
     it('refuses an arrival the join does not expect', withLedger(async (ledger) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['d<b']));
-      await assert.rejects(ledger.arrive(ref, 'd', 'zz', ['b', 'c']), { code: 'JOIN_UNEXPECTED_ARRIVAL' });
+      await ledger.open([openItem(ref, ['d<zz'])]);
+      await assert.rejects(ledger.claim([{ ref, token: 'd<zz', reads: [], join: { node: 'd', from: 'zz', expected: ['b', 'c'] } }], LEASE), { code: 'JOIN_UNEXPECTED_ARRIVAL' });
     }));
 
-    it('ends early when a token ends early, even though the rest complete', withLedger(async (ledger, clock) => {
+    it('ends early when a token ends early, even though the rest complete; the first early end wins', withLedger(async (ledger, clock) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['link<fetch', 'features<fetch']));
-      await ledger.finish(ref, 'link<fetch', { end: { state: 'filtered', node: 'link', reason: 'dead-link:404' } });
+      await ledger.open([openItem(ref, ['link<fetch', 'features<fetch', 'x<'])]);
+      await ledger.commit([advance(ref, 'link<fetch', { end: { state: 'filtered', node: 'link', reason: 'dead-link:404' } })]);
+      await ledger.commit([advance(ref, 'x<', { end: { state: 'dead-lettered', node: 'x', reason: 'later' } })]);
       assert.equal((await ledger.get(ref))?.state, 'in-flight');
       clock.t += 10;
-      const last = await ledger.finish(ref, 'features<fetch');
-      assert.equal(last.terminal, true);
-      assert.equal(last.record?.state, 'filtered');
-      assert.equal(last.record?.reason, 'dead-link:404');
-      assert.equal(last.record?.node, 'link');
-      assert.equal(last.record?.endedMs, T0 + 10);
+      const [last] = await ledger.commit([advance(ref, 'features<fetch', { successors: [] })]);
+      const record = last?.status === 'ok' ? last.terminal : undefined;
+      assert.deepEqual([record?.state, record?.reason, record?.node, record?.endedMs], ['filtered', 'dead-link:404', 'link', T0 + 10]);
       assert.deepEqual(await ledger.counts(ref.dag), { 'in-flight': 0, completed: 0, filtered: 1, 'dead-lettered': 0, quarantined: 0 });
     }));
 
-    it('keeps the first early end when several happen, and ignores one on a redelivered finish', withLedger(async (ledger) => {
+    it('keeps a bounded history of events', withLedger(async (ledger, clock) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['a<', 'b<', 'c<']));
-      await ledger.finish(ref, 'a<', { end: { state: 'dead-lettered', node: 'a', reason: 'TIMEOUT: too slow' } });
-      await ledger.finish(ref, 'a<', { end: { state: 'filtered', node: 'a', reason: 'late' } });
-      await ledger.finish(ref, 'b<', { end: { state: 'quarantined', node: 'b', reason: 'crashed 3 times' } });
-      const last = await ledger.finish(ref, 'c<');
-      assert.equal(last.record?.state, 'dead-lettered');
-      assert.equal(last.record?.reason, 'TIMEOUT: too slow');
-      assert.deepEqual(await ledger.counts(ref.dag), { 'in-flight': 0, completed: 0, filtered: 0, 'dead-lettered': 1, quarantined: 0 });
-    }));
-
-    it('keeps a bounded history of events, also after the end', withLedger(async (ledger, clock) => {
-      const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['a<']));
-      for (let i = 0; i < 60; i++) await ledger.event(ref, { node: 'a', status: 'retry', atMs: clock.t + i, attempt: i, code: undefined });
-      await ledger.finish(ref, 'a<');
-      await ledger.event(ref, { node: 'a', status: 'duplicate', atMs: clock.t + 100 });
-      const events = (await ledger.get(ref))?.events ?? [];
+      await ledger.open([openItem(ref, ['a<'])]);
+      for (let i = 0; i < 60; i++) await ledger.commit([{ ref, token: 'a<', kind: 'retry', event: { node: 'a', status: 'retry', atMs: clock.t + i, attempt: i, code: undefined } }]);
+      const [end] = await ledger.commit([advance(ref, 'a<', { event: { node: 'a', status: 'ok', atMs: clock.t + 100, tookMs: 7 } })]);
+      const events = end?.status === 'ok' ? end.terminal?.events ?? [] : [];
       assert.equal(events.length, 50);
       assert.deepEqual(events[0], { node: 'a', status: 'retry', atMs: clock.t + 11, attempt: 11 });
-      assert.deepEqual(events.at(-1), { node: 'a', status: 'duplicate', atMs: clock.t + 100 });
+      assert.deepEqual(events.at(-1), { node: 'a', status: 'ok', atMs: clock.t + 100, tookMs: 7 });
+      assert.deepEqual((await ledger.get(ref))?.events, events);
     }));
 
-    it('counts crashes per node across deliveries', withLedger(async (ledger) => {
+    it('releases dead fields, returning the blobs the item owns; detached blobs are not returned', withLedger(async (ledger, _c, sideCache) => {
       const ref = uniqueRef();
-      await ledger.open(openItem(ref, ['ocr<', 'x<']));
-      assert.equal(await ledger.bumpCrashes(ref, 'ocr'), 1);
-      assert.equal(await ledger.bumpCrashes(ref, 'ocr'), 2);
-      assert.equal(await ledger.bumpCrashes(ref, 'other'), 1);
-      await ledger.finish(ref, 'ocr<');
-      assert.equal(await ledger.bumpCrashes(ref, 'ocr'), 3);
-      await ledger.finish(ref, 'x<');
-      assert.equal(await ledger.bumpCrashes(ref, 'ocr'), 4);
+      const blobFields = ['html', 'image', 'thumb'];
+      await ledger.open([openItem(ref, ['a<'], { fields: new Map([['html', enc.encode('file:html-1')], ['url', bytes('u')]]) })]);
+      const [first] = await ledger.commit([advance(ref, 'a<', { writes: new Map([['image', enc.encode('file:image-1')], ['thumb', enc.encode('file:thumb-1')]]), successors: ['b<a'], releases: ['html', 'url'], blobFields })]);
+      assert.deepEqual(first, { status: 'ok', blobRefs: ['file:html-1'] });
+      assert.deepEqual([...(await read(sideCache, ref, ['html', 'url', 'image']))!.keys()], ['image']);
+      const [last] = await ledger.commit([advance(ref, 'b<a', { detach: ['thumb'], blobFields })]);
+      assert.deepEqual(last?.status === 'ok' ? last.blobRefs : null, ['file:image-1']);
     }));
 
-    it('finds the latest item by business key, per DAG', withLedger(async (ledger, clock) => {
+    it('finds the latest item by business key, per DAG and tenant; dedupes by key within a window', withLedger(async (ledger, clock) => {
+      const key = `https://example.com/${++seq}`;
       const first = uniqueRef('page-ingest');
-      const second = uniqueRef('page-ingest');
-      const elsewhere = uniqueRef('image-ingest');
-      const key = `https://example.com/${first.messageId}`;
-      await ledger.open(openItem(first, ['a<'], { itemKey: key }));
-      await ledger.finish(first, 'a<', { end: { state: 'filtered', node: 'a', reason: 'robots' } });
+      await ledger.open([openItem(first, ['a<'], { itemKey: key })]);
+      const dup = (ref: ItemRef, tenant?: string) => ledger.open([openItem(ref, ['a<'], { itemKey: key, dedupe: { windowMs: 60_000 }, ...(tenant ? { tenant } : {}) })]).then(([o]) => o);
+      assert.deepEqual(await dup(uniqueRef('page-ingest')), { status: 'duplicate', of: first.messageId });
+      const other = uniqueRef('page-ingest');
+      assert.deepEqual(await dup(other, 'acme'), { status: 'opened' }, 'another tenant\'s item with the same key is its own');
+      assert.equal((await ledger.findByKey('page-ingest', key, 'acme'))?.messageId, other.messageId);
+      await ledger.commit([advance(first, 'a<', { end: { state: 'filtered', node: 'a', reason: 'robots' } })]);
       assert.equal((await ledger.findByKey('page-ingest', key))?.state, 'filtered');
-      clock.t += 1000;
-      await ledger.open(openItem(second, ['a<'], { itemKey: key, createdMs: clock.t }));
-      await ledger.open(openItem(elsewhere, ['a<'], { itemKey: key }));
+      clock.t += 59_999;
+      assert.deepEqual(await dup(uniqueRef('page-ingest')), { status: 'duplicate', of: first.messageId });
+      clock.t += 1;
+      const second = uniqueRef('page-ingest');
+      assert.deepEqual(await dup(second), { status: 'opened' });
       assert.equal((await ledger.findByKey('page-ingest', key))?.messageId, second.messageId);
-      assert.equal((await ledger.findByKey('image-ingest', key))?.messageId, elsewhere.messageId);
+      assert.equal(await ledger.findByKey('image-ingest', key), null);
       assert.equal(await ledger.findByKey('page-ingest', `${key}/nope`), null);
-      await ledger.finish(second, 'a<');
-      assert.equal((await ledger.findByKey('page-ingest', key))?.state, 'completed');
     }));
 
     it('lists items in flight oldest first, up to a limit', withLedger(async (ledger) => {
       const dag = `dag-${process.pid}-${++seq}`;
       const refs = [uniqueRef(dag), uniqueRef(dag), uniqueRef(dag)];
-      await ledger.open(openItem(refs[0]!, ['a<'], { createdMs: T0 + 30 }));
-      await ledger.open(openItem(refs[1]!, ['a<'], { createdMs: T0 + 10 }));
-      await ledger.open(openItem(refs[2]!, ['a<'], { createdMs: T0 + 20 }));
+      await ledger.open([openItem(refs[0]!, ['a<'], { createdMs: T0 + 30 }), openItem(refs[1]!, ['a<'], { createdMs: T0 + 10 }), openItem(refs[2]!, ['a<'], { createdMs: T0 + 20 })]);
       assert.deepEqual((await ledger.inFlight(dag)).map((r) => r.messageId), [refs[1], refs[2], refs[0]].map((r) => r!.messageId));
       assert.deepEqual((await ledger.inFlight(dag, 2)).map((r) => r.createdMs), [T0 + 10, T0 + 20]);
-      await ledger.finish(refs[2]!, 'a<');
+      await ledger.commit([advance(refs[2]!, 'a<')]);
       assert.deepEqual((await ledger.inFlight(dag)).map((r) => r.createdMs), [T0 + 10, T0 + 30]);
       assert.equal((await ledger.counts(dag))['in-flight'], 2);
     }));
@@ -241,38 +246,55 @@ export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFa
     it('keeps an ended record for the retention period, then forgets it', withLedger(async (ledger, clock) => {
       const ref = uniqueRef();
       const item = openItem(ref, ['a<']);
-      await ledger.open(item);
-      await ledger.finish(ref, 'a<');
+      await ledger.open([item]);
+      await ledger.commit([advance(ref, 'a<')]);
       clock.t += 59_999;
       assert.equal((await ledger.get(ref))?.state, 'completed');
-      assert.equal(await ledger.open(item), false);
-      assert.equal(await ledger.claim(ref, 'a<', 'w', 1000), 'done');
+      assert.equal((await ledger.open([item]))[0]?.status, 'ended');
       clock.t += 1;
       assert.equal(await ledger.get(ref), null);
       assert.equal(await ledger.findByKey(ref.dag, item.itemKey), null);
-      await assert.rejects(ledger.claim(ref, 'a<', 'w', 1000), { code: 'ITEM_UNKNOWN' });
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'unknown' }]);
       // The counters are a running tally: forgetting a record does not uncount it.
       assert.equal((await ledger.counts(ref.dag)).completed >= 1, true);
-      assert.equal(await ledger.open(item), true);
-      assert.equal((await ledger.get(ref))?.state, 'in-flight');
+      assert.deepEqual(await ledger.open([item]), [{ status: 'opened' }]);
     }, 60_000));
 
-    it('rejects unknown items and tokens, and bad input, with clear errors', withLedger(async (ledger) => {
+    it('says which items it does not know and which tokens are stale; refuses bad input by name', withLedger(async (ledger) => {
       const ref = uniqueRef();
-      await assert.rejects(ledger.claim(ref, 'a<', 'w', 1000), { code: 'ITEM_UNKNOWN' });
-      await assert.rejects(ledger.finish(ref, 'a<'), { code: 'ITEM_UNKNOWN' });
-      await assert.rejects(ledger.addTokens(ref, ['a<']), { code: 'ITEM_UNKNOWN' });
-      await assert.rejects(ledger.arrive(ref, 'd', 'b', ['b']), { code: 'ITEM_UNKNOWN' });
-      await assert.rejects(ledger.event(ref, { node: 'a', status: 'ok', atMs: 1 }), { code: 'ITEM_UNKNOWN' });
-      await assert.rejects(ledger.bumpCrashes(ref, 'a'), { code: 'ITEM_UNKNOWN' });
-      await ledger.open(openItem(ref, ['a<']));
-      await assert.rejects(ledger.claim(ref, 'b<a', 'w', 1000), { code: 'TOKEN_UNKNOWN', message: /Token `b<a` was never added/ });
-      await assert.rejects(ledger.finish(ref, 'b<a'), { code: 'TOKEN_UNKNOWN' });
-      await assert.rejects(ledger.open(openItem(uniqueRef(), [])), /Expected `tokens` to be at least one token/);
-      await assert.rejects(ledger.open(openItem({ dag: 'a{b}', messageId: 'm' }, ['a<'])), /Expected `dag` to be a non-empty string without braces/);
-      await assert.rejects(ledger.claim(ref, 'a<', 'w', 0), /Expected `leaseMs` to be a number > 0/);
-      await assert.rejects(ledger.finish(ref, 'a<', { end: { state: 'completed' as 'filtered', node: 'a', reason: 'x' } }), /end.state/);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'unknown' }]);
+      assert.deepEqual(await ledger.commit([advance(ref, 'a<')]), [{ status: 'unknown' }]);
+      await ledger.open([openItem(ref, ['a<'])]);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'b<a', reads: [] }], LEASE), [{ status: 'stale' }]);
+      assert.deepEqual(await ledger.commit([advance(ref, 'b<a')]), [{ status: 'stale' }]);
+      await assert.rejects(ledger.open([openItem(uniqueRef(), [])]), /Expected `tokens` to be at least one token/);
+      await assert.rejects(ledger.open([openItem({ dag: 'a{b}', messageId: 'm' }, ['a<'])]), /Expected `dag` to be a non-empty string without braces/);
+      await assert.rejects(ledger.claim([{ ref, token: 'a<', reads: [] }], { owner: 'w', leaseMs: 0 }), /Expected `leaseMs` to be a number > 0/);
+      await assert.rejects(ledger.commit([advance(ref, 'a<', { end: { state: 'completed' as 'filtered', node: 'a', reason: 'x' } })]), /end.state/);
       assert.equal((await ledger.get(ref))?.state, 'in-flight');
+    }));
+
+    it('re-drives a live item from its source: counted, a fresh tuple, old tokens stale', withLedger(async (ledger, clock, sideCache) => {
+      const ref = uniqueRef();
+      await ledger.open([openItem(ref, ['a<'])]);
+      await ledger.commit([advance(ref, 'a<', { writes: fields({ out: 1 }), successors: ['b<a'] })]);
+      const redrive = () => ledger.redrive([{ ref, tokens: ['a<'], fields: fields({ url: 'again' }), why: 'tuple missing', node: 'b', atMs: clock.t }]);
+      assert.deepEqual(await redrive(), [{ status: 'reset', count: 1 }]);
+      assert.deepEqual(text(await read(sideCache, ref, ['url', 'out'])), { url: 'again' });
+      assert.deepEqual(await ledger.claim([{ ref, token: 'b<a', reads: [] }], LEASE), [{ status: 'stale' }]);
+      assert.equal((await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE))[0]?.status, 'run');
+      assert.deepEqual(await redrive(), [{ status: 'reset', count: 2 }]);
+      assert.equal((await ledger.get(ref))?.events.at(-1)?.status, 'redriven');
+      assert.equal((await ledger.counts(ref.dag))['in-flight'], 1);
+      await ledger.commit([advance(ref, 'a<')]);
+      assert.deepEqual(await redrive(), [{ status: 'gone' }]);
+    }));
+
+    it('remembers inputs that crash operators', withLedger(async (ledger) => {
+      const fp = `fp-${process.pid}-${++seq}`;
+      assert.deepEqual(await ledger.isPoison([fp, `${fp}-other`]), [false, false]);
+      await ledger.markPoison([fp], 'dag/node');
+      assert.deepEqual(await ledger.isPoison([fp, `${fp}-other`]), [true, false]);
     }));
 
     it('ends every item exactly once under random interleavings, redeliveries and crashes (property)', withLedger(async (ledger, clock) => {
@@ -287,67 +309,72 @@ export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFa
 }
 
 // ——— the property: a small DAG a → {b, c} → d (join), driven by a simulated at-least-once bus ———
+// A delivery claims its token, works, commits, then produces its successors. A worker may crash
+// before its commit (the bus redelivers once the lease ran out) or between its commit and the
+// produce (the bus redelivers at once: its claim reports what to produce again).
 
 const SUCCESSORS: Record<string, string[]> = { a: ['b', 'c'], b: ['d'], c: ['d'], d: [] };
 const JOIN_EXPECTS = ['b', 'c'];
 const LEASE_MS = 1000;
 
-interface Step { pick: number; kind: 'step' | 'dup' | 'crash' }
-interface Schedule { filterAtC: boolean; steps: Step[] }
+interface Move { pick: number; kind: 'step' | 'dup' | 'crash' }
+interface Schedule { filterAtC: boolean; steps: Move[] }
 const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
   filterAtC: fc.boolean(),
-  steps: fc.array(fc.record({ pick: fc.nat(), kind: fc.constantFrom<Step['kind']>('step', 'step', 'step', 'step', 'dup', 'crash') }), { maxLength: 80 }),
+  steps: fc.array(fc.record({ pick: fc.nat(), kind: fc.constantFrom<Move['kind']>('step', 'step', 'step', 'step', 'dup', 'crash') }), { maxLength: 80 }),
 });
 
-type Phase = 'claim' | 'arrive' | 'work' | 'finish';
-interface Delivery { id: number; token: string; phase: Phase; end?: boolean }
+type Phase = 'claim' | 'work' | 'commit' | 'produce';
+interface Delivery { id: number; token: string; phase: Phase; waiting?: boolean; end?: boolean }
 
 async function runSchedule(ledger: ItemLedger, clock: { t: number }, { filterAtC, steps }: Schedule): Promise<void> {
   const dag = `prop-${process.pid}-${++seq}`;
   const ref: ItemRef = { dag, messageId: 'm1' };
-  assert.equal(await ledger.open(openItem(ref, ['a<'])), true);
+  assert.deepEqual(await ledger.open([openItem(ref, ['a<'])]), [{ status: 'opened' }]);
   let nextId = 0;
   let actors: Delivery[] = [{ id: nextId++, token: 'a<', phase: 'claim' }];
   const runs: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
-  const finished = new Set<string>();
+  const committed = new Set<string>();
   let terminals = 0;
   let crashed = false;
   let budget = 0;
+  const deliver = (token: string): void => void actors.push({ id: nextId++, token, phase: 'claim' });
 
-  const advance = async (actor: Delivery): Promise<void> => {
+  const move = async (actor: Delivery): Promise<void> => {
     const [node, from] = actor.token.split('<') as [string, string];
     const drop = (): void => void (actors = actors.filter((x) => x !== actor));
     switch (actor.phase) {
       case 'claim': {
-        const claim = await ledger.claim(ref, actor.token, `owner-${actor.id}`, LEASE_MS);
-        if (claim === 'done') return drop();
-        // Once finished, a token is never handed out again, whatever is re-added or redelivered.
-        assert.ok(claim === 'busy' || !finished.has(actor.token), `${actor.token} was claimed after it finished`);
-        if (claim === 'busy') return; // stays queued; tried again later
-        actor.phase = node === 'd' ? 'arrive' : 'work';
-        return;
-      }
-      case 'arrive':
-        actor.phase = (await ledger.arrive(ref, node, from, JOIN_EXPECTS)) ? 'work' : 'finish';
-        return;
-      case 'work': {
-        runs[node]! += 1;
-        if (node === 'c' && filterAtC) actor.end = true;
-        else {
-          const next = SUCCESSORS[node]!.map((succ) => `${succ}<${node}`);
-          await ledger.addTokens(ref, next);
-          for (const token of next) actors.push({ id: nextId++, token, phase: 'claim' });
+        const [c] = await ledger.claim([{ ref, token: actor.token, reads: [], ...(node === 'd' ? { join: { node, from, expected: JOIN_EXPECTS } } : {}) }], { owner: `owner-${actor.id}`, leaseMs: LEASE_MS });
+        if (c!.status === 'done') {
+          c!.repair.forEach(deliver);
+          return drop();
         }
-        actor.phase = 'finish';
+        assert.ok(c!.status !== 'unknown' && c!.status !== 'stale', `${actor.token}: ${c!.status}`);
+        // Once committed, a token is never handed out again, whatever is redelivered.
+        assert.ok(c!.status === 'busy' || !committed.has(actor.token), `${actor.token} was claimed after its commit`);
+        if (c!.status === 'busy') return; // stays queued; tried again later
+        actor.waiting = c!.status === 'waiting';
+        actor.phase = actor.waiting ? 'commit' : 'work';
         return;
       }
-      case 'finish': {
-        const end = actor.end ? { state: 'filtered' as const, node: 'c', reason: 'not-an-image' } : undefined;
-        const result = await ledger.finish(ref, actor.token, end ? { end } : {});
-        if (result.terminal) terminals += 1;
-        finished.add(actor.token);
-        return drop();
+      case 'work':
+        runs[node]! += 1;
+        actor.end = node === 'c' && filterAtC;
+        actor.phase = 'commit';
+        return;
+      case 'commit': {
+        const next = actor.waiting || actor.end ? [] : SUCCESSORS[node]!.map((succ) => `${succ}<${node}`);
+        const [o] = await ledger.commit([advance(ref, actor.token, { successors: next, ...(actor.end ? { end: { state: 'filtered', node: 'c', reason: 'not-an-image' } } : {}) })]);
+        assert.ok(o!.status === 'ok' || o!.status === 'already', `${actor.token} commit: ${o!.status}`);
+        if (o!.status === 'ok' && o!.terminal) terminals += 1;
+        committed.add(actor.token);
+        actor.phase = 'produce';
+        return;
       }
+      case 'produce':
+        if (!actor.waiting && !actor.end) SUCCESSORS[node]!.forEach((succ) => deliver(`${succ}<${node}`));
+        return drop();
     }
   };
 
@@ -356,30 +383,27 @@ async function runSchedule(ledger: ItemLedger, clock: { t: number }, { filterAtC
     const step = steps[i];
     if (step === undefined) {
       // Choices used up: drain, letting deliveries that hold a lease go first.
-      await advance(actors.find((x) => x.phase !== 'claim') ?? actors[0]!);
+      await move(actors.find((x) => x.phase !== 'claim') ?? actors[0]!);
       continue;
     }
     const actor = actors[step.pick % actors.length]!;
-    if (step.kind === 'dup') actors.push({ id: nextId++, token: actor.token, phase: 'claim' });
+    if (step.kind === 'dup') deliver(actor.token);
     else if (step.kind === 'crash' && actor.phase !== 'claim') {
-      // The worker dies mid-way; the bus redelivers once its lease has run out.
+      // The worker dies; the bus redelivers its trigger (after the lease, if it held one).
       crashed = true;
       actors = actors.filter((x) => x !== actor);
-      actors.push({ id: nextId++, token: actor.token, phase: 'claim' });
-      clock.t += LEASE_MS;
-    } else await advance(actor);
+      deliver(actor.token);
+      if (actor.phase !== 'produce') clock.t += LEASE_MS;
+    } else await move(actor);
   }
 
-  assert.equal(terminals, 1, 'exactly one finish ends the item');
+  assert.equal(terminals, 1, 'exactly one commit ends the item');
   const record = await ledger.get(ref);
   assert.equal(record?.state, filterAtC ? 'filtered' : 'completed');
   if (filterAtC) assert.equal(record?.reason, 'not-an-image');
-  const counts = await ledger.counts(dag);
-  assert.deepEqual(counts, { 'in-flight': 0, completed: filterAtC ? 0 : 1, filtered: filterAtC ? 1 : 0, 'dead-lettered': 0, quarantined: 0 });
+  assert.deepEqual(await ledger.counts(dag), { 'in-flight': 0, completed: filterAtC ? 0 : 1, filtered: filterAtC ? 1 : 0, 'dead-lettered': 0, quarantined: 0 });
   assert.deepEqual(await ledger.inFlight(dag), []);
-  for (const token of ['a<', 'b<a', 'c<a', 'd<b', 'd<c']) assert.equal(await ledger.claim(ref, token, 'late', LEASE_MS), 'done');
-  // Without crashes each node runs exactly once; with them, at least once (the join never twice
-  // unless the run firing it crashed).
+  // Without crashes each node runs exactly once; with them, at least once.
   if (!crashed) assert.deepEqual(runs, { a: 1, b: 1, c: 1, d: filterAtC ? 0 : 1 });
   else assert.ok(runs.a! >= 1 && runs.b! >= 1 && runs.c! >= 1 && (filterAtC ? runs.d === 0 : runs.d! >= 1));
 }

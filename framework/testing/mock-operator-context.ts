@@ -14,12 +14,14 @@ export function mockOperatorContext(overrides: { trigger?: Partial<TriggerInfo>;
   const log = (level: string) => (message: string, attributes?: Record<string, unknown>) => {
     logs.push({ level, message, ...(attributes ? { attributes } : {}) });
   };
+  const messageId = overrides.trigger?.messageId ?? 'm-test';
   return {
     signal: overrides.signal ?? new AbortController().signal,
     deadline: now() + (overrides.timeoutMs ?? 30_000),
     attempt: overrides.attempt ?? 0,
     trigger: {
-      messageId: 'm-test',
+      messageId,
+      idempotencyKey: messageId,
       itemKey: 'item-test',
       dag: 'test-dag',
       node: 'test-node',

@@ -11,7 +11,7 @@ const realistic: Trigger = {
   traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'vendor=abc',
   parentId: '5d2c1f4e-0a7b-4c8d-9e3f-1a2b3c4d5e6f', fromNode: 'link', createdMs: 1_795_399_000_000,
   source: { url: 'https://images.example.com/gallery/2026/11/22/a-rather-long-image-file-name-with-words-1920x1080.jpg?v=3&size=large', pageUrl: 'https://www.example.com/news/2026/11/22/a-long-article-slug-about-something-interesting.html' },
-  notBeforeMs: 0,
+  notBeforeMs: 0, originId: '',
 };
 
 describe('wire codec', () => {

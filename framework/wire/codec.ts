@@ -12,6 +12,8 @@ const lookup = (name: string): protobuf.Type => root.lookupType(`quarry.v1.${nam
 export const TriggerType = lookup('Trigger');
 export const EchoRequestType = lookup('EchoRequest');
 export const EchoResponseType = lookup('EchoResponse');
+export const EchoBatchRequestType = lookup('EchoBatchRequest');
+export const EchoBatchResponseType = lookup('EchoBatchResponse');
 export const DescribeRequestType = lookup('DescribeRequest');
 export const DescribeResponseType = lookup('DescribeResponse');
 export const HealthRequestType = lookup('HealthRequest');
@@ -39,7 +41,12 @@ export interface Trigger {
   createdMs: number;
   source: Record<string, string>;
   notBeforeMs: number;
+  /** The item's first message id, kept across re-drives and replays ('' = messageId). */
+  originId?: string;
 }
+
+/** The key an item's effects are deduplicated by: unchanged across re-drives and replays. */
+export const idempotencyKeyOf = (t: Pick<Trigger, 'messageId' | 'originId'>): string => t.originId || t.messageId;
 
 export type EchoStatus = 'OK' | 'FILTERED' | 'RETRY' | 'FAILED';
 
@@ -48,6 +55,16 @@ export interface EchoRequest {
   operator: string;
   fields: Record<string, Uint8Array>;
   blobs: Record<string, Uint8Array>;
+  /** Epoch ms by which this item must be answered (0 = the call's deadline). */
+  deadlineMs?: number;
+  /** The caller's span for this item (W3C); empty = the trigger's traceparent. */
+  traceparent?: string;
+  tracestate?: string;
+}
+
+export interface EchoBatchRequest {
+  operator: string;
+  items: EchoRequest[];
 }
 
 export interface WireChild {
@@ -71,6 +88,8 @@ export interface WireFieldSpec {
   kind: 'json' | 'blob' | 'blob-ref';
   description: string;
   optional: boolean;
+  /** Inputs larger than this are refused with INPUT_TOO_LARGE (0 = no limit). */
+  maxBytes?: number;
 }
 
 export interface OperatorDescription {
@@ -79,6 +98,12 @@ export interface OperatorDescription {
   inputs: WireFieldSpec[];
   outputs: WireFieldSpec[];
   resource: 'cpu' | 'gpu';
+  /** Items one EchoBatch call may carry (≤ 1: one at a time, unary Echo). */
+  maxBatch?: number;
+  /** The operator handles a whole batch in one go (a model run). */
+  batchNative?: boolean;
+  /** Items one instance works on at once. */
+  concurrency?: number;
 }
 
 export interface DeadLetter {
@@ -143,10 +168,31 @@ export function encodeEchoResponse(r: EchoResponse): Uint8Array {
   return encodeWith(EchoResponseType, r);
 }
 
-export function decodeEchoResponse(bytes: Uint8Array): EchoResponse {
-  const o = EchoResponseType.toObject(EchoResponseType.decode(bytes), TO_OBJECT) as unknown as EchoResponse;
+function responseFromWire(o: EchoResponse): EchoResponse {
   if ((o.status as string) === 'STATUS_UNSPECIFIED') o.status = 'FAILED';
   return o;
+}
+
+export function decodeEchoResponse(bytes: Uint8Array): EchoResponse {
+  return responseFromWire(EchoResponseType.toObject(EchoResponseType.decode(bytes), TO_OBJECT) as unknown as EchoResponse);
+}
+
+export function encodeEchoBatchRequest(r: EchoBatchRequest): Uint8Array {
+  return encodeWith(EchoBatchRequestType, { operator: r.operator, items: r.items.map((i) => ({ ...i, trigger: triggerToWire(i.trigger) })) });
+}
+
+export function decodeEchoBatchRequest(bytes: Uint8Array): EchoBatchRequest {
+  const o = EchoBatchRequestType.toObject(EchoBatchRequestType.decode(bytes), TO_OBJECT) as { operator: string; items: Record<string, unknown>[] };
+  return { operator: o.operator, items: o.items.map((i) => ({ ...(i as unknown as EchoRequest), trigger: triggerFromWire((i.trigger ?? {}) as Record<string, unknown>) })) };
+}
+
+export function encodeEchoBatchResponse(items: readonly EchoResponse[]): Uint8Array {
+  return encodeWith(EchoBatchResponseType, { items });
+}
+
+export function decodeEchoBatchResponse(bytes: Uint8Array): EchoResponse[] {
+  const o = EchoBatchResponseType.toObject(EchoBatchResponseType.decode(bytes), TO_OBJECT) as { items: EchoResponse[] };
+  return o.items.map(responseFromWire);
 }
 
 export function encodeDescribeResponse(operators: OperatorDescription[]): Uint8Array {

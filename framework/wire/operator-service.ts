@@ -2,6 +2,10 @@
 // the server and the client share one definition and no code generation step is needed.
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import {
+  decodeEchoBatchRequest,
+  decodeEchoBatchResponse,
+  encodeEchoBatchRequest,
+  encodeEchoBatchResponse,
   decodeDescribeResponse,
   decodeEchoRequest,
   decodeEchoResponse,
@@ -9,6 +13,7 @@ import {
   encodeEchoRequest,
   encodeEchoResponse,
   HealthResponseType,
+  type EchoBatchRequest,
   type EchoRequest,
   type EchoResponse,
   type OperatorDescription,
@@ -31,6 +36,15 @@ export const operatorServiceDefinition = {
     requestDeserialize: (b: Buffer) => decodeEchoRequest(b),
     responseSerialize: (r: EchoResponse) => Buffer.from(encodeEchoResponse(r)),
     responseDeserialize: (b: Buffer) => decodeEchoResponse(b),
+  },
+  echoBatch: {
+    path: '/quarry.v1.Operator/EchoBatch',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (r: EchoBatchRequest) => Buffer.from(encodeEchoBatchRequest(r)),
+    requestDeserialize: (b: Buffer) => decodeEchoBatchRequest(b),
+    responseSerialize: (items: EchoResponse[]) => Buffer.from(encodeEchoBatchResponse(items)),
+    responseDeserialize: (b: Buffer) => decodeEchoBatchResponse(b),
   },
   describe: {
     path: '/quarry.v1.Operator/Describe',

@@ -1,6 +1,6 @@
 // Input checks and errors shared by both ledgers, so they fail the same way on the same input.
 import { ConfigError, QuarryError, describeValue } from '../../errors/index.ts';
-import type { EarlyEnd, ItemEvent, ItemRef, OpenItem } from '../item-ledger.ts';
+import type { Claim, EarlyEnd, ItemEvent, ItemRef, OpenItem, Step } from '../item-ledger.ts';
 
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3600_000;
 export const MAX_EVENTS = 50;
@@ -12,7 +12,7 @@ const bad = (what: string, expected: string, got: unknown): QuarryError =>
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 export function checkRef(ref: ItemRef): void {
-  // Braces would break the Redis Cluster hash tag `{dag:messageId}` that groups an item's keys.
+  // Braces would break the Redis Cluster hash tag `{dag#bucket}` that groups an item's keys.
   if (!isText(ref?.dag) || /[{}]/.test(ref.dag)) throw bad('dag', 'a non-empty string without braces', ref?.dag);
   if (!isText(ref.messageId) || /[{}]/.test(ref.messageId)) throw bad('messageId', 'a non-empty string without braces', ref.messageId);
 }
@@ -28,6 +28,25 @@ export function checkOpenItem(item: OpenItem): void {
   if (!Number.isFinite(item.createdMs)) throw bad('createdMs', 'a finite number', item.createdMs);
   checkTokens(item.tokens);
   if (item.tokens.length === 0) throw bad('tokens', 'at least one token (an item with none could never end)', item.tokens);
+  if (!(item.fields instanceof Map)) throw bad('fields', 'a Map of field name to bytes', item.fields);
+  if (item.dedupe !== undefined && !(Number.isFinite(item.dedupe.windowMs) && item.dedupe.windowMs >= 0)) throw bad('dedupe.windowMs', 'a number ≥ 0', item.dedupe.windowMs);
+}
+
+export function checkClaim(c: Claim, lease: { owner: string; leaseMs: number }): void {
+  checkRef(c?.ref);
+  checkTokens([c.token], 'token');
+  checkLease(lease?.owner, lease?.leaseMs);
+  if (c.join) checkArrival(c.ref, c.join.node, c.join.from, c.join.expected);
+}
+
+export function checkStep(s: Step): void {
+  checkRef(s?.ref);
+  checkTokens([s.token], 'token');
+  if (s.kind !== 'advance' && s.kind !== 'retry') throw bad('kind', 'advance or retry', s.kind);
+  checkEnd(s.end);
+  if (s.successors) checkTokens(s.successors, 'successors');
+  if (s.event) checkEvent(s.event);
+  for (const v of Object.values(s.kept ?? {})) if (typeof v !== 'string') throw bad('kept', 'a map of field names to JSON text strings', s.kept);
 }
 
 export function checkLease(owner: string, leaseMs: number): void {
@@ -64,12 +83,6 @@ export function checkRetention(retentionMs: number | undefined): number {
 }
 
 export const describeRef = (ref: ItemRef): string => `item \`${ref.dag}/${ref.messageId}\``;
-
-export const unknownItem = (ref: ItemRef): QuarryError =>
-  new QuarryError('ITEM_UNKNOWN', `No ${describeRef(ref)} in the ledger (never opened, or its record outlived retention)`);
-
-export const unknownToken = (ref: ItemRef, token: string): QuarryError =>
-  new QuarryError('TOKEN_UNKNOWN', `Token \`${token}\` was never added to ${describeRef(ref)} (open or addTokens must come first)`);
 
 /** A copy without undefined fields, so both ledgers return identical records. */
 export function cleanEvent(event: ItemEvent): ItemEvent {

@@ -1,19 +1,21 @@
-// The Redis ledger's rules, one Lua script per operation, so each runs atomically.
+// The Redis ledger's rules, one Lua script per per-item operation, so each runs atomically and
+// touches one Redis Cluster slot (the item's hash tag `{dag#bucket}`, see tuple-ref.ts).
 //
-// KEYS (every script): 1 live hash, 2 ended record hash, 3 events list (these three share the
-// hash tag `{dag:messageId}`), 4 per-DAG counters hash, 5 per-DAG in-flight sorted set.
-// ARGV (every script): 1 now (the caller's clock, so leases and retention follow an injected
-// clock), 2 messageId, then the operation's own arguments.
+// KEYS (every item script): 1 live hash, 2 ended record hash, 3 events list, 4 the item's tuple
+// (the side-cache hash), 5 the bucket's counters hash, 6 the bucket's in-flight sorted set.
+// ARGV (every item script): 1 now (the caller's clock, so leases and retention follow an
+// injected clock), 2 messageId, then the operation's own arguments.
 //
 // Live hash fields: `meta` (JSON), `open#` (open token count), `o:<token>` open, `d:<token>`
-// done, `lo:<token>`/`le:<token>` lease owner/expiry, `a:<len(node)>:<node><from>` join
+// done, `lo:<token>`/`le:<token>` lease owner/expiry, `x:<token>` claimed at least once,
+// `s:<token>` the successor tokens it opened (comma-joined), `a:<len(node)>:<node><from>` join
 // arrival, `f:<node>` the arrival that fired the join, `end` (JSON, first early end wins),
-// `c:<node>` crash count, `k:<field>` kept result fields.
-// Ended record fields: `meta`, `state`, `endedMs`, `expiresMs`, `end` (JSON, when it ended
-// early), and the `c:` and `k:` fields carried over.
+// `k:<field>` kept result fields, `rd` re-drive count.
+// Ended record fields: `meta`, `state`, `endedMs`, `expiresMs`, `end`, and the `k:` fields.
+// The tuple holds a sentinel field NUL (so an empty tuple exists) and the item's fields.
 
 const PRELUDE = `
-local live, rec, events, counts, flight = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local live, rec, events, tuple, counts, flight = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local now = tonumber(ARGV[1])
 local mid = ARGV[2]
 -- Redis expires records on its own clock; the caller's clock decides first, so an injected
@@ -27,100 +29,176 @@ local function ended()
   end
   return true
 end
-local function unknown() return redis.error_reply('ITEM_UNKNOWN') end
+local function record()
+  return redis.call('HGETALL', rec), redis.call('LRANGE', events, 0, -1)
+end
 `;
 
 const script = (body: string): string => PRELUDE + body;
 
 export const LEDGER_SCRIPTS = {
-  // KEYS 6 the findByKey index entry; ARGV 3 createdMs, 4 meta JSON, 5.. tokens
+  // ARGV 3 createdMs, 4 meta JSON, 5 tuple TTL ms, 6 n tokens, 7.. tokens, then field/value pairs.
   quarryLedgerOpen: script(`
-if redis.call('EXISTS', live) == 1 or ended() then return 0 end
-local n = 0
-for i = 5, #ARGV do n = n + redis.call('HSETNX', live, 'o:' .. ARGV[i], '1') end
+local n = tonumber(ARGV[6])
+if redis.call('EXISTS', live) == 1 then
+  local reproduce = 0
+  for i = 7, 6 + n do
+    local t = ARGV[i]
+    if redis.call('HEXISTS', live, 'o:' .. t) == 1 and redis.call('HEXISTS', live, 'x:' .. t) == 0 then reproduce = 1 end
+  end
+  return { 'in-flight', reproduce }
+end
+if ended() then return { 'ended', redis.call('HGET', rec, 'state') } end
+for i = 7, 6 + n do redis.call('HSET', live, 'o:' .. ARGV[i], '1') end
 redis.call('HSET', live, 'meta', ARGV[4], 'open#', n)
-redis.call('DEL', events)
+redis.call('DEL', events, tuple)
+redis.call('HSET', tuple, '\\0', '')
+for i = 7 + n, #ARGV, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', tuple, ARGV[5])
 redis.call('HINCRBY', counts, 'in-flight', 1)
 redis.call('ZADD', flight, ARGV[3], mid)
-redis.call('SET', KEYS[6], mid)
-return 1`),
+return { 'opened' }`),
 
-  // ARGV 3 token, 4 owner, 5 leaseMs
+  // ARGV 3 token, 4 owner, 5 leaseMs, 6 join node ('' = no join), 7 join from, 8 n expected,
+  // 9.. expected, then the fields to read.
+  // Returns { 'run', lost (0|1), values… } | { 'waiting' } | { 'done', repair… } |
+  // { 'ended', record pairs…, '\\0', events… } | { 'busy' } | { 'unknown' } | { 'stale' }
   quarryLedgerClaim: script(`
 if redis.call('EXISTS', live) == 0 then
-  if ended() then return 'done' end
-  return unknown()
-end
-local t = ARGV[3]
-if redis.call('HEXISTS', live, 'd:' .. t) == 1 then return 'done' end
-if redis.call('HEXISTS', live, 'o:' .. t) == 0 then return redis.error_reply('TOKEN_UNKNOWN') end
-local lease = redis.call('HMGET', live, 'lo:' .. t, 'le:' .. t)
-if lease[1] and lease[1] ~= ARGV[4] and tonumber(lease[2]) > now then return 'busy' end
-redis.call('HSET', live, 'lo:' .. t, ARGV[4], 'le:' .. t, tostring(now + tonumber(ARGV[5])))
-return 'run'`),
-
-  // ARGV 3 node, 4 from, 5.. expected
-  quarryLedgerArrive: script(`
-if redis.call('EXISTS', live) == 0 then
-  if ended() then return 0 end
-  return unknown()
-end
-local node, from = ARGV[3], ARGV[4]
-local fired = redis.call('HGET', live, 'f:' .. node)
-if fired then
-  if fired == from then return 1 end
-  return 0
-end
-local prefix = 'a:' .. string.len(node) .. ':' .. node
-redis.call('HSET', live, prefix .. from, '1')
-for i = 5, #ARGV do
-  if redis.call('HEXISTS', live, prefix .. ARGV[i]) == 0 then return 0 end
-end
-redis.call('HSET', live, 'f:' .. node, from)
-return 1`),
-
-  // ARGV 3.. tokens
-  quarryLedgerAddTokens: script(`
-if redis.call('EXISTS', live) == 0 then
-  if ended() then return 0 end
-  return unknown()
-end
-local n = 0
-for i = 3, #ARGV do
-  if redis.call('HEXISTS', live, 'd:' .. ARGV[i]) == 0 then
-    n = n + redis.call('HSETNX', live, 'o:' .. ARGV[i], '1')
+  if ended() then
+    local r, e = record()
+    local out = { 'ended' }
+    for i = 1, #r do out[#out + 1] = r[i] end
+    out[#out + 1] = '\\0'
+    for i = 1, #e do out[#out + 1] = e[i] end
+    return out
   end
-end
-if n > 0 then redis.call('HINCRBY', live, 'open#', n) end
-return n`),
-
-  // ARGV 3 token, 4 end JSON or '', 5 retentionMs, 6.. kept name/value pairs.
-  // Returns 0, or (when this closed the last token) { state, meta JSON }.
-  quarryLedgerFinish: script(`
-if redis.call('EXISTS', live) == 0 then
-  if ended() then return 0 end
-  return unknown()
+  return { 'unknown' }
 end
 local t = ARGV[3]
-if redis.call('HEXISTS', live, 'd:' .. t) == 1 then return 0 end
-if redis.call('HEXISTS', live, 'o:' .. t) == 0 then return redis.error_reply('TOKEN_UNKNOWN') end
-if ARGV[4] ~= '' then redis.call('HSETNX', live, 'end', ARGV[4]) end
-for i = 6, #ARGV, 2 do redis.call('HSET', live, 'k:' .. ARGV[i], ARGV[i + 1]) end
+if redis.call('HEXISTS', live, 'd:' .. t) == 1 then
+  local out = { 'done' }
+  local succ = redis.call('HGET', live, 's:' .. t)
+  if succ then
+    for s in string.gmatch(succ, '[^,]+') do
+      if redis.call('HEXISTS', live, 'o:' .. s) == 1 and redis.call('HEXISTS', live, 'x:' .. s) == 0 then out[#out + 1] = s end
+    end
+  end
+  return out
+end
+if redis.call('HEXISTS', live, 'o:' .. t) == 0 then return { 'stale' } end
+local lease = redis.call('HMGET', live, 'lo:' .. t, 'le:' .. t)
+if lease[1] and lease[1] ~= ARGV[4] and tonumber(lease[2]) > now then return { 'busy' } end
+local node = ARGV[6]
+local nexp = tonumber(ARGV[8])
+if node ~= '' then
+  local from = ARGV[7]
+  local fired = redis.call('HGET', live, 'f:' .. node)
+  local fires = false
+  if fired then
+    fires = fired == from
+  else
+    local prefix = 'a:' .. string.len(node) .. ':' .. node
+    redis.call('HSET', live, prefix .. from, '1')
+    fires = true
+    for i = 9, 8 + nexp do
+      if redis.call('HEXISTS', live, prefix .. ARGV[i]) == 0 then fires = false end
+    end
+    if fires then redis.call('HSET', live, 'f:' .. node, from) end
+  end
+  if not fires then return { 'waiting' } end
+end
+redis.call('HSET', live, 'lo:' .. t, ARGV[4], 'le:' .. t, tostring(now + tonumber(ARGV[5])), 'x:' .. t, '1')
+if redis.call('EXISTS', tuple) == 0 then return { 'run', 1 } end
+local out = { 'run', 0 }
+local first = 9 + nexp
+if first <= #ARGV then
+  local values = redis.call('HMGET', tuple, unpack(ARGV, first, #ARGV))
+  for i = 1, #values do out[#out + 1] = values[i] or false end
+end
+return out`),
+
+  // ARGV 3 token, 4 kind (advance|retry), 5 end JSON or '', 6 retentionMs, 7 tuple TTL ms,
+  // 8 event JSON or '', 9 max events, then counted lists: successors, writes (pairs), releases,
+  // detach, blob fields, kept (pairs) — each as n followed by its entries.
+  // Returns { 'ok', blob refs… } | { 'end', state, record pairs…, '\\0', events…, '\\0', blob refs… }
+  //       | { 'already' } | { 'unknown' } | { 'stale' }
+  quarryLedgerCommit: script(`
+if redis.call('EXISTS', live) == 0 then
+  if ended() then return { 'already' } end
+  return { 'unknown' }
+end
+local t = ARGV[3]
+if redis.call('HEXISTS', live, 'd:' .. t) == 1 then return { 'already' } end
+if redis.call('HEXISTS', live, 'o:' .. t) == 0 then return { 'stale' } end
+if ARGV[8] ~= '' then
+  redis.call('RPUSH', events, ARGV[8])
+  redis.call('LTRIM', events, -tonumber(ARGV[9]), -1)
+end
+if ARGV[4] == 'retry' then
+  redis.call('HDEL', live, 'lo:' .. t, 'le:' .. t)
+  return { 'ok' }
+end
+local at = 10
+local function list(paired)
+  local n = tonumber(ARGV[at])
+  local first = at + 1
+  at = first + n * (paired and 2 or 1)
+  return first, at - 1
+end
+local s1, s2 = list(false)
+local w1, w2 = list(true)
+local r1, r2 = list(false)
+local d1, d2 = list(false)
+local b1, b2 = list(false)
+local k1, k2 = list(true)
+for i = w1, w2, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
+if ARGV[5] ~= '' then redis.call('HSETNX', live, 'end', ARGV[5]) end
+for i = k1, k2, 2 do redis.call('HSET', live, 'k:' .. ARGV[i], ARGV[i + 1]) end
+local opened = 0
+local succ = {}
+for i = s1, s2 do
+  local s = ARGV[i]
+  succ[#succ + 1] = s
+  if redis.call('HEXISTS', live, 'd:' .. s) == 0 then opened = opened + redis.call('HSETNX', live, 'o:' .. s, '1') end
+end
+if #succ > 0 then redis.call('HSET', live, 's:' .. t, table.concat(succ, ',')) end
 redis.call('HDEL', live, 'o:' .. t, 'lo:' .. t, 'le:' .. t)
 redis.call('HSET', live, 'd:' .. t, '1')
-if redis.call('HINCRBY', live, 'open#', -1) > 0 then return 0 end
+local blobs = {}
+for i = b1, b2 do blobs[ARGV[i]] = true end
+for i = d1, d2 do
+  blobs[ARGV[i]] = nil
+  redis.call('HDEL', tuple, ARGV[i])
+end
+if redis.call('HINCRBY', live, 'open#', opened - 1) > 0 then
+  local out = { 'ok' }
+  for i = r1, r2 do
+    local f = ARGV[i]
+    if blobs[f] then
+      local v = redis.call('HGET', tuple, f)
+      if v then out[#out + 1] = v end
+    end
+    redis.call('HDEL', tuple, f)
+  end
+  redis.call('PEXPIRE', tuple, ARGV[7])
+  return out
+end
 
--- The last token closed: replace the live state with the compact record.
-local retention = tonumber(ARGV[5])
+-- The last token closed: the compact record replaces the live state, the tuple goes.
+local refs = {}
+for f in pairs(blobs) do
+  local v = redis.call('HGET', tuple, f)
+  if v then refs[#refs + 1] = v end
+end
+local retention = tonumber(ARGV[6])
 local state = 'completed'
 local out = {}
-local meta = ''
 local all = redis.call('HGETALL', live)
 for i = 1, #all, 2 do
   local f, v = all[i], all[i + 1]
   local p = string.sub(f, 1, 2)
-  if f == 'meta' then meta = v end
-  if p == 'k:' or p == 'c:' or f == 'meta' then
+  if p == 'k:' or f == 'meta' then
     out[#out + 1] = f
     out[#out + 1] = v
   elseif f == 'end' then
@@ -135,45 +213,49 @@ out[#out + 1] = 'endedMs'
 out[#out + 1] = tostring(now)
 out[#out + 1] = 'expiresMs'
 out[#out + 1] = tostring(now + retention)
-redis.call('DEL', live, rec)
+redis.call('DEL', live, rec, tuple)
 redis.call('HSET', rec, unpack(out))
 redis.call('PEXPIRE', rec, retention)
 redis.call('PEXPIRE', events, retention)
 redis.call('HINCRBY', counts, 'in-flight', -1)
 redis.call('HINCRBY', counts, state, 1)
 redis.call('ZREM', flight, mid)
-return { state, meta }`),
+local reply = { 'end' }
+for i = 1, #out do reply[#reply + 1] = out[i] end
+reply[#reply + 1] = '\\0'
+for _, e in ipairs(redis.call('LRANGE', events, 0, -1)) do reply[#reply + 1] = e end
+reply[#reply + 1] = '\\0'
+for i = 1, #refs do reply[#reply + 1] = refs[i] end
+return reply`),
 
-  // ARGV 3 event JSON, 4 how many to keep
-  quarryLedgerEvent: script(`
-local isLive = redis.call('EXISTS', live) == 1
-if not isLive and not ended() then return unknown() end
+  // ARGV 3 event JSON, 4 max events, 5 tuple TTL ms, 6 n tokens, 7.. tokens, then field/value pairs.
+  quarryLedgerRedrive: script(`
+if redis.call('EXISTS', live) == 0 then return { 'gone' } end
+local meta = redis.call('HGET', live, 'meta')
+local count = (tonumber(redis.call('HGET', live, 'rd')) or 0) + 1
+local n = tonumber(ARGV[6])
+redis.call('DEL', live, tuple)
+redis.call('HSET', live, 'meta', meta, 'open#', n, 'rd', count)
+for i = 7, 6 + n do redis.call('HSET', live, 'o:' .. ARGV[i], '1') end
 redis.call('RPUSH', events, ARGV[3])
 redis.call('LTRIM', events, -tonumber(ARGV[4]), -1)
-if not isLive then redis.call('PEXPIRE', events, redis.call('PTTL', rec)) end
-return 1`),
-
-  // ARGV 3 node
-  quarryLedgerBumpCrashes: script(`
-local key = live
-if redis.call('EXISTS', live) == 0 then
-  if not ended() then return unknown() end
-  key = rec
-end
-return redis.call('HINCRBY', key, 'c:' .. ARGV[3], 1)`),
+redis.call('HSET', tuple, '\\0', '')
+for i = 7 + n, #ARGV, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', tuple, ARGV[5])
+return { 'reset', count }`),
 } as const;
 
 export type LedgerScript = keyof typeof LEDGER_SCRIPTS;
 
-// The `findByKey` index lives outside the item's hash slot (it is keyed by item key), so it is
-// kept by its own scripts. KEYS 1 index; ARGV 1 messageId, 2 retentionMs.
+// The by-key index (dedupe and `findByKey`) lives in its own slot, outside any item's: it is
+// kept by these one-key scripts, sent in the same pipeline as the item scripts. An entry is
+// `<messageId>|L` while the item is live and `<messageId>|E|<endedMs>` once it ended.
+// KEYS 1 index entry; ARGV 1 messageId, 2 retentionMs, 3 endedMs.
 export const INDEX_SCRIPTS = {
-  // Once its item ends, the index entry lives as long as the item's record, unless a newer
-  // item with the same key took it over meanwhile.
-  quarryLedgerIndexExpire: `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1`,
-  quarryLedgerIndexDrop: `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+  quarryLedgerIndexEnded: `
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. '|' then
+  redis.call('SET', KEYS[1], ARGV[1] .. '|E|' .. ARGV[3], 'PX', ARGV[2])
+end
 return 1`,
 } as const;

@@ -1,10 +1,12 @@
 // The Redis IndexStore. Every key shares one hash tag (`{quarry-index}` by default) so the Lua
-// scripts that replace a content's entries atomically also work on Redis Cluster (one slot).
+// scripts that replace a content's entries atomically also work on Redis Cluster: one slot, so
+// on a cluster the whole index lives on one master (atomicity over spreading).
 //   <p>ph        hash  sign → "phash key1 key2 key3 key4"
 //   <p>b:<key>   set   "phash:sign" members of a band key
 //   <p>tx        hash  sign → JSON { text, tokens }
 //   <p>t:<token> set   signs whose text holds the token
-import { Redis } from 'ioredis';
+import { ConfigError } from '../../../framework/errors/index.ts';
+import { createRedisClient } from '../../../framework/redis/index.ts';
 import type { IndexStore, StoredText } from './index-store.ts';
 
 const PUT_PHASH = `
@@ -36,8 +38,13 @@ for i = 4, #ARGV do redis.call('SADD', ARGV[1] .. 't:' .. ARGV[i], ARGV[2]) end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 return 1`;
 
+/** `url`: one node (`redis://host:port[/db]`) or a Redis Cluster (comma-separated `redis://host:port` seeds). */
 export function openRedisIndexStore({ url, keyPrefix = '{quarry-index}:' }: { url: string; keyPrefix?: string }): IndexStore {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  const redis = createRedisClient(url, { maxRetriesPerRequest: 2 });
+  if (redis.isCluster && !/^[^{]*\{[^}]+\}/.test(keyPrefix)) {
+    redis.disconnect();
+    throw new ConfigError([{ field: 'keyPrefix', expected: 'a prefix holding a `{hash tag}` (its scripts must touch one slot of the Redis Cluster)', received: keyPrefix }], 'Redis index store');
+  }
   const k = (s: string) => `${keyPrefix}${s}`;
 
   return {

@@ -1,0 +1,23 @@
+// Tell telemetry which operator nodes this process hosts: capacity from the plan (the node's
+// concurrency), lag from the bus (its consumer group). Then the process exports per-node
+// utilisation and the bottleneck (quarry_node_utilization, quarry_bottleneck …).
+import type { TriggerBus } from '../framework/bus/index.ts';
+import type { DagPlan } from '../framework/dag/index.ts';
+import { nodeGroup } from '../framework/miner/index.ts';
+import { observeNodes } from '../framework/telemetry/index.ts';
+
+export function observeHostedNodes(plans: Iterable<DagPlan>, bus: TriggerBus, hosted?: (dag: string, node: string) => boolean): () => void {
+  const nodes = [...plans].flatMap((plan) => plan.nodes.filter((n) => n.kind === 'operator' && (hosted?.(plan.name, n.id) ?? true)).map((node) => ({ dag: plan.name, node })));
+  return observeNodes(
+    () =>
+      Promise.all(
+        nodes.map(async ({ dag, node }) => ({
+          dag,
+          node: node.id,
+          capacity: node.concurrency,
+          lag: (await bus.lag(nodeGroup(node.topic), [node.topic])).reduce((n, l) => n + l.lag, 0),
+        })),
+      ),
+    { onError: (err) => process.stderr.write(`quarry: node load: ${(err as Error).message}\n`) },
+  );
+}
