@@ -11,7 +11,7 @@ import { createInThreadOcrEngine } from '../operators/ocr/testing/index.ts';
 import { commandLine, flag, numberFlag } from './internal/args.ts';
 import { machineInfo } from './internal/machine.ts';
 import { ensurePeer, RAPIDOCR_VERSION, runPeer, type PeerResult } from './internal/ocr-peer.ts';
-import { batchRun, measured, servedRun, type RunFigures } from './internal/ocr-runs.ts';
+import { measured, servedRun, type RunFigures } from './internal/ocr-runs.ts';
 import { formatOcrMarkdown, similarity, type OcrRow } from './internal/ocr-report.ts';
 
 const REPEAT = numberFlag('repeat', 12);
@@ -59,14 +59,15 @@ const peer = (workers: number, intra: number) => async (): Promise<RunFigures> =
   const beside = await measured(async () => (result = await runPeer({ images: paths, texts: truth, workers, intra, rec_batch: REC_BATCH, repeat: REPEAT })).texts, 0, { loop: false });
   return { ...beside, images: result!.images, seconds: result!.seconds, cpuSeconds: result!.cpuSeconds };
 };
+// In flight: two calls per thread, so a thread finds its next batch waiting.
+const served = (engine: () => OcrEngine, threads: number, batch = BATCH) => quarry(engine, (e) => servedRun(e, images, REPEAT, batch, 2 * threads));
 const configs: Config[] = [
-  { name: 'before', engine: 'Quarry, inference on the event loop (before)', mode: 'served, per item', threads: 1, run: quarry(() => createInThreadOcrEngine(), (e) => servedRun(e, images, REPEAT, 2)) },
-  { name: 'served-1', engine: 'Quarry, 1 worker thread', mode: 'served, per item', threads: 1, run: quarry(() => createPaddleOcrEngine({ concurrency: 1 }), (e) => servedRun(e, images, REPEAT, 2)) },
-  { name: 'served-2', engine: 'Quarry, 2 worker threads', mode: 'served, per item', threads: 2, run: quarry(() => createPaddleOcrEngine({ concurrency: 2 }), (e) => servedRun(e, images, REPEAT, 4)) },
-  { name: 'batch-1', engine: 'Quarry, 1 worker thread', mode: `readBatch of ${BATCH}`, threads: 1, run: quarry(() => createPaddleOcrEngine({ concurrency: 1 }), (e) => batchRun(e, images, REPEAT, BATCH, 1)) },
-  { name: 'batch-1-rec1', engine: 'Quarry, 1 worker thread, lines recognised one per run', mode: `readBatch of ${BATCH}`, threads: 1, run: quarry(() => createPaddleOcrEngine({ concurrency: 1, batchSize: 1 }), (e) => batchRun(e, images, REPEAT, BATCH, 1)) },
-  { name: 'batch-2', engine: 'Quarry, 2 worker threads', mode: `readBatch of ${BATCH}`, threads: 2, run: quarry(() => createPaddleOcrEngine({ concurrency: 2 }), (e) => batchRun(e, images, REPEAT, BATCH, 2)) },
-  { name: 'batch-1x2', engine: 'Quarry, 1 worker thread × 2 onnxruntime threads', mode: `readBatch of ${BATCH}`, threads: 2, run: quarry(() => createPaddleOcrEngine({ concurrency: 1, intraOpThreads: 2 }), (e) => batchRun(e, images, REPEAT, BATCH, 1)) },
+  { name: 'before', engine: 'Quarry, inference on the event loop (before)', mode: `EchoBatch of ${BATCH}`, threads: 1, run: served(() => createInThreadOcrEngine(), 1) },
+  { name: 'pool-1', engine: 'Quarry, 1 worker thread', mode: `EchoBatch of ${BATCH}`, threads: 1, run: served(() => createPaddleOcrEngine({ concurrency: 1 }), 1) },
+  { name: 'pool-1-unary', engine: 'Quarry, 1 worker thread', mode: 'unary Echo per image', threads: 1, run: served(() => createPaddleOcrEngine({ concurrency: 1 }), 1, 1) },
+  { name: 'pool-1-rec1', engine: 'Quarry, 1 worker thread, lines recognised one per run', mode: `EchoBatch of ${BATCH}`, threads: 1, run: served(() => createPaddleOcrEngine({ concurrency: 1, batchSize: 1 }), 1) },
+  { name: 'pool-2', engine: 'Quarry, 2 worker threads', mode: `EchoBatch of ${BATCH}`, threads: 2, run: served(() => createPaddleOcrEngine({ concurrency: 2 }), 2) },
+  { name: 'pool-1x2', engine: 'Quarry, 1 worker thread × 2 onnxruntime threads', mode: `EchoBatch of ${BATCH}`, threads: 2, run: served(() => createPaddleOcrEngine({ concurrency: 1, intraOpThreads: 2 }), 1) },
   ...(PEER
     ? [
         { name: 'rapidocr-1', engine: `RapidOCR ${RAPIDOCR_VERSION}, 1 process`, mode: 'per image', threads: 1, run: peer(1, 1) },

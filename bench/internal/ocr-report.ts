@@ -60,7 +60,7 @@ export function formatOcrMarkdown(r: OcrReport): string {
     '',
     '*images/s* is wall-clock throughput; with other work on the machine it understates what a core does, so *images per CPU-second* (the process\'s CPU time over all its threads: event loop, OCR workers, onnxruntime and libvips) is the per-core figure that holds under load. ' +
       '*Longest event-loop stall*: `perf_hooks.monitorEventLoopDelay` (5 ms resolution) in the process hosting the engine, over the measured run; *idle process beside it*: the same in an idle Node process running at the same time, the machine\'s scheduling noise floor (a loaded 2-core machine delays even an idle loop). ' +
-      '*served, per item*: the `ocr` operator over gRPC on loopback, a unary Echo per image (as `quarry operator ocr` serves it today); *readBatch*: the engine\'s batch call, the lines of all its images recognised together. ' +
+      '*EchoBatch of n*: the `ocr` operator served over gRPC on loopback and called as the miner calls it, n images per call (one engine batch: the lines of all its images recognised together), two calls per thread in flight; *unary Echo per image*: one image per call. ' +
       'RapidOCR rows: `rapidocr-onnxruntime` in a venv (bench/.venv), its processes each with their own engine; its CPU is theirs. *Worst text accuracy*: 1 − edit distance / length against the demo site\'s ground truth, worst image of the worst run.',
     '',
   ].join('\n');

@@ -1,6 +1,6 @@
-// The OCR bench's measured runs on the Quarry side: a served operator (gRPC on loopback, the
-// operator process hosting the engine, as `quarry operator ocr` runs it) and the engine's
-// readBatch called directly. Each run reports wall time, the process's CPU time (every thread:
+// The OCR bench's measured runs on the Quarry side: the served operator (gRPC on loopback, the
+// operator process hosting the engine, as `quarry operator ocr` runs it), called with EchoBatch
+// as the miner calls it. Each run reports wall time, the process's CPU time (every thread:
 // the event loop, the OCR workers, onnxruntime's and libvips' threads) and the event loop's
 // longest stall while it ran.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -65,41 +65,35 @@ function request(image: Uint8Array, i: number): EchoRequest {
   return { trigger, operator: 'ocr', fields: {}, blobs: { image } } as EchoRequest;
 }
 
-/** The ocr operator served over gRPC in this process, called `inFlight` at a time. */
-export async function servedRun(engine: OcrEngine, images: readonly Uint8Array[], repeat: number, inFlight: number): Promise<RunFigures> {
-  const server = await serveOperators([createOcrOperator({ engine })], { port: 0, capacity: inFlight, defaultTimeoutMs: 600_000 });
+/**
+ * The ocr operator served over gRPC in this process, called as the miner calls it: EchoBatch of
+ * `batch` items (1 = a unary Echo per image), `inFlight` calls at a time.
+ */
+export async function servedRun(engine: OcrEngine, images: readonly Uint8Array[], repeat: number, batch: number, inFlight: number): Promise<RunFigures> {
+  const server = await serveOperators([createOcrOperator({ engine, maxBatch: Math.max(batch, 1) })], { port: 0, capacity: batch * inFlight, defaultTimeoutMs: 600_000 });
   const client = createOperatorClient({ endpoints: [server.address] });
+  const total = images.length * repeat;
+  const texts: string[] = new Array(images.length).fill('');
   try {
-    const call = async (i: number) => {
-      const res = await client.echo({ request: request(images[i % images.length]!, i), deadline: Date.now() + 600_000 });
-      if (res.status !== 'OK') throw new Error(`ocr bench: item ${i} answered ${res.status}: ${res.message}`);
-      return JSON.parse(decoder.decode(res.fields.ocrText)) as string;
+    const call = async (c: number, limit: number) => {
+      const ids = Array.from({ length: Math.min(batch, limit - c * batch) }, (_, k) => c * batch + k);
+      const deadlineMs = Date.now() + 600_000;
+      const items = ids.map((i) => ({ ...request(images[i % images.length]!, i), deadlineMs }));
+      const answers = batch === 1 ? [await client.echo({ request: items[0]!, deadline: deadlineMs })] : await client.echoBatch({ operator: 'ocr', items });
+      answers.forEach((res, k) => {
+        if (res.status !== 'OK') throw new Error(`ocr bench: item ${ids[k]} answered ${res.status}: ${res.message}`);
+        texts[ids[k]! % images.length] = JSON.parse(decoder.decode(res.fields.ocrText)) as string;
+      });
+      return '';
     };
-    await pump(Math.max(images.length, 2 * inFlight), inFlight, images.length, call); // threads started, sessions loaded
-    return await measured(() => pump(images.length * repeat, inFlight, images.length, call), images.length * repeat);
+    const warm = batch * inFlight; // every thread started, its sessions loaded
+    await pump(inFlight, inFlight, 1, (c) => call(c, warm));
+    return await measured(async () => {
+      await pump(Math.ceil(total / batch), inFlight, 1, (c) => call(c, total));
+      return texts;
+    }, total);
   } finally {
     client.close();
     await server.close();
   }
-}
-
-/** engine.readBatch on calls of `batch` images, `inFlight` calls at a time. */
-export async function batchRun(engine: OcrEngine, images: readonly Uint8Array[], repeat: number, batch: number, inFlight: number): Promise<RunFigures> {
-  const total = images.length * repeat;
-  const calls = Math.ceil(total / batch);
-  const texts: string[] = new Array(images.length).fill('');
-  const call = async (c: number) => {
-    const ids = Array.from({ length: Math.min(batch, total - c * batch) }, (_, k) => c * batch + k);
-    const results = await engine.readBatch(ids.map((i) => images[i % images.length]!));
-    results.forEach((r, k) => {
-      if (r instanceof Error) throw r;
-      texts[ids[k]! % images.length] = r.text;
-    });
-    return '';
-  };
-  await pump(Math.max(1, inFlight), inFlight, 1, call); // warm-up
-  return measured(async () => {
-    await pump(calls, inFlight, 1, call);
-    return texts;
-  }, total);
 }

@@ -52,9 +52,13 @@ describe('ocr main.ts', () => {
     assert.deepEqual(description?.outputs.map((f) => f.name), ['ocrText', 'ocrLines']);
   });
 
-  it('runs QUARRY_OCR_CONCURRENCY worker threads and takes twice as many calls by default', async () => {
+  it('declares QUARRY_OCR_CONCURRENCY as its concurrency, batches of 8, and two batches per thread in flight', async () => {
+    const [description] = await client.describe({ timeoutMs: 5_000 });
+    assert.equal(description?.concurrency, 2);
+    assert.equal(description?.maxBatch, 8);
+    assert.equal(description?.batchNative, true);
     const [health] = await client.health({ timeoutMs: 5_000 });
-    assert.equal(health?.capacity, 4);
+    assert.equal(health?.capacity, 32);
   });
 
   it('answers text for an image and FILTERED for an empty one', async () => {

@@ -13,7 +13,10 @@ const ocrLineSchema = z.object({
   box: z.array(z.tuple([z.number(), z.number()])).length(4).describe('tl, tr, br, bl in source pixels'),
 });
 
-export function createOcrOperator({ engine }: { engine: OcrEngine }) {
+/** Images per batch call: one call's images are shared among the engine's threads. */
+export const OCR_MAX_BATCH = 8;
+
+export function createOcrOperator({ engine, maxBatch = OCR_MAX_BATCH }: { engine: OcrEngine; maxBatch?: number }) {
   return defineOperator({
     name: 'ocr',
     version: '1.0.0',
@@ -24,11 +27,11 @@ export function createOcrOperator({ engine }: { engine: OcrEngine }) {
       ocrText: z.string().max(MAX_OCR_TEXT).describe('line texts in reading order, newline-separated'),
       ocrLines: z.array(ocrLineSchema).max(MAX_OCR_LINES),
     },
-    async handler({ image }, ctx) {
-      const [result] = await readAll(engine, [image], ctx.signal);
-      if (result instanceof Error) throw result;
-      return result!;
-    },
+    // Batch calls at once = the engine's worker threads: each call is one engine batch, whose
+    // images' lines the recogniser takes together.
+    concurrency: engine.concurrency,
+    maxBatch,
+    batchHandler: (items, batch) => readAll(engine, items.map((item) => item.input.image), batch.signal),
   });
 }
 

@@ -98,15 +98,21 @@ describe('PaddleOCR engine', () => {
     });
   });
 
-  it('serves as the `ocr` operator', async () => {
+  it('serves as the `ocr` operator: one engine batch per call, an empty image filtered alone', async () => {
     const op = createOcrOperator({ engine });
     assert.equal(op.name, 'ocr');
     assert.equal(op.resource, 'gpu');
-    await assert.rejects(op.handler({ image: new Uint8Array() }, mockOperatorContext()), (err: Error & { reason?: string }) => err.reason === 'empty-image');
+    assert.equal(op.concurrency, engine.concurrency);
+    assert.equal(op.maxBatch, 8);
     const png = await render(textSvg(['Quarry reads images'], latin(), 26));
-    const out = await op.handler({ image: new Uint8Array(png) }, mockOperatorContext());
-    assert.equal(out.ocrText, 'Quarry reads images');
-    assert.equal(op.outputs.ocrText.parse(out.ocrText), out.ocrText);
-    op.outputs.ocrLines.parse(out.ocrLines);
+    const items = [new Uint8Array(), new Uint8Array(png), new Uint8Array(png)].map((image) => ({ input: { image }, ctx: mockOperatorContext() }));
+    const [empty, first, second] = await op.batchHandler(items, { signal: new AbortController().signal, deadline: Date.now() + 60_000 });
+    assert.ok(empty instanceof Error && (empty as Error & { reason?: string }).reason === 'empty-image', String(empty));
+    for (const out of [first, second]) {
+      assert.ok(out && !(out instanceof Error), String(out));
+      assert.equal(out.ocrText, 'Quarry reads images');
+      assert.equal(op.outputs.ocrText.parse(out.ocrText), out.ocrText);
+      op.outputs.ocrLines.parse(out.ocrLines);
+    }
   });
 });
