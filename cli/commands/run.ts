@@ -1,7 +1,7 @@
 // `quarry run`: the whole pipeline in one command on the embedded default. The built-in
 // operators the DAGs name run as local gRPC child processes; others come from --operators.
 import type { Command } from 'commander';
-import { compileDag } from '../../framework/dag/index.ts';
+import { compileDag, dagOperators } from '../../framework/dag/index.ts';
 import { startRuntime } from '../../framework/runtime/index.ts';
 import { openBackends } from '../backends.ts';
 import { BUILT_IN_OPERATORS } from '../built-in-operators.ts';
@@ -43,7 +43,8 @@ export function registerRunCommand(program: Command): void {
       const dags = await loadDags(files);
       const entry = opts.dag ?? dags[0]!.name;
       const items = parseItems(entry, opts);
-      const needed = [...new Set(dags.flatMap((d) => compileDag(d).nodes.map((n) => n.operator)))].filter((n) => (BUILT_IN_OPERATORS as readonly string[]).includes(n));
+      for (const d of dags) compileDag(d); // a bad DAG is refused before any process starts
+      const needed = [...new Set(dags.flatMap(dagOperators))].filter((n) => (BUILT_IN_OPERATORS as readonly string[]).includes(n)); // routed ones too
       const procs = needed.length > 0 ? await spawnOperatorProcesses([needed], ['--relations', config.relations, '--index', config.index, ...(opts.allowPrivate?.length ? ['--allow-private', ...opts.allowPrivate] : [])]) : undefined;
       const backends = openBackends(config, 'quarry-run');
       try {
