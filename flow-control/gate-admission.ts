@@ -29,7 +29,7 @@ export function toGateItem(i: NewItem): Omit<GateItem, 'enqueuedMs'> & { enqueue
     resource: i.resource ?? 'cpu', source: i.source,
     ...(i.traceparent ? { traceparent: i.traceparent } : {}), ...(i.parentId ? { parentId: i.parentId } : {}),
     ...(i.originId ? { originId: i.originId } : {}), ...(i.deadlineMs ? { deadlineMs: i.deadlineMs } : {}),
-    ...(i.enqueuedMs !== undefined ? { enqueuedMs: i.enqueuedMs } : {}),
+    ...(i.enqueuedMs !== undefined ? { enqueuedMs: i.enqueuedMs } : {}), ...(i.resume ? { resume: i.resume } : {}),
   };
 }
 
@@ -39,6 +39,7 @@ export function toNewItem(g: GateItem): NewItem {
     messageId: g.id, enqueuedMs: g.enqueuedMs,
     ...(g.traceparent ? { traceparent: g.traceparent } : {}), ...(g.parentId ? { parentId: g.parentId } : {}),
     ...(g.originId ? { originId: g.originId } : {}), ...(g.deadlineMs ? { deadlineMs: g.deadlineMs } : {}),
+    ...(g.resume ? { resume: g.resume } : {}),
   };
 }
 

@@ -59,7 +59,7 @@ export function registerMinerCommand(program: Command): void {
       const ingress = createIngress({ plans, bus: backends.bus, ledger: backends.ledger, dedupeWindowMs });
       const gate = opts.gate ? await openGate(config, { consume: false }) : undefined;
       const miner = createMiner({
-        hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger,
+        hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger, sideCache: backends.sideCache,
         admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: `${config.namespace}.ended`,
         partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}),
       });

@@ -25,6 +25,13 @@ export interface NewItem {
   deadlineMs?: number;
   /** When the item first reached the system (its ingest latency starts here). */
   enqueuedMs?: number;
+  /** Start at this node with these tuple fields (base64) instead of at the entry: a dead letter's replay. */
+  resume?: Resume;
+}
+
+export interface Resume {
+  node: string;
+  fields: Record<string, string>;
 }
 
 export type SubmitResult =
