@@ -90,14 +90,41 @@ describe('LMDB item ledger: a journal that outlives its process', () => {
       assert.deepEqual(await ledger.findByKey('page-ingest', 'https://s/b'), before.records[1]);
       assert.deepEqual(await ledger.counts('page-ingest'), before.counts);
       assert.deepEqual((await ledger.inFlight('page-ingest')).map((r) => r.messageId), ['c']);
-      // The live item's tokens and leases survived; its tuple lived in the other process's memory.
+      // The live item's tokens survived; its tuple lived in the other process's memory. Claims
+      // are not written: the dead writer's claim of `b<a` (never committed) left no lease to wait
+      // out, and `b<a` counts as never claimed, so its trigger is produced again.
       const owner = { owner: 'w2', leaseMs: 1000 };
-      assert.deepEqual(await ledger.claim([{ ref: ref('c'), token: 'a<', reads: [] }], owner), [{ status: 'done', repair: ['c<a'] }]);
-      assert.deepEqual(await ledger.claim([{ ref: ref('c'), token: 'b<a', reads: [] }], owner), [{ status: 'busy' }]);
+      assert.deepEqual(await ledger.claim([{ ref: ref('c'), token: 'a<', reads: [] }], owner), [{ status: 'done', repair: ['b<a', 'c<a'] }]);
+      assert.deepEqual(await ledger.claim([{ ref: ref('c'), token: 'b<a', reads: [] }], owner), [{ status: 'run', fields: null }]);
       assert.deepEqual(await ledger.claim([{ ref: ref('c'), token: 'c<a', reads: ['url'] }], owner), [{ status: 'run', fields: null }]);
+      // A lease this process takes holds against another owner, and a committed claim is kept.
+      assert.deepEqual(await ledger.claim([{ ref: ref('c'), token: 'b<a', reads: [] }], { owner: 'w3', leaseMs: 1000 }), [{ status: 'busy' }]);
       assert.deepEqual(await ledger.open([{ ref: ref('a'), itemKey: 'https://s/a', tokens: ['a<'], createdMs: 0, fields: new Map() }]), [{ status: 'ended', state: 'completed' }]);
       assert.deepEqual(await ledger.open([{ ref: ref('d'), itemKey: 'https://s/b', tokens: ['a<'], createdMs: 0, fields: new Map(), dedupe: { windowMs: 3_600_000 } }]), [{ status: 'duplicate', of: 'b' }]);
       assert.deepEqual(await ledger.isPoison(['fp-1', 'fp-2']), [true, false]);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('a join arrival survives once its token commits (claims themselves are not written)', async () => {
+    const path = freshPath();
+    const join = (from: string) => ({ node: 'j', from, expected: ['a', 'b'] });
+    const writer = inAnotherProcess(path, `
+      const r = { dag: 'd', messageId: 'm' };
+      const lease = { owner: 'w1', leaseMs: 600000 };
+      await ledger.open([{ ref: r, itemKey: 'k', tokens: ['j<a', 'j<b'], createdMs: Date.now(), fields: fields({ x: '1' }) }]);
+      const waited = await ledger.claim([{ ref: r, token: 'j<a', reads: [], join: ${JSON.stringify(join('a'))} }], lease);
+      await ledger.commit([{ ref: r, token: 'j<a', kind: 'advance' }]);
+      say(waited);
+    `);
+    assert.deepEqual(await nextLine(writer), [{ status: 'waiting' }]);
+    await writer.exited;
+    const ledger = createLmdbItemLedger({ path, sideCache: createMemorySideCache() });
+    try {
+      const ref = { dag: 'd', messageId: 'm' };
+      const [fired] = await ledger.claim([{ ref, token: 'j<b', reads: [], join: join('b') }], { owner: 'w2', leaseMs: 1000 });
+      assert.equal(fired?.status, 'run', 'the arrival from `a` was on disk: `b` completes the join');
     } finally {
       await ledger.close();
     }

@@ -3,8 +3,16 @@
 // step is plain code that runs to completion without awaiting (atomic, as in the memory ledger);
 // each call then commits every change it made in one LMDB transaction before it answers. A
 // second process opening the same path finds every item where the last commit left it: ended
-// records and their history, and live items with their tokens and leases (their tuples were in
-// memory, so their next claim says so and the miner re-drives them from their source).
+// records and their history, and live items with their open and done tokens, join arrivals,
+// early end and history (their tuples were in memory, so their next claim says so and the miner
+// re-drives them from their source).
+//
+// Claims are not written. What a claim changes is the lease, "claimed at least once", and a join
+// arrival — and a restart needs none of them: one process writes a journal, so a restart leaves
+// no owner whose lease could still hold; a token believed never claimed only has its trigger
+// produced once more (harmless, like any redelivery); and an arrival is committed with its
+// token's step (the miner commits every `waiting` arrival), or else its trigger is redelivered
+// and arrives again. The commit that follows a claim writes the whole item, claim included.
 import { mkdirSync } from 'node:fs';
 import { ConfigError } from '../errors/index.ts';
 import { memoryTuplesOf, type FieldValues, type MemoryTuples, type SideCache } from '../side-cache/index.ts';
@@ -173,7 +181,7 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
     if (!item.open.has(c.token)) return { status: 'stale' };
     const held = item.leases.get(c.token);
     if (held !== undefined && held.owner !== lease.owner && held.expiresMs > at) return { status: 'busy' };
-    touch(c.ref);
+    // A claim changes only what a restart need not keep (see the top of this file): not written.
     if (c.join && !item.arrive(c.join.node, c.join.from, c.join.expected)) return { status: 'waiting' };
     item.leases.set(c.token, { owner: lease.owner, expiresMs: at + lease.leaseMs });
     item.everClaimed.add(c.token);

@@ -83,7 +83,7 @@ export class StagedTable<V> {
     const box: Box<V> = { value };
     this.staged.set(id, box);
     this.journal.stage(
-      () => (value === undefined ? this.db.removeSync(key) : this.db.putSync(key, value)),
+      () => void (value === undefined ? this.db.remove(key) : this.db.put(key, value)),
       () => {
         if (this.staged.get(id) === box) this.staged.delete(id);
       },
@@ -117,11 +117,11 @@ export class Journal {
   }
 
   put<V, K extends Key | ExpiryKey | string>(db: Database<V, K>, key: K, value: V): void {
-    this.stage(() => db.putSync(key, value));
+    this.stage(() => void db.put(key, value));
   }
 
   remove<K extends Key | ExpiryKey | string>(db: Database<unknown, K>, key: K): void {
-    this.stage(() => db.removeSync(key));
+    this.stage(() => void db.remove(key));
   }
 
   check(): void {
@@ -136,7 +136,7 @@ export class Journal {
     if (writes.length > 0) {
       this.writes = [];
       this.settles = [];
-      const committed = this.root.transaction(() => {
+      const committed = this.root.batch(() => {
         for (const write of writes) write();
       });
       this.tail = committed.then(
