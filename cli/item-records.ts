@@ -3,9 +3,10 @@
 // for what the ledger has forgotten (Redis lost its data, or the retention passed) — the
 // `<namespace>.ended` topic in Kafka, where miners publish every ended item's record.
 import { createKafkaBus } from '../framework/bus/index.ts';
-import { readRunJournals, type ItemRecord, type JournalHit, type RunJournals } from '../framework/item-ledger/index.ts';
-import { redactRedisUrl } from '../framework/redis/index.ts';
-import { openBackends, journalDir } from './backends.ts';
+import { errorMessage } from '../framework/errors/index.ts';
+import { createRedisItemLedger, readRunJournals, type ItemRecord, type JournalHit, type RunJournals } from '../framework/item-ledger/index.ts';
+import { createRedisClient, redactRedisUrl } from '../framework/redis/index.ts';
+import { journalDir } from './backends.ts';
 import type { BackendConfig } from './config.ts';
 
 export interface FoundRecord {
@@ -50,6 +51,29 @@ export async function readEndedTopic(config: BackendConfig, wanted?: ReadonlySet
   }
 }
 
+/** The first of `keys` the Redis ledger knows, per DAG. A Redis that does not answer fails at once (no reconnecting). */
+async function fromRedisLedger(url: string, namespace: string, dags: readonly string[], keys: readonly string[]): Promise<Map<string, ItemRecord>> {
+  const redis = createRedisClient(url, { maxRetriesPerRequest: 1, noReconnect: true });
+  redis.on('error', () => {}); // the lookup's own rejection says what went wrong
+  const ledger = createRedisItemLedger({ redis, namespace });
+  const found = new Map<string, ItemRecord>();
+  try {
+    for (const dag of dags) {
+      for (const key of keys) {
+        const record = await ledger.findByKey(dag, key);
+        if (record) {
+          found.set(dag, record);
+          break;
+        }
+      }
+    }
+    return found;
+  } finally {
+    await ledger.close();
+    redis.disconnect();
+  }
+}
+
 /**
  * Every record of these keys (a URL as typed and as normalised) in these DAGs, one per DAG: from
  * the ledger or journal, else from the ended topic. `searched` says where it looked.
@@ -57,23 +81,19 @@ export async function readEndedTopic(config: BackendConfig, wanted?: ReadonlySet
 export async function findRecords(config: BackendConfig, dags: readonly string[], keys: readonly string[]): Promise<{ found: FoundRecord[]; searched: string[] }> {
   const byDag = new Map<string, FoundRecord>();
   const searched: string[] = [];
+  let unread = false;
   if (config.redisUrl) {
-    const backends = openBackends({ ...config, kafkaBrokers: [] }, 'quarry-trace');
     const source = `item ledger redis(${redactRedisUrl(config.redisUrl)}), namespace ${config.namespace}`;
     try {
-      for (const dag of dags) {
-        for (const key of keys) {
-          const record = await backends.ledger.findByKey(dag, key);
-          if (record) {
-            byDag.set(dag, { record, source });
-            break;
-          }
-        }
-      }
-    } finally {
-      await backends.close();
+      for (const [dag, record] of await fromRedisLedger(config.redisUrl, config.namespace, dags, keys)) byDag.set(dag, { record, source });
+      searched.push(`the ${source}`);
+    } catch (err) {
+      // Redis lost altogether: what ended is still on the ended topic, when there is one to read.
+      const why = `the ${source} cannot be read: ${errorMessage(err)}`;
+      if (config.kafkaBrokers.length === 0) throw new Error(`${why} (with --kafka, the records of ended items are read from \`${endedTopic(config.namespace)}\`)`, { cause: err });
+      searched.push(why);
+      unread = true;
     }
-    searched.push(`the ${source}`);
   } else {
     const { journals, searched: where } = openJournals(config);
     searched.push(where);
@@ -93,7 +113,7 @@ export async function findRecords(config: BackendConfig, dags: readonly string[]
     const ended = await readEndedTopic(config, wanted);
     for (const dag of missing) {
       const record = keys.map((k) => ended.get(`${dag}|${k}`)).find((r) => r);
-      if (record) byDag.set(dag, { record, source: `Kafka topic ${topic} on ${config.kafkaBrokers.join(',')} (the ledger no longer knows the item)` });
+      if (record) byDag.set(dag, { record, source: `Kafka topic ${topic} on ${config.kafkaBrokers.join(',')} (${unread ? 'the ledger could not be read' : 'the ledger no longer knows the item'})` });
     }
     searched.push(`Kafka topic ${topic}`);
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -89,6 +90,20 @@ describe('trace from the ended topic when the Redis ledger has lost the item', (
     const { stdout } = await quarry(['trace', refused.itemKey, '--dag', refused.dag, '--redis', REDIS, '--kafka', KAFKA, '--namespace', ns]);
     assert.match(stdout, new RegExp(`^ {2}state {5}${refused.state} — ${refused.reason} \\(at ${refused.node}\\)$`, 'm'));
     assert.match(stdout, new RegExp(`^ {2}source {4}Kafka topic ${ns}\\.ended`, 'm'));
+  });
+
+  it('answers from the topic when Redis is gone altogether, and says why the ledger did not answer', async () => {
+    // A port nothing listens on: the deployment's Redis is not there at all.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const gone = `redis://127.0.0.1:${(probe.address() as { port: number }).port}`;
+    await new Promise((resolve) => probe.close(resolve));
+    const home = ended.find((r) => r.dag === 'page-ingest' && r.itemKey === site.url)!;
+    const [got] = await traced([home.itemKey, '--dag', home.dag, '--redis', gone, '--kafka', KAFKA]);
+    assert.equal(got?.source, `Kafka topic ${ns}.ended on ${KAFKA} (the ledger could not be read)`);
+    assert.deepEqual((({ source: _, ...record }) => record)(got!), home);
+    const alone = await quarry(['trace', home.itemKey, '--redis', gone, '--namespace', ns]).then(() => 'it answered', (err: { stderr: string }) => err.stderr);
+    assert.match(alone, new RegExp(`the item ledger redis\\(${gone.replace(/[.:/]/g, '\\$&')}\\), namespace ${ns} cannot be read: .+ \\(with --kafka, the records of ended items are read from \`${ns}\\.ended\`\\)`));
   });
 
   it('relations refused --kafka lists every refusal the crawl ended with, from the topic', async () => {
