@@ -97,6 +97,9 @@ describe('quarry trace and relations refused on the journal of an embedded run',
     assert.deepEqual(got, truth.rejections.map((r) => `${abs(r.url)} ${r.reason}`).sort());
     assert.deepEqual(listed.map((r) => [r.dag, r.url, r.state, r.node, r.reason]), report.refused.map((r) => [r.dag, r.url, r.state, r.node, r.reason]), 'the same list, with the same reasons, as --report');
     assert.ok(listed.every((r) => r.dag === (truth.rejections.find((t) => abs(t.url) === r.url)!.kind === 'page' ? 'page-ingest' : 'image-ingest')));
+    const pagesOnly = (await quarry(['relations', 'refused', '--data', dir, '--dag', 'page-ingest'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { url: string });
+    assert.deepEqual(pagesOnly.map((r) => r.url), listed.filter((r) => r.dag === 'page-ingest').map((r) => r.url), '--dag keeps that DAG\'s refusals only');
+    assert.ok(pagesOnly.length > 0 && pagesOnly.length < listed.length);
   });
 
   it('a second run killed half-way keeps a journal of its own; trace tells its items from the first run\'s', async () => {
