@@ -208,7 +208,7 @@ const md = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.backend} | ${f(r.links)} | ${cell(r, 'vertexWritesPerSec')} | ${cell(r, 'edgeWritesPerSec')} | ${f(r.enginePageUpsertsPerSec)} | ${cell(r, 'pointReadsPerSec')} | ${cell(r, 'scanMBPerSec')} | ${f(r.scanContentsPerSec)} | ${f(r.retireMs)} ms (${r.retireEntries} entries) | ${f(r.countsMs)} ms | ${f(r.exactCountsMs)} ms |`),
   '',
-  '"was": the same figure at 10,000 links from the engine before batching (505dc55, per-row writes and per-content reads), its own bench run on this machine just before this one.',
+  '"was": the same figure at 10,000 links from the engine before batching (505dc55, per-row writes and per-content reads), its own bench run on this machine on 2026-12-01 in a quieter hour, not in this run: on a loaded machine compare it only through the CPU-per-item table below.',
   'A vertex write is one link or content vertex; an edge write is one logical oc edge (two rows, forward and reverse), both through batched write sets.',
   'An engine page upsert reads the page, journals what it leaves behind, writes 10 fo edges (20 rows) and commits the vertex.',
   'Retirement and counts() do not scan: their cost follows the churn (the same 100 changed pages at both sizes) and stays flat as the graph grows; the exact recount scans everything.',
