@@ -77,6 +77,7 @@ export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise
   };
   const collect = async (): Promise<AdmissionSignals> => {
     const lagByNode: Record<string, number> = {};
+    const capacityByNode: Record<string, number> = {};
     let inFlight = 0;
     let capacity = 0;
     let utilization = 0;
@@ -93,7 +94,8 @@ export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise
         if (node.kind !== 'operator') return;
         // The miners' capacity where they published it (two miners: twice the node's); the plan's otherwise.
         const published = remote.get(key);
-        capacity += published && published.capacity > 0 ? published.capacity : node.concurrency;
+        capacityByNode[key] = published && published.capacity > 0 ? published.capacity : node.concurrency;
+        capacity += capacityByNode[key];
         if (published) utilization = Math.max(utilization, published.utilization);
         const runner = runners?.get(key);
         if (!runner) return;
@@ -104,7 +106,7 @@ export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise
     }
     const local = clientCounters(src.clients?.().values());
     return {
-      lagByNode, inFlight, capacity,
+      lagByNode, inFlight, capacity, capacityByNode,
       resourceExhausted: local.resourceExhausted + board.resourceExhausted,
       timeouts: local.timeouts + board.timeouts,
       utilization: Math.min(1, utilization),
