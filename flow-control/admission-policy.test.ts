@@ -67,3 +67,12 @@ test("with per-node capacity, a node's queue is judged against its own capacity,
   assert.ok(p.limit < 20);
   assert.equal(createAdmissionPolicy(perNode).decide({ ...wide, lagByNode: { 'd/slow': 9 }, capacityByNode: { 'd/slow': 4 } }, 100).reason, 'lag-flood');
 });
+
+test("items the miners hold for a node count in its lag but are not its queue", () => {
+  const perNode = parseGateConfig({ admission: { initialLimit: 20, adjustIntervalMs: 100 } }).admission;
+  const busy = sig({ capacity: 6, capacityByNode: { 'd/work': 6 }, lagByNode: { 'd/work': 13 }, inFlight: 20, utilization: 0.9 });
+  assert.equal(createAdmissionPolicy(perNode).decide(busy, 100).reason, 'lag-flood', 'without what is in hand, 13 > 2 × 6 looks like a flood');
+  const p = createAdmissionPolicy(perNode);
+  assert.equal(p.decide({ ...busy, inHandByNode: { 'd/work': 6 } }, 100).reason, 'lag', '6 in hand: 7 wait, above the target of 6');
+  assert.equal(createAdmissionPolicy(perNode).decide({ ...busy, lagByNode: { 'd/work': 9 }, inHandByNode: { 'd/work': 6 } }, 100).reason, 'probe', '3 wait: the window may grow');
+});

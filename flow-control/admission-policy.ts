@@ -23,7 +23,9 @@ export interface AdmissionPolicy {
 }
 
 /**
- * The worst node's queue (its lag) as a multiple of its target: `targetQueue` when configured,
+ * The worst node's queue as a multiple of its target. A node's queue is its lag less the items
+ * miners hold for it (being worked on, they count in the lag until their batch commits). The
+ * target is `targetQueue` when configured,
  * else, where the signals give per-node capacity, max(4, the node's capacity) — one round of
  * waiting: miners take a batch at a time, and a shorter queue leaves part of the next batch
  * empty — and max(4, the DAGs' capacity / 2) for the others.
@@ -34,7 +36,7 @@ export function queuePressure(s: AdmissionSignals, targetQueue: number | undefin
   for (const [node, lag] of Object.entries(s.lagByNode)) {
     const cap = s.capacityByNode?.[node];
     const target = targetQueue ?? (cap ? Math.max(4, cap) : overall);
-    const p = lag / target;
+    const p = Math.max(0, lag - (s.inHandByNode?.[node] ?? 0)) / target;
     if (p > worst) worst = p;
   }
   return worst;

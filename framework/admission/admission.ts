@@ -46,6 +46,8 @@ export interface AdmissionSignals {
   capacity: number;
   /** Items each operator node (`dag/node`) works on at once, over every miner that hosts it. */
   capacityByNode?: Record<string, number>;
+  /** Items the miners hold for each node now (being worked on): they count in its lag until their batch is committed. */
+  inHandByNode?: Record<string, number>;
   /** Cumulative RESOURCE_EXHAUSTED answers from operators (a counter). */
   resourceExhausted: number;
   /** Cumulative operator timeouts (a counter). */

@@ -42,7 +42,7 @@ for (const [kind, cluster] of [['redis', false], ['redis-cluster', true]] as con
         const r = await a.read();
         assert.deepEqual(r.miners.map((m) => m.minerId).sort(), ['m1', 'm2']);
         assert.deepEqual([r.resourceExhausted, r.timeouts], [3, 3]);
-        assert.deepEqual(boardLoad(r).get('d/work'), { capacity: 16, utilization: (4 * 1 + 12 * 0.5) / 16 });
+        assert.deepEqual(boardLoad(r).get('d/work'), { capacity: 16, utilization: (4 * 1 + 12 * 0.5) / 16, inHand: 4 + 6 });
         await b.withdraw('m2');
         const after1 = await a.read();
         assert.deepEqual(after1.miners.map((m) => m.minerId), ['m1']);

@@ -47,17 +47,18 @@ export function clientCounters(clients: Iterable<OperatorClient> | undefined): {
 }
 
 /** Per node, the miners' figures summed: utilisation weighted by each miner's capacity. */
-export function boardLoad(reading: BoardReading): Map<string, { capacity: number; utilization: number }> {
-  const sums = new Map<string, { capacity: number; busy: number }>();
+export function boardLoad(reading: BoardReading): Map<string, { capacity: number; utilization: number; inHand: number }> {
+  const sums = new Map<string, { capacity: number; busy: number; inHand: number }>();
   for (const m of reading.miners) {
     for (const [key, f] of Object.entries(m.nodes)) {
-      const s = sums.get(key) ?? { capacity: 0, busy: 0 };
+      const s = sums.get(key) ?? { capacity: 0, busy: 0, inHand: 0 };
       s.capacity += f.capacity;
       s.busy += f.utilization * f.capacity;
+      s.inHand += f.inFlight;
       sums.set(key, s);
     }
   }
-  return new Map([...sums].map(([key, s]) => [key, { capacity: s.capacity, utilization: s.capacity > 0 ? Math.min(1, s.busy / s.capacity) : 0 }]));
+  return new Map([...sums].map(([key, s]) => [key, { capacity: s.capacity, utilization: s.capacity > 0 ? Math.min(1, s.busy / s.capacity) : 0, inHand: s.inHand }]));
 }
 
 export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise<AdmissionSignals> {
@@ -78,6 +79,7 @@ export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise
   const collect = async (): Promise<AdmissionSignals> => {
     const lagByNode: Record<string, number> = {};
     const capacityByNode: Record<string, number> = {};
+    const inHandByNode: Record<string, number> = {};
     let inFlight = 0;
     let capacity = 0;
     let utilization = 0;
@@ -98,15 +100,17 @@ export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise
         capacity += capacityByNode[key];
         if (published) utilization = Math.max(utilization, published.utilization);
         const runner = runners?.get(key);
-        if (!runner) return;
-        const s = runner.stats();
+        const s = runner?.stats();
+        // In hand, as this process's runner says or else as the miners published (a miner of this process publishes too).
+        inHandByNode[key] = s?.inFlight ?? published?.inHand ?? 0;
+        if (!s) return;
         utilization = Math.max(utilization, utilizationOf(busy.get(key), s, t));
         busy.set(key, { busyMs: s.busyMs, atMs: t });
       });
     }
     const local = clientCounters(src.clients?.().values());
     return {
-      lagByNode, inFlight, capacity, capacityByNode,
+      lagByNode, inFlight, capacity, capacityByNode, inHandByNode,
       resourceExhausted: local.resourceExhausted + board.resourceExhausted,
       timeouts: local.timeouts + board.timeouts,
       utilization: Math.min(1, utilization),
