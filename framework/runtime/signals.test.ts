@@ -98,7 +98,8 @@ describe('a miner publishes its load; a process with no runners or clients reads
     try {
       const before = await remote();
       assert.equal(before.resourceExhausted, 0);
-      await rt.submit(Array.from({ length: 40 }, (_, i) => ({ dag: 'sig', itemKey: `k${i}`, source: { n: String(i) } })));
+      // Enough work to keep the node's 8 slots full for a while, however slowly a loaded machine runs the publisher.
+      await rt.submit(Array.from({ length: 160 }, (_, i) => ({ dag: 'sig', itemKey: `k${i}`, source: { n: String(i) } })));
       let peak = 0;
       let seenCapacity = 0;
       let exhausted = 0;
