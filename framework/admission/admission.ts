@@ -51,6 +51,10 @@ export interface AdmissionSignals {
   inFlight: number;
   /** Items the DAGs can work on at once (sum of operator node concurrency), 0 if unknown. */
   capacity: number;
+  /** Items each operator node (`dag/node`) works on at once, over every miner that hosts it. */
+  capacityByNode?: Record<string, number>;
+  /** Items the miners hold for each node now (being worked on): they count in its lag until their batch is committed. */
+  inHandByNode?: Record<string, number>;
   /** Cumulative RESOURCE_EXHAUSTED answers from operators (a counter). */
   resourceExhausted: number;
   /** Cumulative operator timeouts (a counter). */
