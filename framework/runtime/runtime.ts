@@ -89,6 +89,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     bus,
     blobs,
     ledger,
+    sideCache,
     admission,
     ingress,
     now,
