@@ -8,6 +8,7 @@ import { startRuntime } from '../../framework/runtime/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { openBackends } from '../backends.ts';
+import { endedTopic } from '../item-records.ts';
 import { createBuiltInOperators } from '../built-in-operators.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { openGate } from '../gate.ts';
@@ -134,6 +135,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       shadowLog: backends.shadowLog,
       dedupeWindowMs: 3_600_000,
       namespace: config.namespace,
+      ...(config.kafkaBrokers.length > 0 ? { endedTopic: endedTopic(config.namespace) } : {}),
       onTerminal: (r) => records.push(r),
       ...(gate ? { admission: gate.admission } : {}),
     });

@@ -7,6 +7,7 @@ import { createRedisSignalBoard, discoverOperators, startSignalPublisher } from 
 import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
+import { endedTopic } from '../item-records.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { openGate } from '../gate.ts';
 import { observeHostedNodes } from '../node-load.ts';
@@ -61,7 +62,7 @@ export function registerMinerCommand(program: Command): void {
       const gate = opts.gate ? await openGate(config, { consume: false }) : undefined;
       const miner = createMiner({
         hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger, sideCache: backends.sideCache,
-        admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: `${config.namespace}.ended`,
+        admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: endedTopic(config.namespace),
         partitions: parsePositiveInt('partitions', opts.partitions, 4), shadowLog: backends.shadowLog, ...(opts.id ? { minerId: opts.id } : {}),
       });
       await miner.start();
