@@ -7,6 +7,7 @@ import { discoverOperators } from '../../framework/runtime/index.ts';
 import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
+import { addClientChannelFlags, clientSecurity, type ChannelFlags } from '../channel-flags.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { openGate } from '../gate.ts';
 import { observeHostedNodes } from '../node-load.ts';
@@ -16,7 +17,7 @@ export async function loadDags(files: readonly string[]): Promise<DagSpec[]> {
   return files.length > 0 ? Promise.all(files.map(loadDagFile)) : [...imageIngestionDags];
 }
 
-interface MinerCliOptions extends RawBackendOptions {
+interface MinerCliOptions extends RawBackendOptions, ChannelFlags {
   operators: string;
   nodes?: string;
   id?: string;
@@ -27,7 +28,7 @@ interface MinerCliOptions extends RawBackendOptions {
 }
 
 export function registerMinerCommand(program: Command): void {
-  program
+  const command = program
     .command('miner')
     .description('run a miner: host DAG nodes, consuming triggers from Kafka, state in Redis')
     .argument('[dag-files...]', 'DAG files (default: the built-in image-ingestion DAGs)')
@@ -40,9 +41,11 @@ export function registerMinerCommand(program: Command): void {
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
     .option('--dedupe-window <seconds>', 'skip child items whose key was seen this recently', '3600')
     .option('--partitions <n>', 'partitions of node topics created by this miner', '4')
-    .option('--gate', 'send fan-out children and deferred edges through the gate (run `quarry gate run`)')
+    .option('--gate', 'send fan-out children and deferred edges through the gate (run `quarry gate run`)');
+  addClientChannelFlags(command)
     .action(async (files: string[], opts: MinerCliOptions) => {
       const config = parseBackendConfig(opts);
+      const security = clientSecurity(opts);
       if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('a miner process needs --kafka and --redis (the embedded default is `quarry run`)');
       const metrics = opts.metricsPort ? await startMetricsServer({ port: parsePositiveInt('metrics-port', opts.metricsPort, 9464) }) : undefined;
       const backends = openBackends(config, opts.id ?? 'quarry-miner');
@@ -50,7 +53,7 @@ export function registerMinerCommand(program: Command): void {
       const specs = await loadDags(files);
       // Start once one instance of every operator the hosted nodes run answers; the rest join later.
       const required = [...new Set(specs.flatMap((d) => d.nodes.filter((n) => !only || only.includes(`${d.name}/${n.id}`)).flatMap((n) => (n.kind === undefined || n.kind === 'operator' ? [n.operator] : []))))];
-      const directory = await discoverOperators({ endpoints: opts.operators.split(','), required });
+      const directory = await discoverOperators({ endpoints: opts.operators.split(','), required, security });
       const plans = new Map(specs.map((d) => [d.name, compileDag(d, { operators: directory.descriptions, namespace: config.namespace })]));
       const hosts = [...plans.values()]
         .map((plan) => ({ plan, nodes: only ? only.filter((n) => n.startsWith(`${plan.name}/`)).map((n) => n.slice(plan.name.length + 1)) : undefined }))
