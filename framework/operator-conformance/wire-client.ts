@@ -27,6 +27,7 @@ export interface WireTrigger {
   tupleRef: string;
   originId?: string;
   traceparent?: string;
+  tenant?: string;
   source?: Record<string, string>;
 }
 
