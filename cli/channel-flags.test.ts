@@ -1,6 +1,6 @@
 // The channel flags end to end: `quarry run --operators` reaches an operator over mTLS with a
 // token given by flags and by QUARRY_OPERATOR_TOKEN, and fails at start naming the endpoint and
-// the cause without them; `quarry operator` takes its TLS files from the Python and Go SDKs'
+// the cause without them (and so does `quarry miner`); `quarry operator` takes its TLS files from the Python and Go SDKs'
 // variables (QUARRY_TLS_CERT, QUARRY_TLS_KEY, QUARRY_TLS_CLIENT_CA) and then refuses plaintext.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,6 +68,14 @@ describe('channel flags of the quarry commands', () => {
       assert.match(out.stderr, new RegExp(`operator ${secure.address.replace(/\./g, '\\.')}: `), what);
       assert.match(out.stderr, cause, what);
     }
+  });
+
+  it('quarry miner takes the same flags: its start fails naming the endpoint and the cause', async () => {
+    const backend = ['--kafka', process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092', '--redis', process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390', '--namespace', `chflags${process.pid}`];
+    // With the certificates, the cause left is the token (QUARRY_OPERATOR_TOKEN): both were read.
+    const out = await quarry(['miner', 'examples/greet/greet-dag.ts', '--operators', secure.address, ...backend, ...mtls()], { QUARRY_OPERATOR_TOKEN: 'guess' });
+    assert.equal(out.code, 1, out.stdout);
+    assert.match(out.stderr, new RegExp(`\\[OPERATOR_AUTH_FAILED\\] operator ${secure.address.replace(/\./g, '\\.')}: it refused the call .*: the token this client sends \\(--token or QUARRY_OPERATOR_TOKEN\\) is not the one it requires`));
   });
 
   it('quarry operator serves mTLS from QUARRY_TLS_CERT, QUARRY_TLS_KEY and QUARRY_TLS_CLIENT_CA', async () => {
