@@ -11,11 +11,25 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { createOperatorClient } from '../framework/operator-client/index.ts';
-import { serveOperators, type OperatorServer } from '../framework/operator-sdk/index.ts';
+import { z } from 'zod';
+import { defineOperator, serveOperators, type OperatorServer } from '../framework/operator-sdk/index.ts';
 import { makeTestCerts, type TestCerts } from '../framework/wire/testing/index.ts';
-import { createGreetOperator, shout } from '../examples/greet/operators.ts';
 
 const TOKEN = 'cli-sesame';
+
+/** The README's greet and shout operators (the DAG examples/greet/greet-dag.ts runs them). */
+const greet = defineOperator({
+  name: 'greet', version: '1.0.0', inputs: { name: z.string() }, outputs: { message: z.string() },
+  async handler({ name }) {
+    return { message: `Hello, ${name}!` };
+  },
+});
+const shout = defineOperator({
+  name: 'shout', version: '1.0.0', inputs: { message: z.string() }, outputs: { loud: z.string() },
+  async handler({ message }) {
+    return { loud: message.toUpperCase() };
+  },
+});
 
 interface Outcome {
   code: number;
@@ -35,7 +49,7 @@ describe('channel flags of the quarry commands', () => {
   let secure: OperatorServer;
   before(async () => {
     certs = makeTestCerts(dir);
-    secure = await serveOperators([createGreetOperator({ greeting: 'Hello' }), shout], { port: 0, tlsCert: certs.serverCert, tlsKey: certs.serverKey, tlsClientCa: certs.ca, token: TOKEN });
+    secure = await serveOperators([greet, shout], { port: 0, tlsCert: certs.serverCert, tlsKey: certs.serverKey, tlsClientCa: certs.ca, token: TOKEN });
   });
   after(async () => {
     await secure?.close();

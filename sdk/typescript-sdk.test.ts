@@ -4,16 +4,17 @@
 // skipped only for a reason that is the operator's own (no max_bytes, too quick to saturate).
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import { startDemoSite, type DemoSite } from '../demo-site/index.ts';
 import { checkOperatorService, formatResult, type ChannelOptions, type ClauseResult, type FixedSample } from '../framework/operator-conformance/index.ts';
 import { blob, defineOperator, serveOperators } from '../framework/operator-sdk/index.ts';
-import { createGreetOperator, shout } from '../examples/greet/operators.ts';
 import { assertAuthenticatedChannel, serverTlsFlags, TOKEN } from './channel-checks.ts';
 import { makeTestCerts, ROOT, startOperatorProcess, type OperatorProcess, type TestCerts } from './test-support.ts';
 
@@ -25,6 +26,20 @@ function assertConforms(t: TestContext, results: readonly ClauseResult[]): void 
   assert.deepEqual(results.filter((r) => r.status === 'fail').map((r) => `${r.operator} ${r.clause}: ${r.detail}`), []);
   assert.deepEqual(results.filter((r) => r.status === 'skip' && !OWN_REASONS.test(r.detail)).map((r) => `${r.operator} ${r.clause}: ${r.detail}`), []);
 }
+
+/** The README's greet and shout operators. */
+const greet = defineOperator({
+  name: 'greet', version: '1.0.0', inputs: { name: z.string() }, outputs: { message: z.string() },
+  async handler({ name }) {
+    return { message: `Hello, ${name}!` };
+  },
+});
+const shout = defineOperator({
+  name: 'shout', version: '1.0.0', inputs: { message: z.string() }, outputs: { loud: z.string() },
+  async handler({ message }) {
+    return { loud: message.toUpperCase() };
+  },
+});
 
 const sign = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -75,6 +90,22 @@ describe('the TypeScript SDK passes the conformance kit', () => {
     }
   });
 
+  it('`quarry operator check` on it prints a PASS or SKIP line per clause, and names a refused client', async () => {
+    assert.ok(svc, 'the service of the previous test is up');
+    const check = (flags: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'operator', 'check', svc!.address, '--operator', 'image-extract', ...flags], { env: { ...process.env, QUARRY_OPERATOR_TOKEN: TOKEN } })
+        .then((r) => ({ ...r, code: 0 }), (err: { stdout: string; stderr: string; code: number }) => err);
+    const ok = await check(['--tls-ca', certs.ca, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const lines = ok.stdout.trim().split('\n');
+    assert.equal(lines.filter((l) => /^(PASS|SKIP) {2}image-extract {2}\S+/.test(l)).length, 13, ok.stdout);
+    assert.match(lines.at(-1)!, /^\d+ passed, 0 failed, \d+ skipped$/);
+    assert.match(ok.stdout, /^PASS {2}image-extract {2}token {16}/m);
+    const plain = await check([]);
+    assert.equal(plain.code, 1, plain.stdout);
+    assert.match(plain.stdout, new RegExp(`^FAIL {2}image-extract {2}describe .*: the service refused this client: operator ${svc.address.replace(/\./g, '\\.')}: it serves TLS and this client connects in plaintext`, 'm'));
+  });
+
   it('`quarry operator` refuses plaintext, a missing or foreign certificate, and a missing token', async () => {
     assert.ok(svc, 'the service of the previous test is up');
     await assertAuthenticatedChannel(svc, certs, 'image-extract');
@@ -90,7 +121,7 @@ describe('the TypeScript SDK passes the conformance kit', () => {
       },
     });
     // A capacity of 8 items: Describe offers batches of 8, and two such calls cannot be in at once.
-    const server = await serveOperators([createGreetOperator({ greeting: 'Hello' }), shout, weigh], { port: 0, capacity: 8, token: TOKEN });
+    const server = await serveOperators([greet, shout, weigh], { port: 0, capacity: 8, token: TOKEN });
     try {
       const results = await checkOperatorService(server.address, { token: TOKEN });
       assertConforms(t, results);

@@ -35,6 +35,11 @@ export function readSample(file: string): FixedSample {
 export function registerOperatorCheckCommand(program: Command): void {
   const operator = program.commands.find((c) => c.name() === 'operator');
   if (!operator) throw new Error('register the `operator` command before `operator check`');
+  // `operator` serves with --tls-* and --token; `check` connects with its own. Positional options
+  // give each command the flags written after its name (commander otherwise lets `operator`
+  // take them wherever they are).
+  program.enablePositionalOptions();
+  operator.enablePositionalOptions();
   operator
     .command('check')
     .description('run the operator contract against a running operator service and print a pass/fail line per clause')
