@@ -279,10 +279,10 @@ describe('crash windows, hit on purpose (in process)', () => {
     let failProduces = 1;
     const bus = new Proxy(base, {
       get(target, prop, receiver) {
-        if (prop === 'produce') {
-          return async (topic: string, messages: Parameters<TriggerBus['produce']>[1]) => {
-            if (topic.endsWith('.ft-window.second') && failProduces-- > 0) throw new QuarryError('BUS_DOWN', 'injected: the miner died here', { retryable: true });
-            return target.produce(topic, messages);
+        if (prop === 'produceMany') {
+          return async (batches: Parameters<TriggerBus['produceMany']>[0]) => {
+            if (batches.some((b) => b.topic.endsWith('.ft-window.second')) && failProduces-- > 0) throw new QuarryError('BUS_DOWN', 'injected: the miner died here', { retryable: true });
+            return target.produceMany(batches);
           };
         }
         const v = Reflect.get(target, prop, receiver) as unknown;
@@ -319,10 +319,10 @@ describe('crash windows, hit on purpose (in process)', () => {
     let failProduces = 1;
     const bus = new Proxy(base, {
       get(target, prop, receiver) {
-        if (prop === 'produce') {
-          return async (topic: string, messages: Parameters<TriggerBus['produce']>[1]) => {
-            if (topic.endsWith('.ft-child.take') && failProduces-- > 0) throw new QuarryError('BUS_DOWN', 'injected: the miner died here', { retryable: true });
-            return target.produce(topic, messages);
+        if (prop === 'produceMany') {
+          return async (batches: Parameters<TriggerBus['produceMany']>[0]) => {
+            if (batches.some((b) => b.topic.endsWith('.ft-child.take')) && failProduces-- > 0) throw new QuarryError('BUS_DOWN', 'injected: the miner died here', { retryable: true });
+            return target.produceMany(batches);
           };
         }
         const v = Reflect.get(target, prop, receiver) as unknown;

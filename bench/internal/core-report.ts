@@ -161,9 +161,9 @@ const METHOD = (c: CoreReport['config']): string[] => [
   '* **Quarry Kafka + Redis**: the miner (with the driver) in one process, the six operators served over gRPC from a second process (`bench/internal/operator-process.ts`, as `quarry operator` would), ' +
     `KRaft single node (acks=all), Redis side-cache and item ledger; node concurrency ${c.concurrency}, operator server capacity ${c.operatorCapacity}. ` +
     '**Kafka bus, in-memory state**: the same with the embedded side-cache and ledger, to tell the bus\'s share from Redis\'s. **Embedded**: one process, in-process bus and state, operators as the embedded runtime serves them.',
-  `* **BullMQ** (${'`bullmq`'} from package.json): one queue per stage and one worker each (concurrency ${c.concurrency}), in one process; every job \`removeOnComplete\`. A stage adds the next stage's job from its processor; ` +
-    'the join is a **flow**: `a` adds d as the FlowProducer parent of b and c, so BullMQ holds d until both completed and d reads their results with `getChildrenValues()`. ' +
-    'Chosen because it is BullMQ\'s own fan-in (atomic in its scripts, no hand-made counter), what its docs prescribe for a job that depends on several others. Jobs carry the payload in their data, as BullMQ jobs do.',
+  `* **BullMQ** (${'`bullmq`'} from package.json): one queue per stage and one worker each (concurrency ${c.concurrency}), in one process; every job \`removeOnComplete\`. A stage adds the next stage's job from its processor. Jobs carry the payload in their data, as BullMQ jobs do. ` +
+    'Two shapes: the **chain of 6 queues** a → b → c → d → e → f (issue #8\'s definition, the idiomatic BullMQ pipeline, with no join: the reference of every Quarry ÷ BullMQ ratio), and the DAG\'s own shape with the join as a **flow**: ' +
+    '`a` adds d as the FlowProducer parent of b and c, so BullMQ holds d until both completed and d reads their results with `getChildrenValues()` (BullMQ\'s own fan-in, atomic in its scripts).',
   '* **Raw Redis Streams, 6 hops** (1 KB): six streams in a chain (no join), one consumer group and one consumer each; a stage reads ≤ 64 entries (XREADGROUP BLOCK) and hands the batch on in one pipeline (XADD next, XACK, XDEL). The limit reference.',
   '',
   '**How each figure is measured.** Items/s: items ÷ (first submit → last terminal), pooled over repetitions. Latency: submit → terminal on the driver\'s clock (Quarry\'s `onTerminal`, BullMQ\'s `completed` of f, the Streams sink\'s ack). ' +

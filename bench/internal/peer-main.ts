@@ -18,7 +18,7 @@ import { openKafkaProducer } from './quarry-adapter.ts';
 import type { LoopResult } from './closed-loop.ts';
 import type { ProduceRun } from './fat-baseline.ts';
 
-export type PeerName = 'quarry-kafka-redis' | 'quarry-kafka-memory' | 'quarry-embedded' | 'bullmq' | 'redis-streams' | 'fat-baseline';
+export type PeerName = 'quarry-kafka-redis' | 'quarry-kafka-memory' | 'quarry-embedded' | 'bullmq' | 'bullmq-flow' | 'redis-streams' | 'fat-baseline';
 
 export interface PhaseReply {
   loop: LoopResult;
@@ -48,7 +48,8 @@ async function start(): Promise<Peer> {
     case 'quarry-kafka-redis': return startQuarryPeer('kafka-redis', config, root);
     case 'quarry-kafka-memory': return startQuarryPeer('kafka-memory', config, root);
     case 'quarry-embedded': return startQuarryPeer('embedded', config, root);
-    case 'bullmq': return plainPeer(startBullmq(config));
+    case 'bullmq': return plainPeer(startBullmq({ ...config, shape: 'chain' }));
+    case 'bullmq-flow': return plainPeer(startBullmq({ ...config, shape: 'flow' }));
     case 'redis-streams': return plainPeer(await startStreams(config));
     // Not a pipeline: its phases are the `fat` requests below.
     case 'fat-baseline': return plainPeer({ onTerminal: () => {}, submit: async () => {}, close: async () => {} }, [`bench-core-${config.runId}.`]);

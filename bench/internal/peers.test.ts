@@ -13,9 +13,9 @@ async function keysLike(pattern: string): Promise<string[]> {
 }
 
 describe('core bench peers on the real Redis', () => {
-  it('BullMQ carries every item through the flow to f, at both sizes, and leaves no key behind', async () => {
+  for (const shape of ['chain', 'flow'] as const) it(`BullMQ (${shape}) carries every item to f, at both sizes, and leaves no key behind`, async () => {
     const runId = `test-${randomUUID()}`;
-    const peer = startBullmq({ redis: redis.url, runId, concurrency: 4 });
+    const peer = startBullmq({ redis: redis.url, runId, concurrency: 4, shape });
     try {
       const small = await runClosedLoop(peer, { items: 20, bytes: 1024, window: 8, keyPrefix: 's-', timeoutMs: 60_000 });
       const large = await runClosedLoop(peer, { items: 4, bytes: 100 * 1024, window: 2, keyPrefix: 'l-', timeoutMs: 60_000 });
@@ -25,7 +25,7 @@ describe('core bench peers on the real Redis', () => {
     } finally {
       await peer.close();
     }
-    assert.deepEqual(await keysLike(`bench-bullmq-${runId}:*`), []);
+    assert.deepEqual(await keysLike(`bench-bullmq-${runId}-${shape}:*`), []);
   });
 
   it('raw Streams carry every item over the six hops and delete their streams on close', async () => {

@@ -3,7 +3,7 @@
 // * `startQuarry`: the core DAG on one backend, as a `PipelineTarget` for the closed loop;
 // * `serveCoreOperators`: the DAG's no-op operators as a gRPC server (run in the operator process);
 // * `openKafkaProducer`: Quarry's Kafka bus as a plain producer, for the fat-message baseline.
-import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../../framework/bus/index.ts';
+import { createEmbeddedBus, createKafkaBus, type BusMessage, type TriggerBus } from '../../framework/bus/index.ts';
 import { createMemoryItemLedger, createRedisItemLedger, type ItemLedger } from '../../framework/item-ledger/index.ts';
 import { serveOperators } from '../../framework/operator-sdk/index.ts';
 import { startRuntime } from '../../framework/runtime/index.ts';
@@ -41,7 +41,8 @@ export interface QuarryPeer extends PipelineTarget {
 }
 
 export async function startQuarry(o: QuarryOptions): Promise<QuarryPeer> {
-  const dag = `bench-core-${o.runId}-${o.backend}`;
+  // Short names, as a deployment's are (`image-ingest`, `quarry`): every Redis key and trigger carries them.
+  const dag = `core-${o.runId.slice(-6)}-${{ embedded: 'em', 'kafka-memory': 'km', 'kafka-redis': 'kr' }[o.backend]}`;
   const tally = { messages: 0, valueBytes: 0, keyBytes: 0 };
   const nodeTopics = new Set<string>();
   const bus = counted(o.backend === 'embedded' ? createEmbeddedBus() : createKafkaBus({ brokers: [...o.brokers], clientId: dag }), nodeTopics, tally);
@@ -100,6 +101,14 @@ const enc = new TextEncoder();
 
 /** The bus, counting what is produced once it is durable (a rejected, retried produce counts once). */
 function counted(inner: TriggerBus, nodeTopics: ReadonlySet<string>, tally: QuarryFigures['bus']): TriggerBus {
+  const count = (topic: string, messages: readonly BusMessage[]): void => {
+    if (!nodeTopics.has(topic)) return;
+    for (const m of messages) {
+      tally.messages++;
+      tally.valueBytes += m.value.length;
+      tally.keyBytes += enc.encode(m.key).length + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + enc.encode(k).length + enc.encode(v).length, 0);
+    }
+  };
   return {
     ensureTopics: (topics, partitions) => inner.ensureTopics(topics, partitions),
     subscribe: (options) => inner.subscribe(options),
@@ -108,12 +117,11 @@ function counted(inner: TriggerBus, nodeTopics: ReadonlySet<string>, tally: Quar
     close: () => inner.close(),
     async produce(topic, messages) {
       await inner.produce(topic, messages);
-      if (!nodeTopics.has(topic)) return;
-      for (const m of messages) {
-        tally.messages++;
-        tally.valueBytes += m.value.length;
-        tally.keyBytes += enc.encode(m.key).length + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + enc.encode(k).length + enc.encode(v).length, 0);
-      }
+      count(topic, messages);
+    },
+    async produceMany(batches) {
+      await inner.produceMany(batches);
+      for (const b of batches) count(b.topic, b.messages);
     },
   };
 }

@@ -18,7 +18,8 @@ export const PEERS: readonly PeerSpec[] = [
   { name: 'quarry-kafka-redis', label: 'Quarry Kafka + Redis', sizes: ['1kb', '100kb'], uses: { redis: true, kafka: true, operatorProcess: true } },
   { name: 'quarry-kafka-memory', label: 'Quarry Kafka bus, in-memory state', sizes: ['1kb', '100kb'], uses: { redis: false, kafka: true, operatorProcess: true } },
   { name: 'quarry-embedded', label: 'Quarry embedded', sizes: ['1kb', '100kb'], uses: { redis: false, kafka: false, operatorProcess: false } },
-  { name: 'bullmq', label: 'BullMQ', sizes: ['1kb', '100kb'], uses: { redis: true, kafka: false, operatorProcess: false } },
+  { name: 'bullmq', label: 'BullMQ, chain of 6 queues', sizes: ['1kb', '100kb'], uses: { redis: true, kafka: false, operatorProcess: false } },
+  { name: 'bullmq-flow', label: 'BullMQ, flow join (the DAG\'s shape)', sizes: ['1kb', '100kb'], uses: { redis: true, kafka: false, operatorProcess: false } },
   { name: 'redis-streams', label: 'raw Redis Streams, 6 hops', sizes: ['1kb'], uses: { redis: true, kafka: false, operatorProcess: false } },
   { name: 'fat-baseline', label: 'fat-message baseline (Kafka produce only)', sizes: ['1kb', '100kb'], uses: { redis: false, kafka: true, operatorProcess: false } },
 ];

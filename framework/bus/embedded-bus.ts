@@ -141,6 +141,19 @@ export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus 
       if (messages.length > 0) notify();
     },
 
+    async produceMany(batches) {
+      assertOpen();
+      for (const b of batches) checkMessages(b.topic, b.messages);
+      const ts = now();
+      let any = false;
+      for (const b of batches) {
+        const log = logOf(b.topic);
+        for (const m of b.messages) log.push({ key: m.key, value: m.value.slice(), headers: { ...m.headers }, timestampMs: ts });
+        any ||= b.messages.length > 0;
+      }
+      if (any) notify();
+    },
+
     async subscribe(o) {
       assertOpen();
       checkSubscribeOptions(o);

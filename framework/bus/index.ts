@@ -21,6 +21,7 @@ export type {
   SubscribeOptions,
   Subscription,
   TopicLag,
+  TopicMessages,
   TriggerBus,
 } from './trigger-bus.ts';
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded-bus.ts';

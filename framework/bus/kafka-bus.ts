@@ -14,6 +14,7 @@ import {
 } from './internal/validate.ts';
 import { kafkaErrorType, toKafkaMessage } from './internal/kafka-convert.ts';
 import { subscribeKafka } from './internal/kafka-subscription.ts';
+import { coalesceProduces } from './internal/produce-coalescer.ts';
 import { readKafkaTopic } from './internal/kafka-read.ts';
 import { quietLogCreator } from './internal/kafka-log.ts';
 
@@ -100,6 +101,10 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
       await p.connect();
       return p;
     })());
+  const send = coalesceProduces(async (batches) => {
+    const p = await getProducer();
+    await p.sendBatch({ acks: -1, topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toKafkaMessage) })) });
+  });
   const getAdmin = (): Promise<Admin> =>
     (admin ??= (async () => {
       const a = kafka.admin();
@@ -131,9 +136,14 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
     async produce(topic, messages) {
       assertOpen();
       checkMessages(topic, messages);
-      if (messages.length === 0) return;
-      const p = await getProducer();
-      await p.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) });
+      if (messages.length > 0) await send([{ topic, messages }]);
+    },
+
+    async produceMany(batches) {
+      assertOpen();
+      for (const b of batches) checkMessages(b.topic, b.messages);
+      const some = batches.filter((b) => b.messages.length > 0);
+      if (some.length > 0) await send(some);
     },
 
     async subscribe(o) {

@@ -8,6 +8,11 @@ export interface BusMessage {
   headers?: Record<string, string>;
 }
 
+export interface TopicMessages {
+  topic: string;
+  messages: readonly BusMessage[];
+}
+
 export interface ConsumedMessage extends BusMessage {
   topic: string;
   partition: number;
@@ -27,12 +32,18 @@ export interface SubscribeOptions {
   groupId: string;
   topics: readonly string[];
   /**
-   * Called once per batch. When it resolves, every message of the batch is committed;
-   * when it rejects, nothing is committed and the batch is delivered again.
+   * Called once per batch. Once it resolves, every message of the batch is committed (soon:
+   * adapters may gather commits for a few milliseconds, and always commit before a close
+   * returns); when it rejects, nothing is committed and the batch is delivered again.
    */
   handleBatch(batch: ConsumedBatch): Promise<void>;
   /** Upper bound on messages in one batch (adapters may deliver fewer). */
   maxBatchSize?: number;
+  /**
+   * Batches of one partition handled at once (default 1). They may finish in any order; offsets
+   * are still committed in order, only past batches whose handlers all resolved.
+   */
+  concurrency?: number;
   /** Start from the earliest retained message when the group has no offset. Default true. */
   fromBeginning?: boolean;
 }
@@ -53,6 +64,8 @@ export interface TriggerBus {
   ensureTopics(topics: readonly string[], partitions?: number): Promise<void>;
   /** Resolves once every message is durably appended (acks=all on Kafka). */
   produce(topic: string, messages: readonly BusMessage[]): Promise<void>;
+  /** Several topics' messages in one go (one request to a Kafka broker); durable when it resolves. */
+  produceMany(batches: readonly TopicMessages[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Consumer lag of a group on the given topics. */
   lag(groupId: string, topics: readonly string[]): Promise<TopicLag[]>;

@@ -53,6 +53,29 @@ describe('Redis item ledger specifics', () => {
     await ledger.close();
   });
 
+  it('mends a by-key entry lost between an open and its index write (a process killed there)', async () => {
+    const namespace = redisServer.namespace();
+    const ledger = createRedisItemLedger({ redis: admin, namespace, retentionMs: 60_000 });
+    const indexEntry = (messageId: string) => `${namespace}:k:kids:default:item-${messageId}`;
+    const open = (messageId: string) => ({ ref: { dag: 'kids', messageId }, itemKey: `item-${messageId}`, tokens: ['a<'], createdMs: 1, fields: new Map(), dedupe: { windowMs: 60_000 } });
+    const killedBeforeIndex = async (messageId: string) => {
+      await ledger.open([open(messageId)]);
+      await admin.del(indexEntry(messageId));
+    };
+    // Re-admitted while it runs (its parent ran again): the entry comes back, naming it.
+    await killedBeforeIndex('c1');
+    assert.deepEqual(await ledger.open([open('c1')]), [{ status: 'in-flight', reproduce: true }]);
+    assert.equal(await admin.get(indexEntry('c1')), 'c1|L');
+    // Never re-admitted: its end writes the entry.
+    await ledger.commit([{ ref: { dag: 'kids', messageId: 'c1' }, token: 'a<', kind: 'advance' }]);
+    await killedBeforeIndex('c2');
+    await ledger.commit([{ ref: { dag: 'kids', messageId: 'c2' }, token: 'a<', kind: 'advance' }]);
+    assert.equal((await ledger.findByKey('kids', 'item-c2'))?.messageId, 'c2');
+    assert.equal((await ledger.findByKey('kids', 'item-c2'))?.state, 'completed');
+    assert.deepEqual(await ledger.open([open('c2')]), [{ status: 'ended', state: 'completed' }]);
+    await ledger.close();
+  });
+
   it('keeps state proportional to items in flight, not to items processed; counters are per bucket', async () => {
     const namespace = redisServer.namespace();
     const ledger = createRedisItemLedger({ redis: admin, namespace, retentionMs: 60_000 });

@@ -17,7 +17,7 @@ import type {
 import { MAX_EVENTS, checkClaim, checkOpenItem, checkRef, checkRetention, checkStep } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
 import { INDEX_SCRIPTS, LEDGER_SCRIPTS } from './internal/ledger-scripts.ts';
-import { sendAll, type Send } from './internal/send-all.ts';
+import { sendAll, type Call, type Send } from './internal/send-all.ts';
 import { BUCKETS, bucketOf, bucketTag } from './tuple-ref.ts';
 import { useRedis, type RedisClient } from '../redis/index.ts';
 
@@ -111,17 +111,23 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
       ]));
       const out: OpenOutcome[] = items.map((_, i) => ({ status: 'duplicate', of: dup[i] ?? '' }));
       const opened: number[] = [];
+      const live: number[] = [];
       opening.forEach(({ i }, j) => {
         const r = replies[j] as Reply;
         const status = str(r[0]);
         if (status === 'opened') {
           out[i] = { status: 'opened' };
           opened.push(i);
-        } else if (status === 'in-flight') out[i] = { status: 'in-flight', reproduce: Number(r[1]) === 1 };
-        else out[i] = { status: 'ended', state: str(r[1]) as TerminalState };
+        } else if (status === 'in-flight') {
+          out[i] = { status: 'in-flight', reproduce: Number(r[1]) === 1 };
+          live.push(i);
+        } else out[i] = { status: 'ended', state: str(r[1]) as TerminalState };
       });
-      if (opened.length > 0) {
-        await send(opened.map((i) => (c) => c.set(indexKey(items[i]!.ref.dag, items[i]!.tenant, items[i]!.itemKey), `${items[i]!.ref.messageId}|L`, 'PX', retentionMs)));
+      // The entry of an item opened earlier is written again if it is missing: a process that
+      // died between the open and its index write left the item without one.
+      const entry = (i: number) => [indexKey(items[i]!.ref.dag, items[i]!.tenant, items[i]!.itemKey), `${items[i]!.ref.messageId}|L`, 'PX', retentionMs] as const;
+      if (opened.length + live.length > 0) {
+        await send([...opened.map((i): Call => (c) => c.set(...entry(i))), ...live.map((i): Call => (c) => c.set(...entry(i), 'NX'))]);
       }
       return out;
     },

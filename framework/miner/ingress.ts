@@ -76,7 +76,7 @@ export async function produceAll(bus: TriggerBus, out: readonly Outgoing[]): Pro
     if (list) list.push({ key: o.key, value: o.value });
     else byTopic.set(o.topic, [{ key: o.key, value: o.value }]);
   }
-  await Promise.all([...byTopic].map(([topic, messages]) => bus.produce(topic, messages)));
+  await bus.produceMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
 }
 
 export function createIngress(options: IngressOptions): Ingress {

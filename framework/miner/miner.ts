@@ -39,6 +39,15 @@ export interface Miner {
   runners(): ReadonlyMap<string, NodeRunner>;
 }
 
+/**
+ * How a node's `concurrency` (items in flight at the node in one miner) is spent: in a few
+ * batches at once, so one batch's round trips overlap another's, each at most `maxBatch` items.
+ */
+export function batching(concurrency: number, maxBatch: number): { maxBatchSize: number; concurrency: number } {
+  const size = Math.max(1, Math.min(maxBatch, Math.ceil(concurrency / 4)));
+  return { maxBatchSize: size, concurrency: Math.max(1, Math.ceil(concurrency / size)) };
+}
+
 /** A node's consumer group is named like its topic. */
 export const nodeGroup = (topic: string): string => topic;
 
@@ -52,7 +61,7 @@ export function createMiner(options: MinerOptions): Miner {
     // due (or round the same tier again when further away), a run of due ones in one produce.
     const due = new Map<string, BusMessage[]>();
     const flush = async (): Promise<void> => {
-      await Promise.all([...due].map(([t, list]) => options.bus.produce(t, list)));
+      await options.bus.produceMany([...due].map(([topic, messages]) => ({ topic, messages })));
       due.clear();
     };
     const add = (t: string, m: BusMessage): void => {
@@ -104,8 +113,8 @@ export function createMiner(options: MinerOptions): Miner {
             minerId: id,
           });
           runners.set(`${plan.name}/${node.id}`, runner);
-          const maxBatchSize = Math.max(1, Math.min(options.maxBatchSize ?? 64, node.concurrency));
-          subs.push(await options.bus.subscribe({ groupId: nodeGroup(node.topic), topics: [node.topic], maxBatchSize, handleBatch: (b) => runner.handleBatch(b) }));
+          const { maxBatchSize, concurrency } = batching(node.concurrency, options.maxBatchSize ?? 64);
+          subs.push(await options.bus.subscribe({ groupId: nodeGroup(node.topic), topics: [node.topic], maxBatchSize, concurrency, handleBatch: (b) => runner.handleBatch(b) }));
         }
         if (options.forwardRetries ?? true) {
           for (const [i, topic] of plan.topics.retry.entries()) {

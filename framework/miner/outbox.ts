@@ -258,6 +258,6 @@ export class Outbox {
       if (l) l.push({ key: o.key, value: o.value });
       else byTopic.set(o.topic, [{ key: o.key, value: o.value }]);
     }
-    await Promise.all([...byTopic].map(([topic, messages]) => this.c.bus.produce(topic, messages)));
+    await this.c.bus.produceMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
   }
 }

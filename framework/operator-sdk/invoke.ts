@@ -53,6 +53,9 @@ const expired = (def: OperatorDefinition, p: Pending, now: number): EchoResponse
 export async function invokeBatch(def: OperatorDefinition, reqs: readonly EchoRequest[], options: InvokeOptions): Promise<EchoResponse[]> {
   const now = options.now ?? Date.now;
   const items = reqs.map((req) => start(def, req, req.deadlineMs && req.deadlineMs > 0 ? req.deadlineMs : options.deadline, options.signal));
+  // One listener for the whole call: the caller cancelling aborts every item.
+  const cancel = (): void => items.forEach((p) => p.controller.abort(options.signal?.reason));
+  if (options.signal && !options.signal.aborted) options.signal.addEventListener('abort', cancel, { once: true });
   const valid: Pending[] = [];
   for (const p of items) {
     if (p.response) continue;
@@ -67,6 +70,7 @@ export async function invokeBatch(def: OperatorDefinition, reqs: readonly EchoRe
     if (def.batchHandler) await runBatches(def, valid, now);
     else await runEach(def, valid, now);
   }
+  options.signal?.removeEventListener('abort', cancel);
   return items.map((p) => finish(p));
 }
 
@@ -82,7 +86,6 @@ function start(def: OperatorDefinition, req: EchoRequest, deadline: number, sign
   const span = tracer.startSpan(`operator ${def.name}`, { attributes: { 'quarry.operator': def.name, 'quarry.node': t.node, 'quarry.item_key': t.itemKey } }, parent);
   const controller = new AbortController();
   if (signal?.aborted) controller.abort(signal.reason);
-  else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
   const children: WireChild[] = [];
   const ctx: OperatorContext = {
     signal: controller.signal,

@@ -26,24 +26,26 @@ export interface HealthStatus {
 }
 
 const empty = (): Buffer => Buffer.alloc(0);
+/** The encoded bytes as a Buffer without copying them (a payload crosses here at every node). */
+const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 export const operatorServiceDefinition = {
   echo: {
     path: '/quarry.v1.Operator/Echo',
     requestStream: false,
     responseStream: false,
-    requestSerialize: (r: EchoRequest) => Buffer.from(encodeEchoRequest(r)),
+    requestSerialize: (r: EchoRequest) => view(encodeEchoRequest(r)),
     requestDeserialize: (b: Buffer) => decodeEchoRequest(b),
-    responseSerialize: (r: EchoResponse) => Buffer.from(encodeEchoResponse(r)),
+    responseSerialize: (r: EchoResponse) => view(encodeEchoResponse(r)),
     responseDeserialize: (b: Buffer) => decodeEchoResponse(b),
   },
   echoBatch: {
     path: '/quarry.v1.Operator/EchoBatch',
     requestStream: false,
     responseStream: false,
-    requestSerialize: (r: EchoBatchRequest) => Buffer.from(encodeEchoBatchRequest(r)),
+    requestSerialize: (r: EchoBatchRequest) => view(encodeEchoBatchRequest(r)),
     requestDeserialize: (b: Buffer) => decodeEchoBatchRequest(b),
-    responseSerialize: (items: EchoResponse[]) => Buffer.from(encodeEchoBatchResponse(items)),
+    responseSerialize: (items: EchoResponse[]) => view(encodeEchoBatchResponse(items)),
     responseDeserialize: (b: Buffer) => decodeEchoBatchResponse(b),
   },
   describe: {

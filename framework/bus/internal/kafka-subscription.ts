@@ -1,6 +1,8 @@
-// One consumer-group member on Kafka. Offsets are committed by hand, per batch, only after
-// the handler resolved; a rejected batch is not committed and the partition is rewound to
-// its first message, so the same messages come again (at-least-once).
+// One consumer-group member on Kafka. A fetched batch is cut into chunks of `maxBatchSize`; up to
+// `concurrency` chunks are handled at once. Offsets are committed by hand, in order, only past
+// chunks whose handlers all resolved; a rejected chunk is not committed and the partition is
+// rewound to its first message once the chunks before it settled, so the same messages come
+// again (at-least-once).
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { QuarryError } from '../../errors/index.ts';
 import type { ConsumedBatch, SubscribeOptions, Subscription } from '../trigger-bus.ts';
@@ -13,6 +15,8 @@ export interface KafkaSubscriptionConfig {
   defaultMaxBatchSize: number;
   onHandlerError: ((err: unknown, batch: ConsumedBatch) => void) | undefined;
 }
+
+const COMMIT_EVERY_MS = 100;
 
 export async function subscribeKafka(
   kafka: Kafka,
@@ -27,27 +31,80 @@ export async function subscribeKafka(
     maxWaitTimeInMs: cfg.maxWaitTimeMs,
   });
 
+  const concurrency = o.concurrency ?? 1;
+
+  // Offsets are committed at most every COMMIT_EVERY_MS, not per batch: a crash redoes at most
+  // that much work (handlers are idempotent), and a busy node sends a few commits a second
+  // instead of one per batch.
+  const pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  let timer: NodeJS.Timeout | undefined;
+  const flush = async (): Promise<void> => {
+    timer = undefined;
+    if (pending.size === 0) return;
+    const offsets = [...pending.values()];
+    pending.clear();
+    // A partition that moved to another member meanwhile refuses the commit: it redelivers (at-least-once).
+    await consumer.commitOffsets(offsets).catch(() => undefined);
+  };
+  const commitSoon = (topic: string, partition: number, offset: string): void => {
+    pending.set(`${topic}\u0000${partition}`, { topic, partition, offset });
+    timer ??= setTimeout(() => void flush(), COMMIT_EVERY_MS);
+  };
+
+  // Closing: batches in flight finish (and their offsets are committed) before the member leaves.
+  let closingNow = false;
+  let active = 0;
+  let idle: (() => void) | undefined;
+
   async function eachBatch(p: EachBatchPayload): Promise<void> {
+    if (closingNow) return; // not resolved, not committed: it comes again to whoever consumes next
+    active += 1;
+    try {
+      await handleFetched(p);
+    } finally {
+      active -= 1;
+      if (active === 0) idle?.();
+    }
+  }
+
+  async function handleFetched(p: EachBatchPayload): Promise<void> {
     const { topic, partition } = p.batch;
     const high = BigInt(p.batch.highWatermark);
     const all = p.batch.messages;
-    for (let i = 0; i < all.length; i += max) {
-      if (!p.isRunning() || p.isStale()) return;
-      const chunk = all.slice(i, i + max);
-      const first = chunk[0]!.offset;
-      const next = nextOffset(chunk[chunk.length - 1]!.offset);
-      const lag = high > BigInt(next) ? Number(high - BigInt(next)) : 0;
+    const chunks: (typeof all)[] = [];
+    for (let i = 0; i < all.length; i += max) chunks.push(all.slice(i, i + max));
+    // A sliding window of chunks in flight; the head is committed as soon as it and every chunk
+    // before it resolved.
+    const running: { chunk: (typeof all); done: Promise<unknown> }[] = [];
+    let next = 0;
+
+    const launch = (): void => {
+      const chunk = chunks[next++]!;
+      const after = nextOffset(chunk[chunk.length - 1]!.offset);
+      const lag = high > BigInt(after) ? Number(high - BigInt(after)) : 0;
       const batch: ConsumedBatch = { topic, partition, messages: chunk.map((m) => fromKafkaMessage(topic, partition, m)), lag };
-      try {
-        await o.handleBatch(batch);
-      } catch (err) {
+      const done = o.handleBatch(batch).then(() => undefined, (err: unknown) => {
         cfg.onHandlerError?.(err, batch);
+        return err instanceof Error ? err : new Error(String(err));
+      });
+      running.push({ chunk, done });
+    };
+    while (running.length > 0 || next < chunks.length) {
+      // Closing (or the partition moved): finish what runs, start nothing new.
+      if (!closingNow && p.isRunning() && !p.isStale()) while (next < chunks.length && running.length < concurrency) launch();
+      const head = running.shift();
+      if (!head) return;
+      const failed = await head.done;
+      if (failed) {
+        // Let the chunks after it settle (their work is redone: at-least-once), then rewind.
+        await Promise.all(running.splice(0).map((r) => r.done));
         await sleep(cfg.redeliveryDelayMs);
-        consumer.seek({ topic, partition, offset: first }); // autoCommit is off: seek commits nothing
+        consumer.seek({ topic, partition, offset: head.chunk[0]!.offset }); // autoCommit is off: seek commits nothing
         return;
       }
-      for (const m of chunk) p.resolveOffset(m.offset);
-      await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      if (p.isStale()) continue; // another member owns the partition now: its offsets are not ours to commit
+      for (const m of head.chunk) p.resolveOffset(m.offset);
+      commitSoon(topic, partition, nextOffset(head.chunk[head.chunk.length - 1]!.offset));
       await p.heartbeat();
     }
   }
@@ -81,8 +138,14 @@ export async function subscribeKafka(
   let closing: Promise<void> | undefined;
   return {
     close() {
-      // disconnect() stops the runner, which waits for the in-flight batch (and its commit).
-      closing ??= consumer.disconnect();
+      // stop() waits for the in-flight batches; their offsets are committed before the member leaves.
+      closing ??= (async () => {
+        closingNow = true;
+        if (active > 0) await new Promise<void>((resolve) => (idle = resolve));
+        clearTimeout(timer);
+        await flush();
+        await consumer.disconnect();
+      })();
       return closing;
     },
   };

@@ -68,6 +68,10 @@ export function checkSubscribeOptions(o: SubscribeOptions): void {
   if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
     problems.push({ field: 'maxBatchSize', expected: 'an integer ≥ 1', received: max });
   }
+  const c = o?.concurrency;
+  if (c !== undefined && (typeof c !== 'number' || !Number.isInteger(c) || c < 1)) {
+    problems.push({ field: 'concurrency', expected: 'an integer ≥ 1', received: c });
+  }
   if (problems.length > 0) throw new ConfigError(problems, 'subscribe options');
 }
 

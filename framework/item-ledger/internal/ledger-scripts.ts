@@ -249,12 +249,13 @@ export type LedgerScript = keyof typeof LEDGER_SCRIPTS;
 
 // The by-key index (dedupe and `findByKey`) lives in its own slot, outside any item's: it is
 // kept by these one-key scripts, sent in the same pipeline as the item scripts. An entry is
-// `<messageId>|L` while the item is live and `<messageId>|E|<endedMs>` once it ended.
+// `<messageId>|L` while the item is live and `<messageId>|E|<endedMs>` once it ended. An end
+// writes a missing entry too (the process that opened the item may have died before writing it).
 // KEYS 1 index entry; ARGV 1 messageId, 2 retentionMs, 3 endedMs.
 export const INDEX_SCRIPTS = {
   quarryLedgerIndexEnded: `
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. '|' then
+if not v or string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. '|' then
   redis.call('SET', KEYS[1], ARGV[1] .. '|E|' .. ARGV[3], 'PX', ARGV[2])
 end
 return 1`,

@@ -192,6 +192,29 @@ func BaseURLOf(doc *html.Node, pageURL string) string {
 	return base
 }
 
+// CanonicalOf is the page's first <link rel="canonical">, resolved against the base URL.
+func CanonicalOf(doc *html.Node, baseURL string) (string, bool) {
+	var href string
+	found := false
+	elements(doc, func(e *html.Node) bool {
+		rel, _ := attr(e, "rel")
+		return e.Data == "link" && hasToken(strings.ToLower(rel), "canonical")
+	}, func(el *html.Node) bool {
+		href, found = attr(el, "href")
+		return false
+	})
+	return ResolveHTTPURL(href, found, baseURL)
+}
+
+func hasToken(list, token string) bool {
+	for _, t := range strings.Fields(list) {
+		if t == token {
+			return true
+		}
+	}
+	return false
+}
+
 func hostOf(u string) string {
 	rest := u[strings.Index(u, "://")+3:]
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {

@@ -45,7 +45,7 @@ func New(o Options) (operator.Operator, error) {
 	}
 	return operator.Operator{
 		Name:        "image-extract",
-		Version:     "1.0.0",
+		Version:     "1.1.0",
 		Description: "Finds the images and same-site links of an HTML page and fans out child items for them.",
 		Resource:    "cpu",
 		Inputs: []operator.Field{
@@ -55,6 +55,7 @@ func New(o Options) (operator.Operator, error) {
 		Outputs: []operator.Field{
 			operator.JSON[[]Image]("images", "image links in document order, deduplicated"),
 			operator.JSON[[]string]("pageLinks", "same-site page links, deduplicated"),
+			operator.JSON[string]("canonicalUrl", "the page's <link rel=\"canonical\">, resolved", operator.Optional()),
 		},
 		Handler: func(ctx context.Context, it *operator.Item) (operator.Outputs, error) {
 			finalURL := it.String("finalUrl")
@@ -78,7 +79,11 @@ func New(o Options) (operator.Operator, error) {
 					it.Emit(operator.Child{ItemKey: u, DAG: o.PageDAG, Source: map[string]string{"url": u, "depth": strconv.Itoa(depth + 1), "maxDepth": strconv.Itoa(maxDepth)}})
 				}
 			}
-			return operator.Outputs{"images": images, "pageLinks": links}, ctx.Err()
+			out := operator.Outputs{"images": images, "pageLinks": links}
+			if canonical, ok := CanonicalOf(doc, base); ok {
+				out["canonicalUrl"] = canonical
+			}
+			return out, ctx.Err()
 		},
 	}, nil
 }
