@@ -36,9 +36,8 @@ export function registerOperatorCheckCommand(program: Command): void {
   const operator = program.commands.find((c) => c.name() === 'operator');
   if (!operator) throw new Error('register the `operator` command before `operator check`');
   // `operator` serves with --tls-* and --token; `check` connects with its own. Positional options
-  // give each command the flags written after its name (commander otherwise lets `operator`
-  // take them wherever they are).
-  program.enablePositionalOptions();
+  // give each command the flags written after its name (else `operator` takes them wherever they
+  // are); the program's own are turned on in buildProgram, after every command exists.
   operator.enablePositionalOptions();
   operator
     .command('check')
