@@ -8,6 +8,7 @@ import { startRuntime } from '../../framework/runtime/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { openBackends } from '../backends.ts';
+import { endedTopic } from '../item-records.ts';
 import { createBuiltInOperators } from '../built-in-operators.ts';
 import { addClientChannelFlags, clientSecurity, remoteSecurity, type ChannelFlags } from '../channel-flags.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
@@ -136,6 +137,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       dedupeWindowMs: 3_600_000,
       namespace: config.namespace,
       operatorSecurity: remoteSecurity(security, procs?.endpoints ?? []),
+      ...(config.kafkaBrokers.length > 0 ? { endedTopic: endedTopic(config.namespace) } : {}),
       onTerminal: (r) => records.push(r),
       ...(gate ? { admission: gate.admission } : {}),
     });

@@ -3,11 +3,12 @@
 import type { Command } from 'commander';
 import { compileDag, loadDagFile, type DagSpec } from '../../framework/dag/index.ts';
 import { createIngress, createMiner } from '../../framework/miner/index.ts';
-import { discoverOperators } from '../../framework/runtime/index.ts';
+import { createRedisSignalBoard, discoverOperators, startSignalPublisher } from '../../framework/runtime/index.ts';
 import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
 import { addClientChannelFlags, clientSecurity, type ChannelFlags } from '../channel-flags.ts';
+import { endedTopic } from '../item-records.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { openGate } from '../gate.ts';
 import { observeHostedNodes } from '../node-load.ts';
@@ -62,16 +63,22 @@ export function registerMinerCommand(program: Command): void {
       const ingress = createIngress({ plans, bus: backends.bus, ledger: backends.ledger, dedupeWindowMs });
       const gate = opts.gate ? await openGate(config, { consume: false }) : undefined;
       const miner = createMiner({
-        hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger,
-        admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: `${config.namespace}.ended`,
+        hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger, sideCache: backends.sideCache,
+        admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: endedTopic(config.namespace),
         partitions: parsePositiveInt('partitions', opts.partitions, 4), ...(opts.id ? { minerId: opts.id } : {}),
       });
       await miner.start();
-      // Per-node load and the bottleneck on the metrics endpoint (quarry_node_utilization, quarry_bottleneck …).
-      const stopObserving = metrics ? observeHostedNodes(plans.values(), backends.bus, (dag, node) => hosts.some((h) => h.plan.name === dag && (!h.nodes || h.nodes.includes(node)))) : undefined;
+      // This miner's load, where every `quarry gate run` reads it (its deferral and window react to it).
+      const board = createRedisSignalBoard({ redis: config.redisUrl, namespace: config.namespace });
+      const signals = startSignalPublisher({ board, minerId: miner.id, plans, bus: backends.bus, runners: () => miner.runners(), clients: () => directory.clients(),
+        onError: (err) => process.stderr.write(`quarry miner: signal board: ${(err as Error).message}\n`) });
+      // Per-node load and the bottleneck on the metrics endpoint (quarry_node_lag — the lag just published —, quarry_node_utilization, quarry_bottleneck …).
+      const stopObserving = metrics ? observeHostedNodes(plans.values(), backends.bus, (dag, node) => hosts.some((h) => h.plan.name === dag && (!h.nodes || h.nodes.includes(node))), (key) => signals.lagByNode().get(key)) : undefined;
       process.stdout.write(`${JSON.stringify({ miner: miner.id, hosting: hosts.map((h) => `${h.plan.name}/${h.nodes?.join('+') ?? '*'}`), metrics: metrics?.url })}\n`);
       stopOnSignal(async () => {
         stopObserving?.();
+        await signals.stop();
+        await board.close();
         await miner.stop();
         await gate?.close();
         directory.close();

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { compileDag } from '../../framework/dag/index.ts';
 import { startRuntime } from '../../framework/runtime/index.ts';
 import { openBackends } from '../backends.ts';
+import { endedTopic } from '../item-records.ts';
 import { BUILT_IN_OPERATORS } from '../built-in-operators.ts';
 import { addClientChannelFlags, clientSecurity, remoteSecurity, type ChannelFlags } from '../channel-flags.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
@@ -57,6 +58,7 @@ export function registerRunCommand(program: Command): void {
           endpoints: [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])],
           ...backends,
           namespace: config.namespace,
+          ...(config.kafkaBrokers.length > 0 ? { endedTopic: endedTopic(config.namespace) } : {}),
           admission: gate.admission,
           operatorSecurity: remoteSecurity(security, procs?.endpoints ?? []),
         });

@@ -116,7 +116,7 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
   };
 
   return {
-    async ensureTopics(topics, partitions) {
+    async ensureTopics(topics, partitions, options = {}) {
       assertOpen();
       checkTopics(topics, 'ensureTopics');
       checkPartitions(partitions);
@@ -124,7 +124,10 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
       const a = await getAdmin();
       try {
         await a.createTopics({
-          topics: [...new Set(topics)].map((topic) => ({ topic, numPartitions: partitions ?? 1 })),
+          topics: [...new Set(topics)].map((topic) => ({
+            topic, numPartitions: partitions ?? 1,
+            ...(options.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+          })),
           waitForLeaders: true,
         });
       } catch (err) {

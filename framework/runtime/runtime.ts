@@ -57,7 +57,7 @@ export interface RuntimeOptions {
   dedupeWindowMs?: number;
   /** Prefix of topics and consumer groups (default `quarry`). */
   namespace?: string;
-  /** Publish every ended item's record to `<namespace>.ended` (on by default with a Kafka bus). */
+  /** Publish every ended item's record to this topic (compacted on Kafka; the CLI names it `<namespace>.ended`). */
   endedTopic?: string;
   now?: () => number;
 }
@@ -86,6 +86,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     bus,
     blobs,
     ledger,
+    sideCache,
     admission,
     ingress,
     now,
