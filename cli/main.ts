@@ -41,6 +41,9 @@ export function buildProgram(): Command {
   registerIndexCommand(program);
   registerGateCommand(program);
   registerShadowCommand(program);
+  // Last, so no command inherits it: options after a command's name are that command's
+  // (`operator check --tls-ca …` is the check's, not `operator`'s).
+  program.enablePositionalOptions();
   return program;
 }
 

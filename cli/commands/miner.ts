@@ -7,6 +7,7 @@ import { createRedisSignalBoard, discoverOperators, startSignalPublisher } from 
 import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { openBackends } from '../backends.ts';
+import { addClientChannelFlags, clientSecurity, type ChannelFlags } from '../channel-flags.ts';
 import { endedTopic } from '../item-records.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { openGate } from '../gate.ts';
@@ -17,7 +18,7 @@ export async function loadDags(files: readonly string[]): Promise<DagSpec[]> {
   return files.length > 0 ? Promise.all(files.map(loadDagFile)) : [...imageIngestionDags];
 }
 
-interface MinerCliOptions extends RawBackendOptions {
+interface MinerCliOptions extends RawBackendOptions, ChannelFlags {
   operators: string;
   nodes?: string;
   id?: string;
@@ -28,7 +29,7 @@ interface MinerCliOptions extends RawBackendOptions {
 }
 
 export function registerMinerCommand(program: Command): void {
-  program
+  const command = program
     .command('miner')
     .description('run a miner: host DAG nodes, consuming triggers from Kafka, state in Redis')
     .argument('[dag-files...]', 'DAG files (default: the built-in image-ingestion DAGs)')
@@ -41,9 +42,11 @@ export function registerMinerCommand(program: Command): void {
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
     .option('--dedupe-window <seconds>', 'skip child items whose key was seen this recently', '3600')
     .option('--partitions <n>', 'partitions of node topics created by this miner', '4')
-    .option('--gate', 'send fan-out children and deferred edges through the gate (run `quarry gate run`)')
+    .option('--gate', 'send fan-out children and deferred edges through the gate (run `quarry gate run`)');
+  addClientChannelFlags(command)
     .action(async (files: string[], opts: MinerCliOptions) => {
       const config = parseBackendConfig(opts);
+      const security = clientSecurity(opts);
       if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('a miner process needs --kafka and --redis (the embedded default is `quarry run`)');
       const metrics = opts.metricsPort ? await startMetricsServer({ port: parsePositiveInt('metrics-port', opts.metricsPort, 9464) }) : undefined;
       const backends = openBackends(config, opts.id ?? 'quarry-miner');
@@ -52,7 +55,7 @@ export function registerMinerCommand(program: Command): void {
       // Start once one instance of every operator the hosted nodes run (routing included) answers; the rest join later.
       const hosted = specs.map((d) => ({ ...d, nodes: d.nodes.filter((n) => !only || only.includes(`${d.name}/${n.id}`)) }));
       const required = [...new Set(hosted.flatMap(dagOperators))];
-      const directory = await discoverOperators({ endpoints: opts.operators.split(','), required, requiredBy: operatorUses(hosted) });
+      const directory = await discoverOperators({ endpoints: opts.operators.split(','), required, requiredBy: operatorUses(hosted), security });
       const plans = new Map(specs.map((d) => [d.name, compileDag(d, { operators: directory.descriptions, namespace: config.namespace })]));
       const hosts = [...plans.values()]
         .map((plan) => ({ plan, nodes: only ? only.filter((n) => n.startsWith(`${plan.name}/`)).map((n) => n.slice(plan.name.length + 1)) : undefined }))

@@ -11,6 +11,7 @@ import { compileDag, dagOperators, operatorUses, type DagPlan, type DagSpec } fr
 import { ConfigError } from '../errors/index.ts';
 import { createMemoryItemLedger, type ItemLedger, type ItemRecord } from '../item-ledger/index.ts';
 import { assignMessageId, createIngress, createMiner, type Ingress, type Miner } from '../miner/index.ts';
+import type { ChannelSecurityOption } from '../operator-client/index.ts';
 import type { OperatorDefinition } from '../operator-sdk/index.ts';
 import { createMemoryShadowLog, type ShadowLog } from '../shadow-log/index.ts';
 import { createMemorySideCache, type SideCache } from '../side-cache/index.ts';
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
   operators?: readonly OperatorDefinition[];
   /** Operators running elsewhere: `host:port` endpoints (each serving any subset). */
   endpoints?: readonly string[];
+  /** TLS and bearer token towards the endpoints (all, or per endpoint). Default: plaintext. */
+  operatorSecurity?: ChannelSecurityOption;
   /** Called once per item that reaches its terminal state. */
   onTerminal?: (record: ItemRecord) => void;
   /** Adapters to use instead of the embedded ones. A ledger comes with the side-cache it keeps tuples in. */
@@ -70,7 +73,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw new ConfigError([{ field: 'sideCache', expected: 'the side-cache the given ledger keeps its tuples in', received: undefined }], 'runtime options');
   }
   const required = [...new Set(options.dags.flatMap(dagOperators))];
-  const directory = await discoverOperators({ endpoints: options.endpoints ?? [], local: options.operators ?? [], required, requiredBy: operatorUses(options.dags), now });
+  const directory = await discoverOperators({ endpoints: options.endpoints ?? [], local: options.operators ?? [], required, requiredBy: operatorUses(options.dags), now, ...(options.operatorSecurity ? { security: options.operatorSecurity } : {}) });
   const descriptions = directory.descriptions;
   const plans = new Map(options.dags.map((d) => [d.name, compileDag(d, { operators: descriptions, ...(options.namespace ? { namespace: options.namespace } : {}) })]));
   const bus = options.bus ?? createEmbeddedBus();
