@@ -14,9 +14,9 @@ import { createImageExtractOperator } from '../../operators/image-extract/index.
 import { assertAuthenticatedChannel, serverTlsFlags } from '../channel-checks.ts';
 import { goOperator, makeTestCerts, requireSdkBuild, ROOT, type OperatorProcess } from '../test-support.ts';
 
-const shape = (d: { name: string; version: string; resource: string; inputs: { name: string; kind: string; optional: boolean }[]; outputs: { name: string; kind: string; optional: boolean }[] }) => ({
+const shape = (d: { name: string; version: string; resource: string; inputs: { name: string; kind: string; optional: boolean; maxBytes?: number }[]; outputs: { name: string; kind: string; optional: boolean }[] }) => ({
   name: d.name, version: d.version, resource: d.resource,
-  inputs: d.inputs.map((f) => [f.name, f.kind, f.optional]),
+  inputs: d.inputs.map((f) => [f.name, f.kind, f.optional, f.maxBytes ?? 0]),
   outputs: d.outputs.map((f) => [f.name, f.kind, f.optional]),
 });
 const decode = (b: Uint8Array | undefined): unknown => (b ? JSON.parse(Buffer.from(b).toString('utf8')) : undefined);
