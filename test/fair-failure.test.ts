@@ -135,9 +135,10 @@ describe('fair failure handling with real operator processes', () => {
   }
 });
 
-describe('pressure is not the input\'s fault: RESOURCE_EXHAUSTED and timeouts spend no attempt', () => {
-  // A real gRPC service with room for 4 items at once; an input is slow (1 s, past the node's
-  // 300 ms timeout) the first two times it is asked, then quick.
+describe('pressure is not the input\'s fault: RESOURCE_EXHAUSTED spends no attempt; a timeout spends one, never quarantines', () => {
+  // A real gRPC service with room for 4 items at once; an input `late-*` is slow (1 s, past the
+  // node's 300 ms timeout) the first two times it is asked, then quick. Another operator always
+  // hangs (its own DAG, so it never shares a batch with the others).
   const asked = new Map<string, number>();
   const busy = defineOperator({
     name: 'busy', version: '1', maxBatch: 4, inputs: { text: z.string() }, outputs: { ok: z.string() },
@@ -148,28 +149,44 @@ describe('pressure is not the input\'s fault: RESOURCE_EXHAUSTED and timeouts sp
       return { ok: text };
     },
   });
+  const stuck = defineOperator({
+    name: 'stuck', version: '1', inputs: { text: z.string() }, outputs: { ok: z.string() },
+    async handler({ text }) {
+      await sleep(1_000);
+      return { ok: text };
+    },
+  });
   const one = defineDag({ name: 'pressed', source: ['text'], keep: ['ok'] }, [
-    { id: 'work', operator: 'busy', reads: ['text'], writes: ['ok'], timeoutMs: 300, concurrency: 64, retry: { maxAttempts: 1, backoffMs: 100, maxBackoffMs: 200 } },
+    { id: 'work', operator: 'busy', reads: ['text'], writes: ['ok'], timeoutMs: 300, concurrency: 64, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 200 } },
+  ]);
+  const hung = defineDag({ name: 'hung', source: ['text'], keep: ['ok'] }, [
+    { id: 'work', operator: 'stuck', reads: ['text'], writes: ['ok'], timeoutMs: 300, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 200 } },
   ]);
 
-  it('items pushed back by a saturated service, and items that timed out, complete on their one attempt', async () => {
-    const server = await serveOperators([busy], { port: 0, capacity: 4 });
-    const rt = await startRuntime({ dags: [one], endpoints: [server.address] });
+  it('items pushed back by a saturated service spend nothing; timeouts spend an attempt each; an input that always hangs is dead-lettered', async () => {
+    const server = await serveOperators([busy, stuck], { port: 0, capacity: 4 });
+    const rt = await startRuntime({ dags: [one, hung], endpoints: [server.address] });
     try {
       const keys = [...Array.from({ length: 24 }, (_, i) => `many-${i}`), 'late-a', 'late-b'];
-      await rt.submit(keys.map((k) => ({ dag: 'pressed', itemKey: k, source: { text: k } })));
+      await rt.submit([...keys.map((k) => ({ dag: 'pressed', itemKey: k, source: { text: k } })), { dag: 'hung', itemKey: 'hang', source: { text: 'hang' } }]);
       await rt.idle(120_000);
-      const records = await Promise.all(keys.map((k) => record(rt, 'pressed', k)));
+      const records = [...await Promise.all(keys.map((k) => record(rt, 'pressed', k))), await record(rt, 'hung', 'hang')];
       const show = (rs: ItemRecord[]) => rs.map((r) => `${r.itemKey}: ${r.state} ${history(r).join(' ')}`).join('\n');
-      // With one attempt each, had a push-back or a timeout spent it, these would be dead-lettered.
-      assert.deepEqual(show(records.filter((r) => r.state !== 'completed')), '');
-      assert.deepEqual(show(records.filter((r) => r.events.some((e) => (e.attempt ?? 0) > 0))), '', 'no attempt spent');
+      const timeouts = (r: ItemRecord) => r.events.filter((e) => e.code === 'DEADLINE_EXCEEDED').length;
+      const spent = (r: ItemRecord) => Math.max(...r.events.map((e) => e.attempt ?? 0));
+      const others = records.filter((r) => r.itemKey !== 'hang');
+      assert.deepEqual(show(others.filter((r) => r.state !== 'completed')), '');
+      // Push-backs outnumber the attempts; only a timeout (rare here, on a loaded machine) spends one.
+      assert.deepEqual(show(others.filter((r) => spent(r) > timeouts(r))), '', 'no attempt spent but by a timeout');
       const codes = new Set(records.flatMap((r) => r.events.map((e) => e.code ?? '')));
       assert.ok(codes.has('BACKPRESSURE'), `the service pushed back (RESOURCE_EXHAUSTED): ${[...codes].join(', ')}`);
       for (const k of ['late-a', 'late-b']) {
         const r = records.find((x) => x.itemKey === k)!;
-        assert.ok(r.events.filter((e) => e.code === 'DEADLINE_EXCEEDED').length >= 2, `${k} timed out twice first: ${history(r).join(' ')}`);
+        assert.ok(timeouts(r) >= 2 && spent(r) >= 2, `${k} timed out twice first, each time on a new attempt: ${history(r).join(' ')}`);
       }
+      const hang = records.find((r) => r.itemKey === 'hang')!;
+      assert.equal(hang.state, 'dead-lettered', show([hang]));
+      assert.match(hang.reason ?? '', /retries exhausted after 3 attempt\(s\): DEADLINE_EXCEEDED/);
     } finally {
       await rt.close();
       await server.close();

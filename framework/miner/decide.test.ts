@@ -32,12 +32,12 @@ const rows: Row[] = [
     { kind: 'retry', attempt: 1, delayMs: 9_000, status: 'RETRY' }],
   ['RETRY exhausted: dead-lettered', answer('RETRY', 'UPSTREAM_503'), LAST, false,
     { kind: 'end', state: 'dead-lettered', reason: 'retries exhausted after 3 attempt(s): UPSTREAM_503: why', code: 'UPSTREAM_503', letter: true, poison: false, status: 'DLQ' }],
-  ['DEADLINE_EXCEEDED: waits after the backoff without spending an attempt, counted as a timeout', answer('RETRY', 'DEADLINE_EXCEEDED'), 1, false,
-    { kind: 'retry', attempt: 1, delayMs: 2_000, code: 'DEADLINE_EXCEEDED', status: 'TIMEOUT' }],
-  ['DEADLINE_EXCEEDED on the last attempt: still waits, never dead-lettered', answer('RETRY', 'DEADLINE_EXCEEDED'), LAST, false,
-    { kind: 'retry', attempt: LAST, delayMs: 3_000, code: 'DEADLINE_EXCEEDED', status: 'TIMEOUT' }],
+  ['DEADLINE_EXCEEDED: the next attempt after the backoff, counted as a timeout', answer('RETRY', 'DEADLINE_EXCEEDED'), 1, false,
+    { kind: 'retry', attempt: 2, delayMs: 2_000, code: 'DEADLINE_EXCEEDED', status: 'TIMEOUT' }],
+  ['DEADLINE_EXCEEDED on the last attempt: dead-lettered (an input that always hangs does not wait for ever)', answer('RETRY', 'DEADLINE_EXCEEDED'), LAST, false,
+    { kind: 'end', state: 'dead-lettered', reason: 'retries exhausted after 3 attempt(s): DEADLINE_EXCEEDED: why', code: 'DEADLINE_EXCEEDED', letter: true, poison: false, status: 'DLQ' }],
   ['DEADLINE_EXCEEDED of an input known to crash operators: a timeout, never quarantine', answer('RETRY', 'DEADLINE_EXCEEDED'), LAST, true,
-    { kind: 'retry', attempt: LAST, status: 'TIMEOUT' }],
+    { kind: 'end', state: 'dead-lettered', poison: false, status: 'DLQ' }],
   ['BACKPRESSURE: waits, attempt unchanged, at least 500 ms', answer('RETRY', 'BACKPRESSURE', { retryAfterMs: 100 }), 1, false,
     { kind: 'retry', attempt: 1, delayMs: 500, code: 'BACKPRESSURE', status: 'BACKPRESSURE' }],
   ['BACKPRESSURE on the last attempt: still waits, never dead-lettered', answer('RETRY', 'BACKPRESSURE', { retryAfterMs: 2_000 }), LAST, false,
@@ -85,7 +85,7 @@ describe('decideAnswer: operator answer → item outcome', () => {
     assert.deepEqual([before.kind, before.status], ['retry', 'TIMEOUT']);
     const after = decideAnswer({ plan, node, trigger: t, response: answer('RETRY', 'DEADLINE_EXCEEDED'), now: 10_000 });
     assert.deepEqual(after, { kind: 'end', state: 'dead-lettered', reason: 'the item\'s deadline passed (1970-01-01T00:00:10.000Z): DEADLINE_EXCEEDED: why', code: 'ITEM_EXPIRED', letter: true, poison: false, status: 'DLQ' });
-    assert.equal(decideAnswer({ plan, node, trigger: trigger(LAST), response: answer('RETRY', 'DEADLINE_EXCEEDED'), now: 1e15 }).kind, 'retry', 'an item without a deadline waits');
+    assert.equal(decideAnswer({ plan, node, trigger: trigger(0), response: answer('RETRY', 'DEADLINE_EXCEEDED'), now: 1e15 }).kind, 'retry', 'an item without a deadline goes on to its next attempt');
   });
 
   it('backoff doubles per attempt up to the node\'s maximum', () => {

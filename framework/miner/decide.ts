@@ -15,7 +15,7 @@ export type Decision =
   /** Run the node again after `delayMs`, as attempt `attempt` (unchanged: the item's budget is not spent). */
   | { kind: 'retry'; attempt: number; delayMs: number; code: string; reason: string; status: OpStatus };
 
-/** Answers that say "not now, and not your fault": wait without spending the item's attempts (timeouts too, below). */
+/** Answers that say "not now, and not your fault": wait without spending the item's attempts. */
 const BACKPRESSURE = new Set(['BACKPRESSURE', 'OPERATOR_UNAVAILABLE']);
 
 export interface AnswerContext {
@@ -57,14 +57,17 @@ export function decideAnswer({ plan, node, trigger: t, response: res, knownPoiso
   if (res.status === 'RETRY' && BACKPRESSURE.has(code)) {
     return { kind: 'retry', attempt: t.attempt, delayMs: Math.max(res.retryAfterMs, 500), code, reason, status: 'BACKPRESSURE' };
   }
-  // A timeout says the operator was slow or busy, not that the input is bad: it waits without
-  // spending an attempt (never dead-lettered, never quarantined for it), as long as the item's
-  // own deadline, when it has one, has not passed.
+  // A timeout says the operator was slow or busy — or that the input hangs it: it spends an
+  // attempt (an input that always hangs ends dead-lettered, it never waits for ever), is never
+  // quarantined for it, and stops at once when the item's own deadline has passed.
   if (res.status === 'RETRY' && code === 'DEADLINE_EXCEEDED') {
     if (t.deadlineMs > 0 && now >= t.deadlineMs) {
       return { kind: 'end', state: 'dead-lettered', reason: `the item's deadline passed (${new Date(t.deadlineMs).toISOString()}): ${reason}`, code: 'ITEM_EXPIRED', letter: true, poison: false, status: 'DLQ' };
     }
-    return { kind: 'retry', attempt: t.attempt, delayMs: backoffMs(node, t.attempt, res.retryAfterMs), code, reason, status: 'TIMEOUT' };
+    if (t.attempt + 1 < node.retry.maxAttempts) {
+      return { kind: 'retry', attempt: t.attempt + 1, delayMs: backoffMs(node, t.attempt, res.retryAfterMs), code, reason, status: 'TIMEOUT' };
+    }
+    return { kind: 'end', state: 'dead-lettered', reason: `retries exhausted after ${t.attempt + 1} attempt(s): ${reason}`, code, letter: true, poison: false, status: 'DLQ' };
   }
   if (code === 'OPERATOR_DROPPED' && knownPoison) return quarantine(`${reason} (its input crashed operators before)`);
   if (res.status === 'RETRY') {
