@@ -95,6 +95,7 @@ export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus 
 
   async function runMember(group: Group, member: Member, o: SubscribeOptions): Promise<void> {
     const max = o.maxBatchSize ?? defaultMax;
+    const window = Math.max(1, o.concurrency ?? 1);
     while (!member.closing) {
       const wake = changed.promise;
       let worked = false;
@@ -106,16 +107,21 @@ export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus 
         const log = logOf(topic);
         const from = group.committed.get(topic) ?? 0;
         if (from >= log.length) continue;
-        const end = Math.min(log.length, from + max);
-        const messages = log.slice(from, end).map((m, i) => toConsumed(topic, m, from + i));
-        const batch: ConsumedBatch = { topic, partition: PARTITION, messages, lag: log.length - end };
-        try {
-          await o.handleBatch(batch);
-          group.committed.set(topic, end);
-          worked = true;
-        } catch {
-          failed = true; // not committed: the same batch comes again
+        // Up to `concurrency` consecutive batches at once; the offset moves past the ones that
+        // succeeded in order (a failed one, and those after it, come again).
+        const batches: ConsumedBatch[] = [];
+        for (let start = from; start < log.length && batches.length < window; start += max) {
+          const end = Math.min(log.length, start + max);
+          batches.push({ topic, partition: PARTITION, messages: log.slice(start, end).map((m, i) => toConsumed(topic, m, start + i)), lag: log.length - end });
         }
+        const settled = await Promise.allSettled(batches.map((b) => o.handleBatch(b)));
+        const ok = settled.findIndex((r) => r.status === 'rejected');
+        const done = ok === -1 ? batches.length : ok;
+        if (done > 0) {
+          group.committed.set(topic, from + batches.slice(0, done).reduce((n, b) => n + b.messages.length, 0));
+          worked = true;
+        }
+        if (done < batches.length) failed = true; // not committed: the same batches come again
       }
       if (failed) await Promise.race([sleep(redeliveryDelayMs), wake]);
       else if (!worked) await wake;

@@ -79,11 +79,12 @@ describe('a miner publishes its load; a process with no runners or clients reads
   it('utilisation, capacity and RESOURCE_EXHAUSTED reach the reader through the board', async () => {
     const slow = defineOperator({ name: 'sig-slow', version: '1', inputs: { n: z.string() }, outputs: { m: z.string() },
       async handler({ n }) { await sleep(n === 'hog' ? 1_500 : 100); return { m: n }; } });
-    // Another caller holds the service's capacity for a while: the miner's calls meet RESOURCE_EXHAUSTED.
-    const op = await serveOperators([slow], { port: 0, capacity: 4 });
+    // Another caller holds the service's whole capacity for a while: the miner's calls meet
+    // RESOURCE_EXHAUSTED; then the node's 8 slots fit the service's 8 (utilisation can reach 1).
+    const op = await serveOperators([slow], { port: 0, capacity: 8 });
     const other = createOperatorClient({ endpoints: [op.address], maxAttempts: 1 });
     const enc = new TextEncoder();
-    const hog = other.echoBatch({ operator: 'sig-slow', items: Array.from({ length: 4 }, (_, i) => ({
+    const hog = other.echoBatch({ operator: 'sig-slow', items: Array.from({ length: 8 }, (_, i) => ({
       trigger: { messageId: `h${i}`, itemKey: 'hog', dag: 'x', dagVersion: 1, node: 'n', tupleRef: '', tupleVersion: 1, priority: 'normal', tenant: 'default', attempt: 0, deadlineMs: 0, traceparent: '', tracestate: '', parentId: '', fromNode: '', createdMs: 0, source: {}, notBeforeMs: 0 },
       operator: 'sig-slow', fields: { n: enc.encode(JSON.stringify('hog')) }, blobs: {}, deadlineMs: Date.now() + 5_000 })) });
     const dag = defineDag({ name: 'sig', source: ['n'], defaults: { concurrency: 8, retry: { maxAttempts: 50, backoffMs: 50, maxBackoffMs: 100 } } }, [

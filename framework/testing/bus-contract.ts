@@ -128,15 +128,22 @@ export function busContract(name: string, makeBus: () => Promise<TriggerBus>): v
       const topic = fresh('concurrent');
       await bus.ensureTopics([topic]);
       await bus.produce(topic, msgs('q', 12));
+      let active = 0;
+      let peak = 0;
       const c = await collect({
         groupId: fresh('g'), topics: [topic], maxBatchSize: 3, concurrency: 3,
         until: (d) => new Set(keysOf(d)).size >= 12,
         // The second batch fails once: it (and whatever came after it) is delivered again.
         fail: (batch, attempt) => batch.messages[0]?.key === 'q3' && attempt <= 4,
-        during: () => new Promise((r) => setTimeout(r, 30)),
+        during: async () => {
+          peak = Math.max(peak, ++active);
+          await new Promise((r) => setTimeout(r, 30));
+          active -= 1;
+        },
       });
       await c.done;
       await c.sub.close();
+      assert.ok(peak > 1, `several batches of the partition were handled at once (peak ${peak})`);
       assert.deepEqual([...new Set(keysOf(c.delivered))].sort(), Array.from({ length: 12 }, (_, i) => `q${i}`).sort());
       assert.ok(c.batches.some((x) => !x.ok), 'a batch failed and was delivered again');
       assert.ok(c.batches.every((x) => x.batch.messages.length <= 3));
