@@ -21,7 +21,7 @@ describe('ocr main.ts', () => {
   let client: OperatorClient;
   before(async () => {
     child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./main.ts', import.meta.url))], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', QUARRY_OCR_CONCURRENCY: '2' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -50,6 +50,15 @@ describe('ocr main.ts', () => {
     assert.equal(description?.resource, 'gpu');
     assert.deepEqual(description?.inputs.map((f) => [f.name, f.kind]), [['image', 'blob']]);
     assert.deepEqual(description?.outputs.map((f) => f.name), ['ocrText', 'ocrLines']);
+  });
+
+  it('declares QUARRY_OCR_CONCURRENCY as its concurrency, batches of 8, and two batches per thread in flight', async () => {
+    const [description] = await client.describe({ timeoutMs: 5_000 });
+    assert.equal(description?.concurrency, 2);
+    assert.equal(description?.maxBatch, 8);
+    assert.equal(description?.batchNative, true);
+    const [health] = await client.health({ timeoutMs: 5_000 });
+    assert.equal(health?.capacity, 32);
   });
 
   it('answers text for an image and FILTERED for an empty one', async () => {

@@ -1,26 +1,29 @@
 // Serves the ocr operator over gRPC.
-//   PORT=50070 QUARRY_OCR_THREADS=1 npx tsx operators/ocr/main.ts
+//   PORT=50070 QUARRY_OCR_CONCURRENCY=2 npx tsx operators/ocr/main.ts
 // Env: HOST, PORT (0 = any free port), QUARRY_OCR_MODELS_DIR, QUARRY_OCR_MAX_SIDE,
-// QUARRY_OCR_THREADS, QUARRY_OCR_CAPACITY (concurrent calls before backpressure; reads run one
-// at a time, so a small number keeps callers from queueing past their deadlines).
+// QUARRY_OCR_CONCURRENCY (worker threads running inference, default 1), QUARRY_OCR_THREADS
+// (onnxruntime threads per model in each), QUARRY_OCR_CAPACITY (items in flight before
+// backpressure; default two full batches per thread, so callers do not queue past their deadlines).
 import { serveOperators } from '../../framework/operator-sdk/index.ts';
-import { createOcrOperator, createPaddleOcrEngine } from './index.ts';
+import { createOcrOperator, createPaddleOcrEngine, OCR_MAX_BATCH } from './index.ts';
 
 const env = process.env;
 const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
 const maxSide = num(env.QUARRY_OCR_MAX_SIDE);
 const intraOpThreads = num(env.QUARRY_OCR_THREADS);
+const concurrency = num(env.QUARRY_OCR_CONCURRENCY);
 
 // Option problems surface here as one ConfigError listing each of them.
 const engine = createPaddleOcrEngine({
   ...(env.QUARRY_OCR_MODELS_DIR ? { modelsDir: env.QUARRY_OCR_MODELS_DIR } : {}),
   ...(maxSide === undefined ? {} : { maxSide }),
   ...(intraOpThreads === undefined ? {} : { intraOpThreads }),
+  ...(concurrency === undefined ? {} : { concurrency }),
 });
 const server = await serveOperators([createOcrOperator({ engine })], {
   host: env.HOST ?? '127.0.0.1',
   port: num(env.PORT) ?? 0,
-  capacity: num(env.QUARRY_OCR_CAPACITY) ?? 2,
+  capacity: num(env.QUARRY_OCR_CAPACITY) ?? 2 * engine.concurrency * OCR_MAX_BATCH,
   defaultTimeoutMs: 120_000,
 });
 console.log(`ocr listening on ${server.address}`);

@@ -16,6 +16,14 @@ export interface OcrResult {
 }
 
 export interface OcrEngine {
+  /** Batches this engine works on at once (its worker threads). */
+  readonly concurrency: number;
+  /**
+   * One result per image, in order; an image that cannot be read (undecodable, too large) gets
+   * its Error in its place. Rejects as a whole only when the batch cannot run at all (aborted,
+   * engine closed or full, a worker crashed).
+   */
+  readBatch(images: readonly Uint8Array[], options?: { signal?: AbortSignal }): Promise<(OcrResult | Error)[]>;
   read(bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<OcrResult>;
   close(): Promise<void>;
 }

@@ -13,7 +13,10 @@ const ocrLineSchema = z.object({
   box: z.array(z.tuple([z.number(), z.number()])).length(4).describe('tl, tr, br, bl in source pixels'),
 });
 
-export function createOcrOperator({ engine }: { engine: OcrEngine }) {
+/** Images per batch call: one call's images are shared among the engine's threads. */
+export const OCR_MAX_BATCH = 8;
+
+export function createOcrOperator({ engine, maxBatch = OCR_MAX_BATCH }: { engine: OcrEngine; maxBatch?: number }) {
   return defineOperator({
     name: 'ocr',
     version: '1.0.0',
@@ -24,12 +27,26 @@ export function createOcrOperator({ engine }: { engine: OcrEngine }) {
       ocrText: z.string().max(MAX_OCR_TEXT).describe('line texts in reading order, newline-separated'),
       ocrLines: z.array(ocrLineSchema).max(MAX_OCR_LINES),
     },
-    async handler({ image }, ctx) {
-      if (image.length === 0) throw new FilteredError('empty-image');
-      const result = await engine.read(image, { signal: ctx.signal });
-      return fitLimits(result.lines);
-    },
+    // Batch calls at once = the engine's worker threads: each call is one engine batch, whose
+    // images' lines the recogniser takes together.
+    concurrency: engine.concurrency,
+    maxBatch,
+    batchHandler: (items, batch) => readAll(engine, items.map((item) => item.input.image), batch.signal),
   });
+}
+
+type OcrOutput = { ocrText: string; ocrLines: OcrLine[] };
+
+/** One engine batch for the readable images; an empty one is filtered without reaching it. */
+async function readAll(engine: OcrEngine, images: readonly Uint8Array[], signal: AbortSignal): Promise<(OcrOutput | Error)[]> {
+  const readable = images.flatMap((image, i) => (image.length > 0 ? [i] : []));
+  const results = readable.length === 0 ? [] : await engine.readBatch(readable.map((i) => images[i]!), { signal });
+  const out: (OcrOutput | Error)[] = images.map(() => new FilteredError('empty-image'));
+  readable.forEach((i, k) => {
+    const r = results[k]!;
+    out[i] = r instanceof Error ? r : fitLimits(r.lines);
+  });
+  return out;
 }
 
 /** Keeps whole lines, in reading order, while they fit the output limits. */

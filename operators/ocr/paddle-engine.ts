@@ -1,73 +1,53 @@
-// PP-OCRv4 on onnxruntime (CPU): detection → orientation → recognition. Sessions load once, on
-// the first read; reads run one at a time, so memory stays bounded by one image in flight.
-import { decodeImage } from './internal/image.ts';
-import { defaultModelsDir, loadModels, type OcrModels } from './internal/models.ts';
-import { runPipeline } from './internal/pipeline.ts';
+// PP-OCRv4 on onnxruntime (CPU) in a pool of worker threads: detection → orientation →
+// recognition run there, the calling thread only posts images and gets text back, so its
+// event loop keeps answering (onnxruntime-node's `run` is synchronous under its promise:
+// microsoft/onnxruntime#19611). Threads start on the first read and load the sessions once.
+import { createWorkerPool } from './internal/pool/worker-pool.ts';
+import { fromWireError } from './internal/pool/wire-error.ts';
+import type { ImageOutcome } from './internal/ocr-worker.ts';
 import type { OcrEngine, OcrResult } from './ocr-engine.ts';
 import { parsePaddleOcrOptions, type PaddleOcrOptions } from './paddle-options.ts';
 
 export function createPaddleOcrEngine(options: PaddleOcrOptions = {}): OcrEngine {
   const config = parsePaddleOcrOptions(options);
-  let models: Promise<OcrModels> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-  let closed = false;
+  const pool = createWorkerPool({
+    name: 'ocr',
+    script: new URL('./internal/ocr-worker.ts', import.meta.url),
+    size: config.concurrency,
+    init: config,
+    maxQueued: config.maxQueuedImages,
+  });
 
-  const load = () => {
-    models ??= loadModels(config.modelsDir ?? defaultModelsDir(), { intraOpThreads: config.intraOpThreads, orientation: config.useAngleClassifier });
-    // A failed load (missing file) is not cached: the next read tries again.
-    models.catch(() => (models = undefined));
-    return models;
+  const readBatch: OcrEngine['readBatch'] = async (images, { signal } = {}) => {
+    signal?.throwIfAborted();
+    // A call larger than one image is shared among the threads; each part still batches the
+    // lines of its images together in the recogniser.
+    const parts = Math.min(config.concurrency, images.length);
+    const size = Math.ceil(images.length / parts);
+    const chunks = Array.from({ length: parts }, (_, k) => images.slice(k * size, (k + 1) * size)).filter((c) => c.length > 0);
+    const answers = await Promise.all(
+      chunks.map((chunk) => {
+        // Own, compact buffers handed over without a second copy. Not Buffer#slice (a view): the
+        // view's whole backing store (a gRPC message, Node's shared Buffer pool) would be moved.
+        const copies = chunk.map((b) => {
+          const copy = new Uint8Array(b.byteLength);
+          copy.set(b);
+          return copy;
+        });
+        return pool.run<ImageOutcome[]>(copies, { signal, weight: copies.length, transfer: copies.map((c) => c.buffer) });
+      }),
+    );
+    return answers.flat().map((a) => ('ok' in a ? a.ok : fromWireError(a.error)));
   };
-
-  async function readNow(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<OcrResult> {
-    signal?.throwIfAborted();
-    const loaded = await load();
-    const { image, originalWidth, originalHeight } = await decodeImage(bytes, { maxPixels: config.maxPixels, maxWorkSide: config.maxWorkSide });
-    signal?.throwIfAborted();
-    const lines = await runPipeline(loaded, image, {
-      maxSide: config.maxSide,
-      threshold: config.detThreshold,
-      boxThreshold: config.boxThreshold,
-      unclipRatio: config.unclipRatio,
-      maxCandidates: config.maxLines,
-      minConfidence: config.minConfidence,
-      batchSize: config.batchSize,
-      stretchContrast: config.stretchContrast,
-      signal,
-    });
-    const sx = originalWidth / image.width;
-    const sy = originalHeight / image.height;
-    const out = lines.map((l) => ({
-      text: l.text,
-      confidence: Math.round(l.confidence * 1e4) / 1e4,
-      box: l.quad.map(([x, y]): [number, number] => [Math.round(x * sx), Math.round(y * sy)]),
-    }));
-    return { text: out.map((l) => l.text).join('\n'), lines: out };
-  }
 
   return {
-    read(bytes, { signal } = {}) {
-      if (closed) return Promise.reject(new Error('OCR engine is closed'));
-      const result = queue.then(() => readNow(bytes, signal));
-      queue = result.catch(() => undefined);
-      return signal ? abortable(result, signal) : result;
+    concurrency: config.concurrency,
+    readBatch,
+    async read(bytes, { signal } = {}): Promise<OcrResult> {
+      const [result] = await readBatch([bytes], signal ? { signal } : {});
+      if (result instanceof Error) throw result;
+      return result!;
     },
-    async close() {
-      closed = true;
-      await queue;
-      const loaded = await models?.catch(() => undefined);
-      models = undefined;
-      await loaded?.release();
-    },
+    close: () => pool.close(),
   };
-}
-
-/** Rejects as soon as `signal` aborts, even while the read still waits its turn in the queue. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

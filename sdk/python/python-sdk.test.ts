@@ -19,7 +19,7 @@ const shape = (d: { name: string; version: string; resource: string; inputs: { n
   inputs: d.inputs.map((f) => [f.name, f.kind, f.optional]),
   outputs: d.outputs.map((f) => [f.name, f.kind, f.optional]),
 });
-const unusedEngine: OcrEngine = { read: () => Promise.reject(new Error('not used')), close: () => Promise.resolve() };
+const unusedEngine: OcrEngine = { concurrency: 1, read: () => Promise.reject(new Error('not used')), readBatch: () => Promise.reject(new Error('not used')), close: () => Promise.resolve() };
 
 async function demoImages(): Promise<Map<string, Uint8Array>> {
   const { spec } = await buildDemoSite();

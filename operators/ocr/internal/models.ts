@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { InferenceSession } from 'onnxruntime-node';
+import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { NonRetryableError } from '../../../framework/errors/index.ts';
 import { charsetFromKeys } from './ctc-decode.ts';
 
@@ -65,4 +65,12 @@ export async function loadModels(dir: string, options: { intraOpThreads: number;
       await Promise.all([detection.release(), recognition.release(), orientation?.release()]);
     },
   };
+}
+
+/** One run of a single-input, single-output model. */
+export async function runModel(session: InferenceSession, input: Tensor): Promise<Tensor> {
+  const outputs = await session.run({ [session.inputNames[0]!]: input });
+  const output = outputs[session.outputNames[0]!];
+  if (!output) throw new Error('model produced no output');
+  return output;
 }

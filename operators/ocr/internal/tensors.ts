@@ -18,11 +18,13 @@ export function detectionSize(width: number, height: number, maxSide: number): {
 export function detectionTensor(image: RgbImage): Float32Array {
   const plane = image.width * image.height;
   const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) {
-      // Channel c of the tensor is BGR channel c, i.e. RGB channel 2 − c.
-      out[c * plane + i] = (image.data[i * 3 + 2 - c]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
-    }
+  const data = image.data;
+  for (let c = 0; c < 3; c++) {
+    // Channel c of the tensor is BGR channel c, i.e. RGB channel 2 − c: (v / 255 − mean) / std.
+    const scale = 1 / (255 * IMAGENET_STD[c]!);
+    const bias = -IMAGENET_MEAN[c]! / IMAGENET_STD[c]!;
+    const base = c * plane;
+    for (let i = 0, s = 2 - c; i < plane; i++, s += 3) out[base + i] = data[s]! * scale + bias;
   }
   return out;
 }

@@ -1,0 +1,7 @@
+// Every pool thread starts here and loads its worker module through tsx's scoped loader, so a
+// TypeScript worker loads the same way whether the parent runs under `node --import tsx`, `tsx`,
+// or bin/quarry.mjs's register() (which worker threads do not inherit).
+import { workerData } from 'node:worker_threads';
+import { tsImport } from 'tsx/esm/api';
+
+await tsImport(workerData.script, import.meta.url);
