@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { createRelationEngine, mapLimit, type RelationStore, type WriteSet } from '../relation-engine/index.ts';
 import { cassandraTestStore, embeddedTestStore, type MakeTestStore } from '../relation-engine/testing/index.ts';
 import { machineInfo } from './internal/machine.ts';
+import { load1, machineCpuMs, processCpuMs } from './internal/proc-stats.ts';
+import { readFileSync } from 'node:fs';
 
 const { values: args } = parseArgs({ options: {
   pages: { type: 'string', default: '1000,10000' }, 'links-per-page': { type: 'string', default: '10' },
@@ -44,6 +46,11 @@ interface Figures {
   scanContentsPerSec: number;
   retireMs: number;
   retireEntries: number;
+  /** CPU µs per item of this process and of the Cassandra JVM, and the cores busy elsewhere. */
+  edgeCpu: Cpu;
+  scanCpu: Cpu;
+  loadBefore: number;
+  loadAfter: number;
   countsMs: number;
   exactCountsMs: number;
 }
@@ -54,10 +61,44 @@ const pageUrl = (i: number) => `http://bench.example/page/${i}`;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const chunks = (n: number, size: number) => range(Math.ceil(n / size)).map((c) => range(Math.min(size, n - c * size)).map((k) => c * size + k));
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+interface Cpu {
+  benchUs: number;
+  cassandraUs?: number;
+  otherCores: number;
+}
+
+/** The Cassandra JVM's pid (the shared server's, from .infra), when it runs on this machine. */
+function cassandraPid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(new URL('../.infra/run/cassandra.pid', import.meta.url), 'utf8').trim());
+    return processCpuMs(pid) === undefined ? undefined : pid;
+  } catch {
+    return undefined;
+  }
+}
+const cPid = cassandraPid();
+
+let lastCpu: (items: number) => Cpu = () => ({ benchUs: 0, otherCores: 0 });
+
+/** Wall seconds of `work`; `lastCpu(items)` then gives what it cost in CPU per item. */
+async function timed<T>(work: () => Promise<T>, useCassandra = false): Promise<[T, number]> {
   const t = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const c0 = cPid === undefined ? undefined : processCpuMs(cPid);
+  const m0 = machineCpuMs();
   const r = await work();
-  return [r, Number(process.hrtime.bigint() - t) / 1e9];
+  const sec = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const benchMs = (cpu.user + cpu.system) / 1000;
+  const c1 = cPid === undefined ? undefined : processCpuMs(cPid);
+  const cassMs = useCassandra && c0 !== undefined && c1 !== undefined ? c1 - c0 : undefined;
+  const busyMs = machineCpuMs().busy - m0.busy;
+  lastCpu = (items) => ({
+    benchUs: (benchMs * 1000) / items,
+    ...(cassMs !== undefined ? { cassandraUs: (cassMs * 1000) / items } : {}),
+    otherCores: Math.max(0, busyMs - benchMs - (cassMs ?? 0)) / (sec * 1000),
+  });
+  return [r, sec];
 }
 
 async function applyAll(store: RelationStore, n: number, build: (ids: number[]) => WriteSet): Promise<void> {
@@ -66,7 +107,9 @@ async function applyAll(store: RelationStore, n: number, build: (ids: number[]) 
 
 async function measure(backend: string, make: MakeTestStore, pages: number): Promise<Figures> {
   const links = pages * LPP;
+  const loadBefore = load1();
   const t = await make();
+  const cass = t.store.kind === 'cassandra';
   try {
     const store = t.store;
     let clock = 1_700_000_000_000;
@@ -79,7 +122,8 @@ async function measure(backend: string, make: MakeTestStore, pages: number): Pro
       await applyAll(store, links, (ids) => ({ contents: ids.map((i) => ({ sign: sign(i), patch: { features: feat, thumbnailRef: `blob://thumb/${i}` } })) }));
     });
     // Edges: oc (link → content), each one logical edge = two row writes (forward and reverse).
-    const [, eSec] = await timed(() => applyAll(store, links, (ids) => ({ ocEdges: ids.map((i) => ({ link: linkUrl(i), sign: sign(i), crawledAtMs: now, oVersion: 1 })) })));
+    const [, eSec] = await timed(() => applyAll(store, links, (ids) => ({ ocEdges: ids.map((i) => ({ link: linkUrl(i), sign: sign(i), crawledAtMs: now, oVersion: 1 })) })), cass);
+    const edgeCpu = lastCpu(links);
     // Engine page upserts: read the page, journal, fo edges (forward and reverse), then the vertex.
     const [, pSec] = await timed(() => mapLimit(chunks(pages, Math.max(1, Math.floor(BATCH / LPP))), PAR, (ids) => engine.upsertPages(ids.map((p) => ({
       url: pageUrl(p), title: `Page ${p}`, pageType: 'article', contentHash: `h${p}`, crawledAtMs: now,
@@ -91,7 +135,8 @@ async function measure(backend: string, make: MakeTestStore, pages: number): Pro
       if (!r?.content) throw new Error('bench: missing content');
     }));
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
-    const [report, sSec] = await timed(() => engine.exportJsonl(sink));
+    const [report, sSec] = await timed(() => engine.exportJsonl(sink), cass);
+    const scanCpu = lastCpu(links);
     if (report.contents !== links) throw new Error(`bench: exported ${report.contents} contents, expected ${links}`);
     // A fixed churn (100 pages each drop one link), then its retirement: the cost follows the churn.
     await engine.retire({ graceMs: 0 }); // the first writes' own journal entries
@@ -113,6 +158,7 @@ async function measure(backend: string, make: MakeTestStore, pages: number): Pro
       scanContentsPerSec: report.contents / sSec,
       retireMs: retSec * 1000, retireEntries: retired.entries,
       countsMs: cSec * 1000, exactCountsMs: xSec * 1000,
+      edgeCpu, scanCpu, loadBefore, loadAfter: load1(),
     };
   } finally {
     await t.dispose();
@@ -143,6 +189,14 @@ const cell = (r: Figures, k: keyof Figures) => {
   const before = r.links === 10_000 ? BEFORE[r.backend]?.[k] as number | undefined : undefined;
   return `${f(r[k] as number)}${before ? ` (was ${f(before)})` : ''}`;
 };
+const cpuCell = (c: Cpu) => `${f(c.benchUs)}${c.cassandraUs !== undefined ? ` / ${f(c.cassandraUs)}` : ''} µs, ${c.otherCores.toFixed(2)}`;
+const TARGETS: [string, string, keyof Figures, number][] = [
+  ['Cassandra vertex writes/s', 'cassandra', 'vertexWritesPerSec', 15_000],
+  ['Cassandra edge writes/s', 'cassandra', 'edgeWritesPerSec', 30_000],
+  ['LMDB edge writes/s', 'embedded (LMDB)', 'edgeWritesPerSec', 100_000],
+  ['Cassandra export MB/s', 'cassandra', 'scanMBPerSec', 30],
+  ['LMDB export MB/s', 'embedded (LMDB)', 'scanMBPerSec', 100],
+];
 const md = [
   '## Relation engine',
   '',
@@ -154,10 +208,20 @@ const md = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.backend} | ${f(r.links)} | ${cell(r, 'vertexWritesPerSec')} | ${cell(r, 'edgeWritesPerSec')} | ${f(r.enginePageUpsertsPerSec)} | ${cell(r, 'pointReadsPerSec')} | ${cell(r, 'scanMBPerSec')} | ${f(r.scanContentsPerSec)} | ${f(r.retireMs)} ms (${r.retireEntries} entries) | ${f(r.countsMs)} ms | ${f(r.exactCountsMs)} ms |`),
   '',
-  '"was": the same figure at 10,000 links from the engine before batching (505dc55, per-row writes and per-content reads), its own bench run on this machine just before this one.',
+  '"was": the same figure at 10,000 links from the engine before batching (505dc55, per-row writes and per-content reads), its own bench run on this machine on 2026-12-01 in a quieter hour, not in this run: on a loaded machine compare it only through the CPU-per-item table below.',
   'A vertex write is one link or content vertex; an edge write is one logical oc edge (two rows, forward and reverse), both through batched write sets.',
   'An engine page upsert reads the page, journals what it leaves behind, writes 10 fo edges (20 rows) and commits the vertex.',
   'Retirement and counts() do not scan: their cost follows the churn (the same 100 changed pages at both sizes) and stays flat as the graph grows; the exact recount scans everything.',
+  '',
+  '**What the load cost.** CPU per item (bench process: `process.cpuUsage()`; Cassandra JVM: `/proc/<pid>/stat` of the shared server, so other clients\' work counts too) and the cores other work kept busy meanwhile (`/proc/stat` minus both). On a shared machine CPU per item moves much less with the load than items/s does (it still grows when the cores are contended).',
+  '',
+  '| backend | links | load 1m before → after | edge write: bench µs / Cassandra µs per edge, other cores | export: bench µs / Cassandra µs per content, other cores |',
+  '|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.backend} | ${f(r.links)} | ${r.loadBefore.toFixed(1)} → ${r.loadAfter.toFixed(1)} | ${cpuCell(r.edgeCpu)} | ${cpuCell(r.scanCpu)} |`),
+  '',
+  '| issue 12 target (one node) | ' + results.map((r) => `${r.backend}, ${f(r.links)} links`).join(' | ') + ' |',
+  '|---|' + results.map(() => '---:|').join(''),
+  ...TARGETS.filter(([, backend]) => results.some((r) => r.backend === backend)).map(([label, backend, key, min]) => `| ${label} ≥ ${f(min)} | ${results.map((r) => (r.backend === backend ? `${f(r[key] as number)} ${(r[key] as number) >= min ? '(met)' : '(not met)'}` : '')).join(' | ')} |`),
   '',
 ].join('\n');
 await writeFile(new URL('./results/relations.md', import.meta.url), md);

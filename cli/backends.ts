@@ -1,11 +1,13 @@
 // Build the framework's adapters from a BackendConfig: embedded by default; Kafka and Redis when
 // configured. The one place that picks adapters. `--redis` names one node or a Redis Cluster
-// (comma-separated `redis://host:port` seeds): one client, shared by the Redis adapters.
+// (comma-separated `redis://host:port` seeds): one client, shared by the Redis adapters. On the
+// embedded state the item ledger is this run's journal in `<data>/journal`, so `quarry trace`
+// answers after the run is gone.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFileBlobStore, createRedisBlobStore, type BlobStore } from '../framework/blob-store/index.ts';
 import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
-import { createMemoryItemLedger, createRedisItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
+import { createRedisItemLedger, createRunJournal, type ItemLedger } from '../framework/item-ledger/index.ts';
 import { createMemorySideCache, createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
 import { createRedisClient, redactRedisUrl, type RedisClient } from '../framework/redis/index.ts';
 import type { BackendConfig } from './config.ts';
@@ -18,6 +20,9 @@ export interface Backends {
   describe(): string;
   close(): Promise<void>;
 }
+
+/** Where embedded runs keep their journals (one per run). */
+export const journalDir = (dataDir: string): string => join(dataDir, 'journal');
 
 export function openBackends(config: BackendConfig, clientId = 'quarry'): Backends {
   const bus = config.kafkaBrokers.length > 0 ? createKafkaBus({ brokers: config.kafkaBrokers, clientId }) : createEmbeddedBus();
@@ -34,14 +39,14 @@ export function openBackends(config: BackendConfig, clientId = 'quarry'): Backen
     mkdirSync(config.dataDir, { recursive: true });
     sideCache = createMemorySideCache();
     blobs = createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
-    ledger = createMemoryItemLedger({ sideCache });
+    ledger = createRunJournal({ dir: journalDir(config.dataDir), sideCache });
   }
   return {
     bus,
     sideCache,
     blobs,
     ledger,
-    describe: () => `bus=${config.kafkaBrokers.length ? `kafka(${config.kafkaBrokers.join(',')})` : 'embedded'} state=${config.redisUrl ? `redis(${redactRedisUrl(config.redisUrl)})` : 'embedded'} relations=${config.relations} index=${config.index}`,
+    describe: () => `bus=${config.kafkaBrokers.length ? `kafka(${config.kafkaBrokers.join(',')})` : 'embedded'} state=${config.redisUrl ? `redis(${redactRedisUrl(config.redisUrl)})` : `embedded(journal ${journalDir(config.dataDir)})`} relations=${config.relations} index=${config.index}`,
     async close() {
       await bus.close();
       await Promise.all([sideCache.close(), blobs.close(), ledger.close()]);

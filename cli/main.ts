@@ -39,6 +39,9 @@ export function buildProgram(): Command {
   registerRelationsCommand(program);
   registerIndexCommand(program);
   registerGateCommand(program);
+  // Last, so no command inherits it: options after a command's name are that command's
+  // (`operator check --tls-ca …` is the check's, not `operator`'s).
+  program.enablePositionalOptions();
   return program;
 }
 

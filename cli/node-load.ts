@@ -6,7 +6,8 @@ import type { DagPlan } from '../framework/dag/index.ts';
 import { nodeGroup } from '../framework/miner/index.ts';
 import { observeNodes } from '../framework/telemetry/index.ts';
 
-export function observeHostedNodes(plans: Iterable<DagPlan>, bus: TriggerBus, hosted?: (dag: string, node: string) => boolean): () => void {
+/** `lagOf`: the lag already measured for `dag/node` (a miner's signal publisher), read from the bus when it has none. */
+export function observeHostedNodes(plans: Iterable<DagPlan>, bus: TriggerBus, hosted?: (dag: string, node: string) => boolean, lagOf?: (key: string) => number | undefined): () => void {
   const nodes = [...plans].flatMap((plan) => plan.nodes.filter((n) => n.kind === 'operator' && (hosted?.(plan.name, n.id) ?? true)).map((node) => ({ dag: plan.name, node })));
   return observeNodes(
     () =>
@@ -15,7 +16,7 @@ export function observeHostedNodes(plans: Iterable<DagPlan>, bus: TriggerBus, ho
           dag,
           node: node.id,
           capacity: node.concurrency,
-          lag: (await bus.lag(nodeGroup(node.topic), [node.topic])).reduce((n, l) => n + l.lag, 0),
+          lag: lagOf?.(`${dag}/${node.id}`) ?? (await bus.lag(nodeGroup(node.topic), [node.topic])).reduce((n, l) => n + l.lag, 0),
         })),
       ),
     { onError: (err) => process.stderr.write(`quarry: node load: ${(err as Error).message}\n`) },

@@ -1,9 +1,12 @@
 // Operators as local gRPC child processes (`quarry operator …`), for `quarry run` and
-// `quarry crawl --isolate`: a crashing operator cannot take the miner down with it.
+// `quarry crawl --isolate`: a crashing operator cannot take the miner down with it. They serve
+// plaintext on loopback (the QUARRY_TLS_* variables are not passed on), with the token if
+// QUARRY_OPERATOR_TOKEN is set.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { QuarryError } from '../framework/errors/index.ts';
+import { ownOperatorEnv } from './channel-flags.ts';
 
 export interface OperatorProcesses {
   endpoints: string[];
@@ -34,7 +37,7 @@ export async function spawnOperatorProcesses(groups: readonly (readonly string[]
   try {
     const endpoints = await Promise.all(
       groups.map(async (names) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'operator', ...names, '--port', '0', '--parent-pid', String(process.pid), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'operator', ...names, '--port', '0', '--parent-pid', String(process.pid), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: ownOperatorEnv() });
         children.push(child);
         const lines = createInterface({ input: child.stdout! });
         return new Promise<string>((resolve, reject) => {

@@ -56,3 +56,23 @@ test('the window stays within its bounds', () => {
   for (let i = 50; i < 200; i++) p.decide(sig({ resourceExhausted: 49, inFlight: p.limit, utilization: 0.5 }), i * 100);
   assert.equal(p.limit, 30);
 });
+
+test("with per-node capacity, a node's queue is judged against its own capacity, not the DAGs' total", () => {
+  const perNode = parseGateConfig({ admission: { initialLimit: 20, adjustIntervalMs: 100 } }).admission;
+  const wide = sig({ capacity: 100, lagByNode: { 'd/slow': 6, 'd/fast': 30 }, inFlight: 20 });
+  assert.equal(createAdmissionPolicy(perNode).decide(wide, 100).reason, 'probe', 'without per-node capacity: 30 waiting is below max(4, 100 / 2), so the window may grow');
+  const p = createAdmissionPolicy(perNode);
+  const d = p.decide({ ...wide, capacityByNode: { 'd/slow': 4, 'd/fast': 80 } }, 100);
+  assert.equal(d.reason, 'lag', 'the slow node (capacity 4, target 4) has 6 waiting');
+  assert.ok(p.limit < 20);
+  assert.equal(createAdmissionPolicy(perNode).decide({ ...wide, lagByNode: { 'd/slow': 9 }, capacityByNode: { 'd/slow': 4 } }, 100).reason, 'lag-flood');
+});
+
+test("items the miners hold for a node count in its lag but are not its queue", () => {
+  const perNode = parseGateConfig({ admission: { initialLimit: 20, adjustIntervalMs: 100 } }).admission;
+  const busy = sig({ capacity: 6, capacityByNode: { 'd/work': 6 }, lagByNode: { 'd/work': 13 }, inFlight: 20, utilization: 0.9 });
+  assert.equal(createAdmissionPolicy(perNode).decide(busy, 100).reason, 'lag-flood', 'without what is in hand, 13 > 2 × 6 looks like a flood');
+  const p = createAdmissionPolicy(perNode);
+  assert.equal(p.decide({ ...busy, inHandByNode: { 'd/work': 6 } }, 100).reason, 'lag', '6 in hand: 7 wait, above the target of 6');
+  assert.equal(createAdmissionPolicy(perNode).decide({ ...busy, lagByNode: { 'd/work': 9 }, inHandByNode: { 'd/work': 6 } }, 100).reason, 'probe', '3 wait: the window may grow');
+});

@@ -1,5 +1,5 @@
 import type { GateConfig } from './gate-config.ts';
-import { maxLag, type AdmissionSignals } from './signals.ts';
+import type { AdmissionSignals } from './signals.ts';
 
 export type CongestionReason = 'resource-exhausted' | 'timeouts' | 'lag-flood' | 'lag' | 'probe' | 'hold';
 
@@ -23,10 +23,30 @@ export interface AdmissionPolicy {
 }
 
 /**
+ * The worst node's queue as a multiple of its target. A node's queue is its lag less the items
+ * miners hold for it (being worked on, they count in the lag until their batch commits). The
+ * target is `targetQueue` when configured,
+ * else, where the signals give per-node capacity, max(4, the node's capacity) — one round of
+ * waiting: miners take a batch at a time, and a shorter queue leaves part of the next batch
+ * empty — and max(4, the DAGs' capacity / 2) for the others.
+ */
+export function queuePressure(s: AdmissionSignals, targetQueue: number | undefined): number {
+  const overall = targetQueue ?? Math.max(4, s.capacity / 2);
+  let worst = 0;
+  for (const [node, lag] of Object.entries(s.lagByNode)) {
+    const cap = s.capacityByNode?.[node];
+    const target = targetQueue ?? (cap ? Math.max(4, cap) : overall);
+    const p = Math.max(0, lag - (s.inHandByNode?.[node] ?? 0)) / target;
+    if (p > worst) worst = p;
+  }
+  return worst;
+}
+
+/**
  * A Vegas-style window controller with AIMD's hard brake. The window bounds items in the
  * DAG (in flight), so the queue inside it stays short: Vegas keeps the measured queue (the
- * worst node's lag) near a target — grow by √limit while it is below, shrink by √limit
- * while above — and any RESOURCE_EXHAUSTED, timeout or a lag flood (> 2× target) cuts the
+ * worst node's lag against its target, `queuePressure`) near the target — grow by √limit
+ * while it is below, shrink by √limit while above — and any RESOURCE_EXHAUSTED, timeout or a lag flood (> 2× target) cuts the
  * window multiplicatively. The window only grows while it is the binding constraint
  * (TCP's "application-limited" rule), so idle periods don't inflate it.
  */
@@ -49,12 +69,11 @@ export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPo
       const timedOut = lastTimeouts === undefined ? 0 : Math.max(0, s.timeouts - lastTimeouts);
       lastExhausted = s.resourceExhausted;
       lastTimeouts = s.timeouts;
-      const target = cfg.targetQueue ?? Math.max(4, s.capacity / 2);
-      const queue = maxLag(s);
+      const queue = queuePressure(s, cfg.targetQueue);
       let reason: CongestionReason = 'hold';
       if (exhausted > 0) reason = 'resource-exhausted';
       else if (timedOut > 0) reason = 'timeouts';
-      else if (queue > 2 * target) reason = 'lag-flood';
+      else if (queue > 2) reason = 'lag-flood';
       if (reason !== 'hold') pendingHard = true;
 
       if (nowMs - lastAdjust >= cfg.adjustIntervalMs) {
@@ -62,10 +81,10 @@ export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPo
         if (pendingHard) {
           limit = clamp(limit * cfg.backoff);
           if (reason === 'hold') reason = 'resource-exhausted';
-        } else if (queue > target) {
+        } else if (queue > 1) {
           limit = clamp(limit - step);
           reason = 'lag';
-        } else if ((limited ?? s.inFlight >= limit - step) && (s.utilization < 0.999 || queue < target / 2)) {
+        } else if ((limited ?? s.inFlight >= limit - step) && (s.utilization < 0.999 || queue < 0.5)) {
           // The window binds and the DAG is not full (or its queue is short): probe upward.
           limit = clamp(limit + step);
           reason = 'probe';

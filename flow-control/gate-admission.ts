@@ -7,7 +7,8 @@
 //
 // A process that only puts items in (`quarry submit`, a miner emitting children while a
 // `quarry gate run` process admits) uses the same admission without starting it: submit runs
-// the same intake bound and the same deferral rule, then writes to the shared stores.
+// the same intake bound (on counts every process shares, in a deployment) and the same deferral
+// rule, then writes to the shared stores.
 import { randomUUID } from 'node:crypto';
 import { NO_SIGNALS, type Admission, type AdmissionTarget, type NewItem, type SubmitResult } from '../framework/admission/index.ts';
 import { createGate, type Gate, type GateOptions } from './gate.ts';
@@ -29,7 +30,7 @@ export function toGateItem(i: NewItem): Omit<GateItem, 'enqueuedMs'> & { enqueue
     resource: i.resource ?? 'cpu', source: i.source,
     ...(i.traceparent ? { traceparent: i.traceparent } : {}), ...(i.parentId ? { parentId: i.parentId } : {}),
     ...(i.originId ? { originId: i.originId } : {}), ...(i.deadlineMs ? { deadlineMs: i.deadlineMs } : {}),
-    ...(i.enqueuedMs !== undefined ? { enqueuedMs: i.enqueuedMs } : {}),
+    ...(i.enqueuedMs !== undefined ? { enqueuedMs: i.enqueuedMs } : {}), ...(i.resume ? { resume: i.resume } : {}),
   };
 }
 
@@ -39,6 +40,7 @@ export function toNewItem(g: GateItem): NewItem {
     messageId: g.id, enqueuedMs: g.enqueuedMs,
     ...(g.traceparent ? { traceparent: g.traceparent } : {}), ...(g.parentId ? { parentId: g.parentId } : {}),
     ...(g.originId ? { originId: g.originId } : {}), ...(g.deadlineMs ? { deadlineMs: g.deadlineMs } : {}),
+    ...(g.resume ? { resume: g.resume } : {}),
   };
 }
 
@@ -62,7 +64,7 @@ export function createGateAdmission(options: GateAdmissionOptions): GateAdmissio
     async submit(items): Promise<SubmitResult[]> {
       const gateItems = items.map(toGateItem);
       const res = await gate.submit(gateItems);
-      if ('rejected' in res) return items.map((i) => ({ itemKey: i.itemKey, status: 'rejected' as const, reason: 'the gate is full: try later', retryAfterMs: res.retryAfterMs }));
+      if ('rejected' in res) return items.map((i) => ({ itemKey: i.itemKey, status: 'rejected' as const, reason: `try later: ${res.reason}`, retryAfterMs: res.retryAfterMs }));
       return items.map((i, k) => ({ itemKey: i.itemKey, messageId: gateItems[k]!.id, status: 'accepted' as const }));
     },
     async pending() {

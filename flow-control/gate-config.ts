@@ -16,7 +16,7 @@ export const gateConfigSchema = z.object({
     initialLimit: pos.default(16).describe('in-flight window to start with'),
     minLimit: pos.default(1),
     maxLimit: pos.default(100_000),
-    targetQueue: nonNeg.optional().describe('items allowed to wait inside the DAG (lag); default max(4, capacity/2)'),
+    targetQueue: nonNeg.optional().describe('items allowed to wait for a node (its lag); default max(4, the node\'s capacity), or max(4, the DAGs\' capacity / 2) where per-node capacity is unknown'),
     backoff: z.number().gt(0).lt(1).default(0.7).describe('multiplicative decrease on RESOURCE_EXHAUSTED, timeouts or a lag flood'),
     adjustIntervalMs: pos.default(250).describe('the window changes at most this often'),
     maxRatePerSec: pos.optional().describe('hard cap on admissions per second'),

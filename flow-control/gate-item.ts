@@ -1,6 +1,6 @@
 // What a backlog stores: small (references only), so millions fit in a durable queue.
 
-import type { Priority, ResourceClass } from '../framework/admission/index.ts';
+import type { Priority, ResourceClass, Resume } from '../framework/admission/index.ts';
 
 export type { Priority, ResourceClass };
 export const PRIORITIES = ['high', 'normal', 'low'] as const satisfies readonly Priority[];
@@ -21,6 +21,8 @@ export interface GateItem {
   deadlineMs?: number;
   /** When the item first reached the gate (the start of its ingest latency). */
   enqueuedMs: number;
+  /** A dead letter's replay that starts at a node (see the admission port's `Resume`). */
+  resume?: Resume;
 }
 
 export function isPriority(v: unknown): v is Priority {

@@ -32,6 +32,7 @@ test('the gate figures are exported as OpenTelemetry metrics', async () => {
   assert.equal(points.get('quarry_gate_backlog_items{"class":"low"}'), 2);
   assert.equal(points.get('quarry_gate_deferred_items{}'), 1);
   assert.equal(points.get('quarry_gate_window_items{}'), 3);
+  assert.equal(points.get('quarry_gate_utilization{}'), 1, 'the utilisation the gate read');
   assert.ok(points.has('quarry_gate_oldest_age_ms{"lane":"low"}'));
   await provider.shutdown();
 });

@@ -12,6 +12,7 @@ export function registerGateMetrics(gate: Pick<Gate, 'stats'>, meter: Meter = me
   const admitted = meter.createObservableCounter('quarry_gate_admitted_total', { description: 'Items admitted, by lane' });
   const rejected = meter.createObservableCounter('quarry_gate_rejected_total', { description: 'Items answered try-later' });
   const window = meter.createObservableGauge('quarry_gate_window_items', { description: 'Adaptive in-flight window' });
+  const utilization = meter.createObservableGauge('quarry_gate_utilization', { description: 'Utilisation of the busiest operator node as the gate reads it (0..1; the miners\' in a deployment)' });
   meter.addBatchObservableCallback((r) => {
     const s = gate.stats();
     for (const p of PRIORITIES) r.observe(backlog, s.backlog[p], { class: p });
@@ -23,5 +24,6 @@ export function registerGateMetrics(gate: Pick<Gate, 'stats'>, meter: Meter = me
     }
     r.observe(rejected, s.rejectedTotal);
     r.observe(window, s.window);
-  }, [backlog, deferred, age, rate, admitted, rejected, window]);
+    r.observe(utilization, s.utilization);
+  }, [backlog, deferred, age, rate, admitted, rejected, window, utilization]);
 }

@@ -2,7 +2,7 @@ import { createAdmissionPolicy, type AdmissionPolicy } from './admission-policy.
 import { createClassScheduler, type ClassScheduler } from './class-scheduler.ts';
 import { createDeferralRule, type DeferralRule } from './deferral-rule.ts';
 import { parseGateConfig, type GateConfig, type GateConfigInput } from './gate-config.ts';
-import { createTenantQuotas, type TenantQuotas } from './tenant-staging.ts';
+import { createTenantQuotas, type TenantQuotas } from './tenant-quotas.ts';
 
 /** Every decision the gate takes, as one object separate from the gate's plumbing. */
 export interface GatePolicy {

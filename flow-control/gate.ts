@@ -7,8 +7,10 @@ import { realSchedule, type Schedule } from './fake-clock.ts';
 import { PRIORITIES, type GateItem, type Priority } from './gate-item.ts';
 import { registerGateMetrics } from './gate-metrics.ts';
 import { createGatePolicy, type GatePolicy } from './gate-policy.ts';
-import { createIntake, normalizeItems, type SubmitItem, type SubmitResult } from './intake.ts';
+import { normalizeItems, type SubmitItem, type SubmitResult } from './intake.ts';
+import { createMemoryIntakeCounts, groupItems, type IntakeCounts, type IntakeGroup } from './intake-counts.ts';
 import type { AdmissionSignals } from './signals.ts';
+import { memoryQuotaStore, quotaView, type TenantQuotaStore } from './tenant-quotas.ts';
 import { createTenantStaging, type TenantStaging } from './tenant-staging.ts';
 
 export interface GateOptions {
@@ -18,6 +20,10 @@ export interface GateOptions {
   /** Hand items to the DAG durably; the gate acks its backlogs only after this resolves. */
   admit(items: GateItem[]): Promise<void>;
   signals(): Promise<AdmissionSignals>;
+  /** Intake counts every submitter and gate of a deployment shares (default: this process's memory). */
+  counts?: IntakeCounts;
+  /** Tenant buckets every gate of a deployment shares (default: the policy's, in memory). */
+  quotas?: TenantQuotaStore;
   now?: () => number;
   schedule?: Schedule;
   meter?: Meter;
@@ -55,9 +61,12 @@ export function createGate(opts: GateOptions): Gate {
   const now = opts.now ?? Date.now;
   const schedule = opts.schedule ?? realSchedule;
   const statsEvery = opts.statsIntervalMs ?? Math.max(cfg.tickMs, 1000);
-  const intake = createIntake(cfg.intake);
+  const counts = opts.counts ?? createMemoryIntakeCounts({ now });
+  const quotas = opts.quotas ?? memoryQuotaStore(policy.quotas);
   const staging = {} as Record<Priority, TenantStaging>;
-  for (const p of PRIORITIES) staging[p] = createTenantStaging(policy.quotas);
+  for (const p of PRIORITIES) staging[p] = createTenantStaging();
+  // Admitted items whose release did not reach the counts yet (retried next round).
+  let unreleased: IntakeGroup[] = [];
   const deferClasses = new Set(cfg.deferral.classes);
 
   const s: GateStats = {
@@ -102,8 +111,10 @@ export function createGate(opts: GateOptions): Gate {
     }
     const def = policy.deferral.tokens(t, sig.utilization, lastContended);
     s.deferralMode = def.mode;
+    const tenants = [...new Set(PRIORITIES.flatMap((p) => staging[p].tenants()))];
+    const view = quotaView(tenants.length > 0 ? await quotas.available(tenants, t) : new Map());
     const wanted: PerLane<number> = {
-      high: staging.high.eligible(t), normal: staging.normal.eligible(t), low: staging.low.eligible(t),
+      high: staging.high.eligible(view), normal: staging.normal.eligible(view), low: staging.low.eligible(view),
       deferred: s.deferred > 0 ? def.tokens : 0,
     };
     const ages = perLane((l) => {
@@ -124,7 +135,7 @@ export function createGate(opts: GateOptions): Gate {
     const batch: GateItem[] = [];
     for (const p of PRIORITIES) {
       if (alloc[p] <= 0) continue;
-      const items = staging[p].take(alloc[p], t);
+      const items = staging[p].take(alloc[p], view);
       taken[p] = items;
       batch.push(...items);
     }
@@ -145,13 +156,17 @@ export function createGate(opts: GateOptions): Gate {
         throw err;
       }
       backoffMs = 0;
+      if (view.spent.size > 0) await quotas.spend(view.spent, t);
+      // Uncounted before the backlog forgets them: a crash in between counts an item low, never high.
+      unreleased.push(...groupItems(PRIORITIES.flatMap((p) => taken[p] ?? [])));
+      await releaseCounts();
       for (const p of PRIORITIES) {
         const items = taken[p];
-        if (items?.length) { await opts.backlog.ack(p, items.map((i) => i.id)); intake.removed(items); }
+        if (items?.length) await opts.backlog.ack(p, items.map((i) => i.id));
         const d = claimed[p];
         if (d?.length) await opts.deferred.ack(p, d.map((i) => i.id));
       }
-    }
+    } else if (unreleased.length > 0) await releaseCounts();
     const nDeferred = batch.length - PRIORITIES.reduce((a, p) => a + (taken[p]?.length ?? 0), 0);
     policy.admission.spent(batch.length);
     policy.deferral.spend(nDeferred);
@@ -164,7 +179,19 @@ export function createGate(opts: GateOptions): Gate {
       // EWMA over ~5 s so the figure is steady at any tick rate.
       if (dt > 0) { const a = Math.min(1, dt / 5); s.admittedPerSec[l] = s.admittedPerSec[l] * (1 - a) + (n / dt) * a; }
     }
-    for (const p of PRIORITIES) s.backlog[p] = intake.perClass[p];
+    s.backlog = counts.perClass();
+  };
+
+  const releaseCounts = async () => {
+    if (unreleased.length === 0) return;
+    const groups = unreleased;
+    unreleased = [];
+    try {
+      await counts.release(groups);
+    } catch (err) {
+      unreleased = [...groups, ...unreleased];
+      opts.onError?.(err);
+    }
   };
 
   const tick = async () => {
@@ -181,23 +208,38 @@ export function createGate(opts: GateOptions): Gate {
   const gate: Gate = {
     async submit(raw) {
       const items = normalizeItems(raw, now());
-      const deferred = items.filter((i) => i.resource === 'gpu' && deferClasses.has(i.priority));
-      const rest = deferred.length === 0 ? items : items.filter((i) => !(i.resource === 'gpu' && deferClasses.has(i.priority)));
-      const rates = { high: s.admittedPerSec.high, normal: s.admittedPerSec.normal, low: s.admittedPerSec.low };
-      const verdict = intake.check(rest, rates);
-      if (verdict) { s.rejectedTotal += items.length; return verdict; }
-      if (s.deferred + deferred.length > cfg.deferral.maxDeferred) {
+      const isDeferred = (i: GateItem) => i.resource === 'gpu' && deferClasses.has(i.priority);
+      const deferred = items.filter(isDeferred);
+      const rest = deferred.length === 0 ? items : items.filter((i) => !isDeferred(i));
+      const refuse = (retryAfterMs: number, reason: string): SubmitResult => {
         s.rejectedTotal += items.length;
-        return { rejected: 'try-later', retryAfterMs: Math.max(cfg.intake.minRetryAfterMs, 60_000) };
+        return { rejected: 'try-later', retryAfterMs, reason };
+      };
+      if (deferred.length > 0) {
+        // The store's own size: every submitter of a deployment sees the same one.
+        const parked = (await Promise.all([...deferClasses].map((p) => opts.deferred.size(p)))).reduce((a, b) => a + b, 0);
+        s.deferred = parked;
+        if (parked + deferred.length > cfg.deferral.maxDeferred) return refuse(Math.max(cfg.intake.minRetryAfterMs, 60_000), `the deferred store is full (${cfg.deferral.maxDeferred} items)`);
       }
-      if (rest.length > 0) { await opts.backlog.push(rest); intake.added(rest); }
-      if (deferred.length > 0) { await opts.deferred.put(deferred); s.deferred += deferred.length; }
-      for (const p of PRIORITIES) s.backlog[p] = intake.perClass[p];
+      const room = rest.length > 0 ? await counts.reserve(groupItems(rest), cfg.intake) : undefined;
+      if (room && 'full' in room) return refuse(room.retryAfterMs, room.full);
+      try {
+        if (rest.length > 0) await opts.backlog.push(rest);
+        if (deferred.length > 0) { await opts.deferred.put(deferred); s.deferred += deferred.length; }
+      } catch (err) {
+        if (room) await counts.cancel(room.reserved).catch(() => {});
+        throw err;
+      }
+      // Unconfirmed, the reservation's room comes back when its lease ends: counted low, never high.
+      if (room) await counts.commit(room.reserved).catch((err: unknown) => opts.onError?.(err));
+      s.backlog = counts.perClass();
       return { accepted: items.length };
     },
     async start() {
       if (running) return;
-      for (const p of PRIORITIES) intake.seed(p, await opts.backlog.size(p));
+      const sizes = await Promise.all(PRIORITIES.map((p) => opts.backlog.size(p)));
+      await counts.seed({ high: sizes[0] ?? 0, normal: sizes[1] ?? 0, low: sizes[2] ?? 0 });
+      s.backlog = counts.perClass();
       await refreshStoreStats(now());
       running = true;
       timer = schedule(loop, 0);

@@ -1,47 +1,12 @@
-import type { GateConfig } from './gate-config.ts';
 import type { GateItem } from './gate-item.ts';
-
-interface Bucket { tokens: number; at: number; ratePerSec: number; burst: number }
-
-/**
- * Per-tenant token buckets, shared by all lanes: a tenant's quota bounds its total
- * admissions, whatever the priority it claims.
- */
-export function createTenantQuotas(cfg: GateConfig['tenants']) {
-  const buckets = new Map<string, Bucket | null>();
-  const bucket = (tenant: string, nowMs: number): Bucket | null => {
-    let b = buckets.get(tenant);
-    if (b === undefined) {
-      const q = cfg.quotas[tenant] ?? cfg.default;
-      b = q ? { tokens: q.burst, at: nowMs, ratePerSec: q.ratePerSec, burst: q.burst } : null;
-      buckets.set(tenant, b);
-    }
-    if (b) {
-      b.tokens = Math.min(b.burst, b.tokens + ((nowMs - b.at) / 1000) * b.ratePerSec);
-      b.at = nowMs;
-    }
-    return b;
-  };
-  return {
-    /** How many items the tenant may have admitted now (Infinity without a quota). */
-    available(tenant: string, nowMs: number): number {
-      const b = bucket(tenant, nowMs);
-      return b ? Math.floor(b.tokens) : Infinity;
-    },
-    take(tenant: string, n: number, nowMs: number): void {
-      const b = bucket(tenant, nowMs);
-      if (b) b.tokens -= n;
-    },
-  };
-}
-export type TenantQuotas = ReturnType<typeof createTenantQuotas>;
+import type { QuotaView } from './tenant-quotas.ts';
 
 /**
  * Items pulled from one backlog class and not yet admitted, in one FIFO per tenant.
  * `take` serves tenants round-robin and skips those out of quota, so a tenant's burst
  * takes at most its fair share and never blocks the others' items behind it.
  */
-export function createTenantStaging(quotas: TenantQuotas) {
+export function createTenantStaging() {
   const queues = new Map<string, GateItem[]>();
   let ring: string[] = [];
   let cursor = 0;
@@ -67,10 +32,12 @@ export function createTenantStaging(quotas: TenantQuotas) {
         count++;
       }
     },
+    /** Tenants with items staged. */
+    tenants(): string[] { return [...queues.keys()]; },
     /** Items whose tenant has quota left right now. */
-    eligible(nowMs: number): number {
+    eligible(quotas: QuotaView): number {
       let n = 0;
-      for (const [tenant, q] of queues) n += Math.min(q.length, quotas.available(tenant, nowMs));
+      for (const [tenant, q] of queues) n += Math.max(0, Math.min(q.length, quotas.available(tenant)));
       return n;
     },
     oldestEnqueuedMs(): number | undefined {
@@ -81,16 +48,16 @@ export function createTenantStaging(quotas: TenantQuotas) {
       }
       return min;
     },
-    take(max: number, nowMs: number): GateItem[] {
+    take(max: number, quotas: QuotaView): GateItem[] {
       const out: GateItem[] = [];
       let idle = 0;
       while (out.length < max && ring.length > 0 && idle < ring.length) {
         cursor %= ring.length;
         const tenant = ring[cursor]!;
         const q = queues.get(tenant)!;
-        if (q.length > 0 && quotas.available(tenant, nowMs) >= 1) {
+        if (q.length > 0 && quotas.available(tenant) >= 1) {
           out.push(q.shift()!);
-          quotas.take(tenant, 1, nowMs);
+          quotas.take(tenant, 1);
           count--;
           idle = 0;
         } else idle++;

@@ -139,8 +139,13 @@ export class RelationEngine {
   }
 
   async contentHasFeatures(sign: string): Promise<boolean> {
-    const v = await this.store.readContentVertex(check(signSchema, sign, 'content sign'));
-    return v?.features !== undefined;
+    return (await this.contentsHaveFeatures([sign]))[0]!;
+  }
+
+  /** Whether each content has its features recorded: one batched read. */
+  async contentsHaveFeatures(signs: readonly string[]): Promise<boolean[]> {
+    for (const s of signs) check(signSchema, s, 'content sign');
+    return (await this.store.readContentVertices(signs)).map((v) => v?.features !== undefined);
   }
 
   imagesOfPage(url: string): Promise<PageImages | undefined> {

@@ -1,4 +1,4 @@
-// `quarry run`, `quarry relations` and dead-letter replay, end to end.
+// `quarry run` and `quarry relations`, end to end.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -6,9 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
-import { replayDeadLetters, listDeadLetters } from '../cli/commands/dlq.ts';
-import { defineDag, defineOperator, NonRetryableError, startRuntime } from '../framework/index.ts';
 import { startDemoSite, type DemoSite } from '../demo-site/index.ts';
 
 const quarry = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { maxBuffer: 16 << 20 });
@@ -45,37 +42,5 @@ describe('quarry run and quarry relations on the demo site', () => {
     const bad = await quarry(['relations', 'counts', '--store', 'nonsense']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((bad as { code: number }).code, 1);
     assert.match((bad as { stderr: string }).stderr, /store/i);
-  });
-});
-
-describe('dead-letter replay', () => {
-  it('re-drives dead-lettered items from their source records once the cause is fixed', async () => {
-    let broken = true;
-    const op = defineOperator({
-      name: 'fragile', version: '1', inputs: { n: z.string() }, outputs: { out: z.string() },
-      async handler({ n }) {
-        if (broken) throw new NonRetryableError(`upstream refused ${n}`, { code: 'UPSTREAM_REFUSED' });
-        return { out: `ok-${n}` };
-      },
-    });
-    const dag = defineDag({ name: 'fragile', source: ['n'], keep: ['out'] }, [{ id: 'work', operator: 'fragile', reads: ['n'], writes: ['out'] }]);
-    const rt = await startRuntime({ dags: [dag], operators: [op] });
-    try {
-      await rt.submit(['1', '2', '3'].map((n) => ({ dag: 'fragile', itemKey: `item-${n}`, source: { n } })));
-      await rt.idle();
-      const letters = await listDeadLetters(rt.bus, 'quarry', 'fragile');
-      assert.deepEqual(letters.map((l) => [l.trigger?.itemKey, l.errorCode, l.node]).sort(), [['item-1', 'UPSTREAM_REFUSED', 'work'], ['item-2', 'UPSTREAM_REFUSED', 'work'], ['item-3', 'UPSTREAM_REFUSED', 'work']]);
-      broken = false;
-      assert.deepEqual(await replayDeadLetters(rt.ingress, letters), { replayed: 3, skipped: 0 });
-      await rt.idle();
-      for (const n of ['1', '2', '3']) {
-        const rec = await rt.ledger.findByKey('fragile', `item-${n}`);
-        assert.equal(rec?.state, 'completed');
-        assert.equal(rec?.kept?.out, `"ok-${n}"`);
-        assert.ok(letters.some((l) => l.trigger?.messageId === rec?.parentId), 'the replay names the dead item as its parent');
-      }
-    } finally {
-      await rt.close();
-    }
   });
 });

@@ -1,5 +1,6 @@
-// The failure test on real Kafka + Redis: two miner processes and two operator processes run a
-// 4-node DAG with a join and a fan-out over 10,000 items; mid-run one miner and one operator
+// The failure test on real Kafka + Redis (one node, then a 3-master Redis Cluster): two miner
+// processes and two operator processes run a 4-node DAG with a join and a fan-out over 10,000
+// items (4,000 on the cluster); mid-run one miner and one operator
 // instance are SIGKILLed. Afterwards every item and child has exactly one terminal state, the
 // sink recorded each completed item exactly once (by its one message id), nothing was lost or
 // dead-lettered, and the side-cache is empty.
@@ -16,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
 import { compileDag, type DagPlan } from '../framework/dag/index.ts';
@@ -24,6 +24,7 @@ import { createRedisItemLedger, type ItemLedger } from '../framework/item-ledger
 import type { NewItem } from '../framework/admission/index.ts';
 import { createIngress } from '../framework/miner/index.ts';
 import { createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
+import { createRedisClient, scanKeys, type RedisClient } from '../framework/redis/index.ts';
 import { defineDag } from '../framework/dag/index.ts';
 import { QuarryError } from '../framework/errors/index.ts';
 import { defineOperator } from '../framework/operator-sdk/index.ts';
@@ -35,20 +36,20 @@ import { sinkKeys } from './fixtures/failure-sink.ts';
 import { ProcessGroup, type Spawned } from './fixtures/processes.ts';
 
 const KAFKA = process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
-const REDIS = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
-const ITEMS = 10_000;
+const TARGETS = [
+  { name: 'Redis', url: process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390', items: 10_000, start: 'redis' },
+  { name: 'Redis Cluster', url: process.env.QUARRY_TEST_REDIS_CLUSTER ?? 'redis://127.0.0.1:7001,redis://127.0.0.1:7002,redis://127.0.0.1:7003', items: 4_000, start: 'redis-cluster' },
+];
 /** Every 4th item fans out two children into the kids DAG. */
 const kidsOf = (i: number): number => (i % 4 === 0 ? 2 : 0);
 const SETTLE_TIMEOUT_MS = 5 * 60_000;
 
 const path = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
-const run = `${process.pid % 1000}${Date.now() % 1_000_000}`;
-const namespace = `ft-${run}`;
-const dags = failureDags(run);
-
 /** The tuples still in the side-cache, with what the ledger says of their items (failure detail). */
-async function leftTuples(redis: Redis, ledger: ItemLedger, namespace: string): Promise<string> {
-  const keys = (await redis.keys(`${namespace}:t:*`)).slice(0, 5);
+async function leftTuples(redis: RedisClient, ledger: ItemLedger, namespace: string): Promise<string> {
+  const keys: string[] = [];
+  for await (const batch of scanKeys(redis, `${namespace}:t:*`)) keys.push(...batch);
+  keys.splice(5);
   const out = [];
   for (const key of keys) {
     const ref = /\{([^#}]+)#\d+\}(.+)$/.exec(key);
@@ -59,13 +60,13 @@ async function leftTuples(redis: Redis, ledger: ItemLedger, namespace: string): 
   return out.join('; ');
 }
 
-async function reachable(): Promise<void> {
-  const probe = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+async function reachable(target: (typeof TARGETS)[number]): Promise<void> {
+  const probe = createRedisClient(target.url, { lazyConnect: true, maxRetriesPerRequest: 1, noReconnect: true });
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    throw new Error(`the failure test needs Redis at ${REDIS} (QUARRY_TEST_REDIS_URL); start it with \`bash scripts/services.sh start redis\`: ${(err as Error).message}`);
+    throw new Error(`the failure test needs ${target.name} at ${target.url}; start it with \`bash scripts/services.sh start ${target.start}\`: ${(err as Error).message}`);
   } finally {
     probe.disconnect();
   }
@@ -80,18 +81,23 @@ async function reachable(): Promise<void> {
   }
 }
 
-describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed mid-run', () => {
+for (const target of TARGETS) describe(`failure test on real Kafka + ${target.name}: a miner and an operator SIGKILLed mid-run`, () => {
+  const REDIS = target.url;
+  const ITEMS = target.items;
+  const run = `${process.pid % 1000}${Date.now() % 1_000_000}${target.start === 'redis' ? 'n' : 'c'}`;
+  const namespace = `ft-${run}`;
+  const dags = failureDags(run);
   const procs = new ProcessGroup(join(tmpdir(), `quarry-failure-test-${run}`));
   let passed = false; // the processes' logs are kept when the test fails
-  let redis: Redis;
+  let redis: RedisClient;
   let bus: TriggerBus;
   let sideCache: SideCache;
   let ledger: ItemLedger;
   let plans: Map<string, DagPlan>;
 
   before(async () => {
-    await reachable();
-    redis = new Redis(REDIS, { maxRetriesPerRequest: 20 });
+    await reachable(target);
+    redis = createRedisClient(REDIS, { maxRetriesPerRequest: 20 });
     bus = createKafkaBus({ brokers: KAFKA.split(','), clientId: `ft-${run}-test` });
     sideCache = createRedisSideCache({ redis, namespace });
     ledger = createRedisItemLedger({ redis, namespace });
@@ -104,12 +110,7 @@ describe('failure test on real Kafka + Redis: a miner and an operator SIGKILLed 
     await bus?.close();
     if (redis) {
       // Leave the shared Redis as we found it: the run's keys go (ledger, side-cache, sink records).
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1_000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      for await (const keys of scanKeys(redis, `${namespace}:*`, 1_000)) await Promise.all(keys.map((k) => redis.unlink(k)));
       redis.disconnect();
     }
     const admin = new Kafka({ clientId: 'ft-cleanup', brokers: KAFKA.split(','), logLevel: logLevel.NOTHING }).admin();

@@ -84,7 +84,8 @@ describe('the relation writer during a Cassandra outage', () => {
     // find its way around the proxy (and keep timers for the host it found).
     engine = createRelationEngine({ store: await openRelationStore(`cassandra:${proxy.address}/${keyspace}`, { lazy: true, writeConsistency: 'one', readConsistency: 'one', translateAddress: () => proxy.address }) });
     const { page } = createRelationWriterOperators({ engine });
-    const counted = defineOperator({ name: page.name, version: page.version, inputs: page.inputs, outputs: page.outputs, handler: async (i, ctx) => (calls++, page.handler(i, ctx)) }) as unknown as OperatorDefinition;
+    const { name, version, inputs, outputs, maxBatch, concurrency } = page;
+    const counted = defineOperator({ name, version, inputs, outputs, maxBatch, concurrency, batchHandler: async (items, b) => ((calls += items.length), page.batchHandler(items, b)) }) as unknown as OperatorDefinition;
     rt = await startRuntime({ dags: [dag], operators: [source as unknown as OperatorDefinition, counted] });
   });
   after(async () => {

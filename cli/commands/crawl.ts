@@ -8,7 +8,9 @@ import { startRuntime } from '../../framework/runtime/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
 import { startDemoSite, type DemoSite } from '../../demo-site/index.ts';
 import { openBackends } from '../backends.ts';
+import { endedTopic } from '../item-records.ts';
 import { createBuiltInOperators } from '../built-in-operators.ts';
+import { addClientChannelFlags, clientSecurity, remoteSecurity, type ChannelFlags } from '../channel-flags.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { openGate } from '../gate.ts';
 import { spawnOperatorProcesses } from '../operator-processes.ts';
@@ -20,7 +22,7 @@ import { callsInFlight, startMetrics } from '../../framework/telemetry/index.ts'
 import type { RetireReport } from '../../relation-engine/index.ts';
 import { dueItems, parseDueBefore } from './recrawl.ts';
 
-export interface CrawlOptions extends RawBackendOptions {
+export interface CrawlOptions extends RawBackendOptions, ChannelFlags {
   demo?: boolean;
   seed?: string[];
   seedsFile?: string;
@@ -68,6 +70,7 @@ const PROCESS_GROUPS = [['page-spider', 'image-extract', 'image-spider'], ['imag
  */
 export async function runCrawl(opts: CrawlOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`), whenDone?: (summary: CrawlResult) => Promise<void>): Promise<CrawlResult> {
   const config = parseBackendConfig(opts);
+  const security = clientSecurity(opts);
   const started = Date.now();
   const seeds: string[] = [...(opts.seed ?? [])];
   if (opts.seedsFile) seeds.push(...readFileSync(opts.seedsFile, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#')));
@@ -133,6 +136,8 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
       ledger: backends.ledger,
       dedupeWindowMs: 3_600_000,
       namespace: config.namespace,
+      operatorSecurity: remoteSecurity(security, procs?.endpoints ?? []),
+      ...(config.kafkaBrokers.length > 0 ? { endedTopic: endedTopic(config.namespace) } : {}),
       onTerminal: (r) => records.push(r),
       ...(gate ? { admission: gate.admission } : {}),
     });
@@ -179,7 +184,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
 }
 
 export function registerCrawlCommand(program: Command): void {
-  program
+  const command = program
     .command('crawl')
     .description('the main job: crawl pages into the relation graph with image features and OCR text')
     .option('--demo', 'crawl the bundled demo website (started on loopback)')
@@ -204,7 +209,9 @@ export function registerCrawlCommand(program: Command): void {
     .option('--data <dir>', 'where embedded state lives', '.quarry')
     .option('--namespace <ns>', 'Redis key namespace', 'quarry')
     .option('-q, --quiet', 'no progress lines')
-    .option('--dashboard [port]', 'serve the operations page (and /metrics) from this crawl, and keep it up after the crawl until Ctrl-C (default port 8080; 0 = any free port)')
+    .option('--dashboard [port]', 'serve the operations page (and /metrics) from this crawl, and keep it up after the crawl until Ctrl-C (default port 8080; 0 = any free port)');
+  // Towards --operators; the operator processes `--isolate` starts are reached in plaintext on loopback.
+  addClientChannelFlags(command)
     .action(async (opts: CrawlOptions) => {
       const where = { relations: parseBackendConfig(opts).relations };
       const print = (summary: CrawlResult) => process.stdout.write(`${formatSummary(summary, where)}\n`);

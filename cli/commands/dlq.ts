@@ -1,13 +1,13 @@
-// `quarry dlq list|replay`: read a DAG's dead letters, and re-inject them as new items.
-import { randomUUID } from 'node:crypto';
+// `quarry dlq list|replay`: read a DAG's dead letters, and replay them through the gate (from the
+// failed node when the letter's fields can be rebuilt, else from the entry; see framework/miner/replay.ts).
 import type { Command } from 'commander';
 import { createKafkaBus, type TriggerBus } from '../../framework/bus/index.ts';
 import { compileDag } from '../../framework/dag/index.ts';
-import type { ItemSink } from '../../framework/admission/index.ts';
-import { createIngress } from '../../framework/miner/index.ts';
+import { replayLetters } from '../../framework/miner/index.ts';
 import { decodeDeadLetter, type DeadLetter } from '../../framework/wire/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, type RawBackendOptions } from '../config.ts';
+import { openGate } from '../gate.ts';
 import { loadDags } from './miner.ts';
 
 export async function listDeadLetters(bus: TriggerBus, namespace: string, dag: string, options: { limit?: number; quarantine?: boolean } = {}): Promise<DeadLetter[]> {
@@ -15,29 +15,9 @@ export async function listDeadLetters(bus: TriggerBus, namespace: string, dag: s
   return (await bus.read(topic, { limit: options.limit ?? 1000 })).map((m) => decodeDeadLetter(m.value));
 }
 
-/**
- * Re-inject dead letters: each becomes a new item from its source record (the dead one keeps its
- * recorded end; the new one names it as parent). Undecodable letters cannot be replayed.
- */
-export async function replayDeadLetters(ingress: ItemSink, letters: readonly DeadLetter[]): Promise<{ replayed: number; skipped: number }> {
-  let replayed = 0;
-  let skipped = 0;
-  for (const l of letters) {
-    if (!l.trigger) {
-      skipped += 1;
-      continue;
-    }
-    const t = l.trigger;
-    // A fresh id: the dead item's key may still be within the ingress's dedupe window.
-    const [r] = await ingress.submit([{ dag: t.dag, itemKey: t.itemKey, source: t.source, priority: t.priority, tenant: t.tenant, traceparent: t.traceparent, parentId: t.messageId, messageId: randomUUID() }]);
-    if (r?.status === 'accepted') replayed += 1;
-    else skipped += 1;
-  }
-  return { replayed, skipped };
-}
-
 interface DlqOptions extends RawBackendOptions {
   quarantine?: boolean;
+  dryRun?: boolean;
   limit: string;
   dags?: string[];
 }
@@ -63,19 +43,25 @@ export function registerDlqCommand(program: Command): void {
       await bus.close();
     }
   });
-  common(dlq.command('replay').description('re-inject dead letters as new items from their source records'))
+  common(dlq.command('replay').description('replay dead letters through the gate: from the failed node when their fields can be rebuilt, else from the entry; a letter already replayed is not replayed again'))
     .option('--redis <url>', 'Redis of the deployment (env QUARRY_REDIS_URL)')
     .option('--dags <files...>', 'DAG files (default: the built-in ones)')
+    .option('--dry-run', 'print what each letter would do; submit nothing')
     .action(async (dag: string, opts: DlqOptions) => {
       const config = parseBackendConfig(opts);
       if (config.kafkaBrokers.length === 0 || !config.redisUrl) throw new Error('dlq replay needs --kafka and --redis');
       const backends = openBackends(config, 'quarry-dlq');
+      const gate = opts.dryRun ? undefined : await openGate(config, { consume: false });
       try {
         const plans = new Map((await loadDags(opts.dags ?? [])).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
-        const ingress = createIngress({ plans, bus: backends.bus, ledger: backends.ledger });
-        const r = await replayDeadLetters(ingress, await listDeadLetters(backends.bus, config.namespace, dag, { limit: Number(opts.limit), quarantine: opts.quarantine ?? false }));
-        process.stdout.write(`replayed ${r.replayed}, skipped ${r.skipped}\n`);
+        const letters = await listDeadLetters(backends.bus, config.namespace, dag, { limit: Number(opts.limit), quarantine: opts.quarantine ?? false });
+        const sink = gate?.admission ?? { submit: () => Promise.reject(new Error('a dry run submits nothing')) };
+        const lines = await replayLetters(letters, { plans, blobs: backends.blobs, ledger: backends.ledger, sink }, { dryRun: opts.dryRun ?? false });
+        for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+        const count = (s: string) => lines.filter((l) => l.status === s).length;
+        process.stderr.write(`${opts.dryRun ? 'would replay' : 'replayed'} ${count(opts.dryRun ? 'would-replay' : 'replayed')} (${lines.filter((l) => l.from === 'node' && (l.status === 'replayed' || l.status === 'would-replay')).length} from the failed node), already replayed ${count('already-replayed')}, refused ${count('refused')}, not replayable ${count('not-replayable')}\n`);
       } finally {
+        await gate?.close();
         await backends.close();
       }
     });

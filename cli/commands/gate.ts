@@ -8,7 +8,7 @@ import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { openBackends } from '../backends.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { gateStores, openGate } from '../gate.ts';
-import { runtimeSignals } from '../../framework/runtime/index.ts';
+import { createRedisSignalBoard, runtimeSignals } from '../../framework/runtime/index.ts';
 import { loadDags } from './miner.ts';
 import {
   createKafkaBacklog, createLmdbBacklog, createLmdbDeferredStore, createRedisDeferredStore, defaultCapacity, defaultTraceOptions,
@@ -115,10 +115,14 @@ export function registerGateCommand(program: Command): void {
       const plans = new Map((await loadDags(files)).map((d) => [d.name, compileDag(d, { namespace: config.namespace })]));
       const ingress = createIngress({ plans, bus: backends.bus, ledger: backends.ledger, dedupeWindowMs: 3_600_000 });
       const gate = await openGate(config, { consume: true, ...(o.config ? { gate: JSON.parse(readFileSync(o.config, 'utf8')) as GateConfigInput } : {}) });
-      await gate.admission.start({ ingress, signals: runtimeSignals({ plans, bus: backends.bus, ledger: backends.ledger }) });
+      // This process hosts no node: utilisation, capacity, RESOURCE_EXHAUSTED and timeouts are the miners', from the signal board.
+      const board = createRedisSignalBoard({ redis: config.redisUrl, namespace: config.namespace });
+      const signals = runtimeSignals({ plans, bus: backends.bus, ledger: backends.ledger, board, onError: (err) => process.stderr.write(`quarry gate: signal board: ${(err as Error).message}\n`) });
+      await gate.admission.start({ ingress, signals });
       process.stdout.write(`${JSON.stringify({ gate: config.namespace, dags: [...plans.keys()], metrics: metrics?.url })}\n`);
       stopOnSignal(async () => {
         await gate.close();
+        await board.close();
         await backends.close();
         await metrics?.close();
       });

@@ -35,6 +35,10 @@ export function readSample(file: string): FixedSample {
 export function registerOperatorCheckCommand(program: Command): void {
   const operator = program.commands.find((c) => c.name() === 'operator');
   if (!operator) throw new Error('register the `operator` command before `operator check`');
+  // `operator` serves with --tls-* and --token; `check` connects with its own. Positional options
+  // give each command the flags written after its name (else `operator` takes them wherever they
+  // are); the program's own are turned on in buildProgram, after every command exists.
+  operator.enablePositionalOptions();
   operator
     .command('check')
     .description('run the operator contract against a running operator service and print a pass/fail line per clause')

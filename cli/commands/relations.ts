@@ -4,6 +4,7 @@
 //   quarry relations link http://site/a.jpg             a link's state and content
 //   quarry relations export --out graph.jsonl           every content with its relation (ordered)
 //   quarry relations pages | dead-links                 the live pages; the dead image links and why
+//   quarry relations refused [--data dir | --kafka b]   refused and dead-lettered URLs, full reasons
 //   quarry relations counts [--exact] | retire [--limit n] [--grace ms] [--follow ms]
 // --store embedded:<dir> | cassandra:<host:port>/<keyspace>  (default embedded:.quarry/relations);
 // a store that does not exist is an error naming it (queries never create one).
@@ -11,6 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { createRelationEngine, openRelationStore, type RelationEngine } from '../../relation-engine/index.ts';
+import { registerRefusedCommand } from './relations-refused.ts';
 
 const DEFAULT_STORE = 'embedded:.quarry/relations';
 
@@ -65,6 +67,8 @@ export function registerRelationsCommand(program: Command): void {
       for await (const l of e.deadLinks()) process.stdout.write(`${JSON.stringify(l)}\n`);
       return undefined;
     }));
+
+  registerRefusedCommand(rel);
 
   rel.command('retire').description('retire what the churn journal says changed (never a live or in-flight edge); orphaned thumbnails are recorded here and deleted by the next `quarry crawl`, which holds the blob store')
     .option('--limit <n>', 'process at most n journal entries', intAtLeast('--limit', 1))

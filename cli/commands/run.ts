@@ -4,14 +4,16 @@ import type { Command } from 'commander';
 import { compileDag } from '../../framework/dag/index.ts';
 import { startRuntime } from '../../framework/runtime/index.ts';
 import { openBackends } from '../backends.ts';
+import { endedTopic } from '../item-records.ts';
 import { BUILT_IN_OPERATORS } from '../built-in-operators.ts';
+import { addClientChannelFlags, clientSecurity, remoteSecurity, type ChannelFlags } from '../channel-flags.ts';
 import { parseBackendConfig, parsePositiveInt, type RawBackendOptions } from '../config.ts';
 import { openGate } from '../gate.ts';
 import { spawnOperatorProcesses } from '../operator-processes.ts';
 import { loadDags } from './miner.ts';
 import { parseItems } from './submit.ts';
 
-interface RunOptions extends RawBackendOptions {
+interface RunOptions extends RawBackendOptions, ChannelFlags {
   dag?: string;
   source?: string[];
   key?: string;
@@ -24,7 +26,7 @@ interface RunOptions extends RawBackendOptions {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run DAGs end to end in one command (embedded bus and state; operators as child processes)')
     .argument('[dag-files...]', 'DAG files (default: the built-in image-ingestion DAGs)')
@@ -37,9 +39,12 @@ export function registerRunCommand(program: Command): void {
     .option('--operators <endpoints>', 'extra operator services, host:port,…')
     .option('--allow-private <cidr...>', 'private ranges the spiders may reach')
     .option('--timeout <seconds>', 'give up waiting after this long', '600')
-    .option('--data <dir>', 'where embedded state lives', '.quarry')
+    .option('--data <dir>', 'where embedded state lives', '.quarry');
+  // Towards --operators; the operator processes `run` starts are reached in plaintext on loopback.
+  addClientChannelFlags(command)
     .action(async (files: string[], opts: RunOptions) => {
       const config = parseBackendConfig(opts);
+      const security = clientSecurity(opts);
       const dags = await loadDags(files);
       const entry = opts.dag ?? dags[0]!.name;
       const items = parseItems(entry, opts);
@@ -53,7 +58,9 @@ export function registerRunCommand(program: Command): void {
           endpoints: [...(procs?.endpoints ?? []), ...(opts.operators ? opts.operators.split(',') : [])],
           ...backends,
           namespace: config.namespace,
+          ...(config.kafkaBrokers.length > 0 ? { endedTopic: endedTopic(config.namespace) } : {}),
           admission: gate.admission,
+          operatorSecurity: remoteSecurity(security, procs?.endpoints ?? []),
         });
         try {
           const submitted = await rt.submit(items);

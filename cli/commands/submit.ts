@@ -72,6 +72,12 @@ export function registerSubmitCommand(program: Command): void {
         const res = await (gate?.admission ?? createIngress({ plans, bus: backends.bus, ledger: backends.ledger })).submit(withIds);
         await gate?.close();
         for (const r of res) process.stdout.write(`${JSON.stringify(r)}\n`);
+        // The gate's intake is full: nothing was written, and the caller is told when to come back (EX_TEMPFAIL).
+        const later = res.find((r) => r.status === 'rejected' && r.retryAfterMs !== undefined);
+        if (later && later.status === 'rejected') {
+          process.stderr.write(`quarry submit: ${later.reason}; nothing was submitted, retry in ${Math.ceil((later.retryAfterMs ?? 0) / 1000)} s\n`);
+          process.exitCode = 75;
+        }
       } finally {
         await backends.close();
       }

@@ -99,7 +99,9 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
         const t = topic(it.priority);
         let list = byTopic.get(t);
         if (!list) { list = []; byTopic.set(t, list); }
-        list.push({ key: it.tenant, value: encodeGateItem(it) });
+        // Keyed by id, not tenant: a heavy tenant's items spread over the partitions, so every gate
+        // process shares them (the shared tenant buckets keep its quota).
+        list.push({ key: it.id, value: encodeGateItem(it) });
       }
       await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([t, messages]) => ({ topic: t, messages })) });
     },

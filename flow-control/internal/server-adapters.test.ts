@@ -9,6 +9,8 @@ import type { GateItem } from '../gate-item.ts';
 import { deferredStoreContract } from '../deferred-store-contract.ts';
 import { createKafkaBacklog } from './kafka-backlog.ts';
 import { createRedisDeferredStore } from './redis-deferred-store.ts';
+import { intakeCountsContract } from '../intake-counts-contract.ts';
+import { createRedisGateShared } from './redis-gate-shared.ts';
 import { kafkaBrokers, redisClusterUrl, redisUrl, requireServers } from './test-servers.ts';
 
 await requireServers({ cluster: true });
@@ -25,6 +27,30 @@ for (const [kind, url] of [['redis', redisUrl()], ['redis-cluster', redisCluster
   deferredStoreContract(kind, {
     open: async () => createRedisDeferredStore({ url, name }),
     reset: async () => { name = `test-${randomUUID().slice(0, 8)}`; names.push(name); },
+    cleanup: async () => {
+      const r = createRedisClient(url);
+      for (const n of names) await deleteMatching(r, `{quarry:gate:${n}}*`);
+      await r.quit();
+    },
+  });
+}
+
+for (const [kind, url] of [['redis', redisUrl()], ['redis-cluster', redisClusterUrl()]] as const) {
+  let name = '';
+  let lease = 60_000;
+  const names: string[] = [];
+  const handle = () => {
+    const shared = createRedisGateShared({ url, name, leaseMs: lease });
+    return { counts: shared.counts, quotas: shared.quotas, close: () => shared.close() };
+  };
+  intakeCountsContract(kind, {
+    open: async ({ leaseMs }) => {
+      name = `test-${randomUUID().slice(0, 8)}`;
+      names.push(name);
+      lease = leaseMs;
+      return handle();
+    },
+    other: async () => handle(),
     cleanup: async () => {
       const r = createRedisClient(url);
       for (const n of names) await deleteMatching(r, `{quarry:gate:${n}}*`);

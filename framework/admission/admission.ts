@@ -25,6 +25,13 @@ export interface NewItem {
   deadlineMs?: number;
   /** When the item first reached the system (its ingest latency starts here). */
   enqueuedMs?: number;
+  /** Start at this node with these tuple fields (base64) instead of at the entry: a dead letter's replay. */
+  resume?: Resume;
+}
+
+export interface Resume {
+  node: string;
+  fields: Record<string, string>;
 }
 
 export type SubmitResult =
@@ -44,6 +51,10 @@ export interface AdmissionSignals {
   inFlight: number;
   /** Items the DAGs can work on at once (sum of operator node concurrency), 0 if unknown. */
   capacity: number;
+  /** Items each operator node (`dag/node`) works on at once, over every miner that hosts it. */
+  capacityByNode?: Record<string, number>;
+  /** Items the miners hold for each node now (being worked on): they count in its lag until their batch is committed. */
+  inHandByNode?: Record<string, number>;
   /** Cumulative RESOURCE_EXHAUSTED answers from operators (a counter). */
   resourceExhausted: number;
   /** Cumulative operator timeouts (a counter). */

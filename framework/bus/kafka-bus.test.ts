@@ -1,6 +1,10 @@
 // Runs the TriggerBus contract against the real broker (QUARRY_TEST_KAFKA_BROKERS,
 // default 127.0.0.1:9092). Start it with `bash scripts/services.sh start kafka`.
-import { Kafka, logLevel } from 'kafkajs';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
+
+const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 import { createKafkaBus } from './index.ts';
 import { busContract } from '../testing/index.ts';
 
@@ -25,4 +29,27 @@ async function assertReachable(): Promise<void> {
 busContract('kafka', async () => {
   await (reachable ??= assertReachable());
   return createKafkaBus({ brokers, clientId: 'quarry-bus-contract' });
+});
+
+describe('Kafka bus topics', () => {
+  it('creates a compacted topic when asked (records read by key), a plain one otherwise', async () => {
+    await (reachable ??= assertReachable());
+    const bus = createKafkaBus({ brokers, clientId: 'quarry-bus-topics' });
+    const admin = new Kafka({ clientId: 'quarry-test-topics', brokers, logLevel: logLevel.NOTHING }).admin();
+    const suffix = `${process.pid}-${Date.now()}`;
+    const [compacted, plain] = [`quarry-test-compacted-${suffix}`, `quarry-test-plain-${suffix}`];
+    try {
+      await bus.ensureTopics([compacted], 1, { compacted: true });
+      await bus.ensureTopics([plain], 1);
+      await admin.connect();
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [compacted, plain].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy'] })) });
+      const policy = new Map(resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue]));
+      assert.equal(policy.get(compacted), 'compact');
+      assert.equal(policy.get(plain), 'delete');
+    } finally {
+      await admin.deleteTopics({ topics: [compacted, plain] }).catch(() => {});
+      await admin.disconnect();
+      await bus.close();
+    }
+  });
 });

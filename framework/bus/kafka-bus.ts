@@ -137,7 +137,7 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
   };
 
   return {
-    async ensureTopics(topics, partitions) {
+    async ensureTopics(topics, partitions, options = {}) {
       assertOpen();
       checkTopics(topics, 'ensureTopics');
       checkPartitions(partitions);
@@ -145,7 +145,10 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
       const a = await getAdmin();
       try {
         await a.createTopics({
-          topics: [...new Set(topics)].map((topic) => ({ topic, numPartitions: partitions ?? 1 })),
+          topics: [...new Set(topics)].map((topic) => ({
+            topic, numPartitions: partitions ?? 1,
+            ...(options.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+          })),
           // kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a fresh broker answers
           // for a while: topicsServed below waits for the leaders instead.
           waitForLeaders: false,

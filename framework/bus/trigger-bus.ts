@@ -60,8 +60,11 @@ export interface TopicLag {
 }
 
 export interface TriggerBus {
-  /** Create the topics if they do not exist (idempotent). */
-  ensureTopics(topics: readonly string[], partitions?: number): Promise<void>;
+  /**
+   * Create the topics if they do not exist (idempotent). `compacted`: Kafka keeps the last
+   * message per key (cleanup.policy=compact), for records read by key; the embedded bus keeps all.
+   */
+  ensureTopics(topics: readonly string[], partitions?: number, options?: { compacted?: boolean }): Promise<void>;
   /** Resolves once every message is durably appended (acks=all on Kafka). */
   produce(topic: string, messages: readonly BusMessage[]): Promise<void>;
   /** Several topics' messages in one go (one request to a Kafka broker); durable when it resolves. */

@@ -1,7 +1,8 @@
 /**
  * The item ledger: per-item coordination (tokens, leases, joins) and the queryable end state of
- * every item — completed, filtered, dead-lettered or quarantined. In memory for the embedded
- * default, Lua scripts over Redis hashes for real deployments.
+ * every item — completed, filtered, dead-lettered or quarantined. In memory, on disk in an LMDB
+ * journal (what embedded runs use: one journal per run, read together by `readRunJournals`), or
+ * Lua scripts over Redis hashes for real deployments.
  *
  * A batch is the unit: one call claims a batch of triggers, one commits what was decided.
  *
@@ -18,4 +19,6 @@ export type {
 } from './item-ledger.ts';
 export { createMemoryItemLedger, type MemoryItemLedgerOptions } from './memory-item-ledger.ts';
 export { createRedisItemLedger, type RedisItemLedgerOptions } from './redis-item-ledger.ts';
+export { createLmdbItemLedger, type LmdbItemLedgerOptions } from './lmdb-item-ledger.ts';
+export { createRunJournal, readRunJournals, type JournalHit, type RunInfo, type RunJournal, type RunJournalOptions, type RunJournals } from './run-journals.ts';
 export { tupleRefOf, bucketOf, BUCKETS } from './tuple-ref.ts';

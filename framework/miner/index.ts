@@ -11,6 +11,7 @@
 export { createMiner, nodeGroup, type Miner, type MinerOptions, type HostedNode } from './miner.ts';
 export { createIngress, newTraceparent, assignMessageId, type Ingress, type IngressOptions } from './ingress.ts';
 export { decideAnswer, decideFilter, type Decision, type OpStatus } from './decide.ts';
+export { replayLetters, replayIdOf, type ReplayLine, type ReplayStatus, type ReplayDeps } from './replay.ts';
 export { retryTopic, MAX_REDRIVES } from './outbox.ts';
 export type { MinerDeps } from './work.ts';
 export type { NodeRunner, NodeStats } from './node-runner.ts';

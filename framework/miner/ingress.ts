@@ -5,14 +5,15 @@
 // if its entry trigger may never have left (a crash between opening and producing), it is
 // produced again — the ledger makes the second one harmless.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ItemSink, NewItem, SubmitResult } from '../admission/index.ts';
+import type { ItemSink, NewItem, Resume, SubmitResult } from '../admission/index.ts';
 import type { TriggerBus } from '../bus/trigger-bus.ts';
 import type { DagPlan } from '../dag/index.ts';
 import { QuarryError } from '../errors/index.ts';
 import type { ItemLedger, OpenItem } from '../item-ledger/index.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { encodeTrigger, traceIdOf, type Trigger } from '../wire/index.ts';
-import { entryToken, entryTrigger, type Outgoing } from './triggers.ts';
+import { entryToken, entryTrigger, tokenTrigger, type Outgoing } from './triggers.ts';
+import { fieldsAt, resumeTokens } from './resume.ts';
 
 export interface IngressOptions {
   plans: ReadonlyMap<string, DagPlan>;
@@ -69,6 +70,15 @@ export function sourceFields(plan: DagPlan, source: Readonly<Record<string, stri
   return fields;
 }
 
+/** A replay's start: its tokens at the node and its tuple fields, or why it cannot start there. */
+function resumeOf(plan: DagPlan, resume: Resume): { tokens: string[]; fields: Map<string, Uint8Array> } | string {
+  if (!plan.nodes.some((n) => n.id === resume.node)) return `cannot resume at node \`${resume.node}\`: DAG \`${plan.name}\` has no such node (nodes: ${plan.nodes.map((n) => n.id).join(', ')})`;
+  const known = new Set(fieldsAt(plan, resume.node));
+  const unknown = Object.keys(resume.fields).filter((f) => !known.has(f));
+  if (unknown.length > 0) return `cannot resume at node \`${resume.node}\`: field(s) ${unknown.join(', ')} do not exist there`;
+  return { tokens: resumeTokens(plan, resume.node), fields: new Map(Object.entries(resume.fields).map(([f, b64]) => [f, new Uint8Array(Buffer.from(b64, 'base64'))])) };
+}
+
 export async function produceAll(bus: TriggerBus, out: readonly Outgoing[]): Promise<void> {
   const byTopic = new Map<string, { key: string; value: Uint8Array }[]>();
   for (const o of out) {
@@ -97,7 +107,7 @@ export function createIngress(options: IngressOptions): Ingress {
   return {
     async submit(items) {
       const results: SubmitResult[] = new Array(items.length);
-      const opening: { i: number; plan: DagPlan; trigger: Trigger; open: OpenItem }[] = [];
+      const opening: { i: number; plan: DagPlan; trigger: Trigger; tokens: string[]; open: OpenItem }[] = [];
       const seen = new Set<string>();
       items.forEach((item, i) => {
         const plan = planOf(item.dag);
@@ -107,7 +117,13 @@ export function createIngress(options: IngressOptions): Ingress {
           return;
         }
         const tenant = item.tenant ?? 'default';
-        const dedupe = item.parentId ? true : !childrenOnly;
+        const resume = item.resume ? resumeOf(plan, item.resume) : undefined;
+        if (typeof resume === 'string') {
+          results[i] = { itemKey: item.itemKey, status: 'rejected', reason: resume };
+          return;
+        }
+        // A replay (it names its origin) is meant to run again: its own id dedupes it, not its key.
+        const dedupe = item.originId ? false : item.parentId ? true : !childrenOnly;
         if (dedupe) {
           const key = `${item.dag}\u0000${tenant}\u0000${item.itemKey}`;
           if (seen.has(key)) {
@@ -120,11 +136,13 @@ export function createIngress(options: IngressOptions): Ingress {
         const traceparent = item.traceparent || newTraceparent();
         const createdMs = item.enqueuedMs ?? now();
         const trigger = entryTrigger(plan, item, messageId, createdMs, traceparent);
+        const fields = sourceFields(plan, item.source);
+        for (const [f, v] of resume?.fields ?? []) fields.set(f, v);
         opening.push({
-          i, plan, trigger,
+          i, plan, trigger, tokens: resume?.tokens ?? [entryToken(plan)],
           open: {
-            ref: { dag: plan.name, messageId }, itemKey: item.itemKey, tokens: [entryToken(plan)], createdMs, traceId: traceIdOf(traceparent),
-            priority: item.priority ?? 'normal', tenant, fields: sourceFields(plan, item.source),
+            ref: { dag: plan.name, messageId }, itemKey: item.itemKey, tokens: resume?.tokens ?? [entryToken(plan)], createdMs, traceId: traceIdOf(traceparent),
+            priority: item.priority ?? 'normal', tenant, fields,
             ...(item.parentId ? { parentId: item.parentId } : {}), ...(item.originId ? { originId: item.originId } : {}),
             ...(dedupe ? { dedupe: { windowMs: window } } : {}),
           },
@@ -132,15 +150,17 @@ export function createIngress(options: IngressOptions): Ingress {
       });
       const outcomes = await options.ledger.open(opening.map((o) => o.open));
       const out: Outgoing[] = [];
-      opening.forEach(({ i, plan, trigger }, j) => {
+      const startOut = (plan: DagPlan, trigger: Trigger, tokens: readonly string[]): Outgoing[] =>
+        tokens[0] === entryToken(plan) ? [entryOut(plan, trigger)] : tokens.map((token) => tokenTrigger(plan, trigger, token));
+      opening.forEach(({ i, plan, trigger, tokens }, j) => {
         const o = outcomes[j]!;
         const itemKey = trigger.itemKey;
         if (o.status === 'opened') {
-          out.push(entryOut(plan, trigger));
+          out.push(...startOut(plan, trigger, tokens));
           results[i] = { itemKey, messageId: trigger.messageId, status: 'accepted' };
           telemetry.submitted(plan.name, trigger.priority);
         } else if (o.status === 'in-flight') {
-          if (o.reproduce) out.push(entryOut(plan, trigger));
+          if (o.reproduce) out.push(...startOut(plan, trigger, tokens));
           results[i] = { itemKey, messageId: trigger.messageId, status: 'duplicate' };
         } else {
           results[i] = { itemKey, messageId: o.status === 'duplicate' ? o.of : trigger.messageId, status: 'duplicate' };

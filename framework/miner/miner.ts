@@ -100,7 +100,8 @@ export function createMiner(options: MinerOptions): Miner {
         const { plan } = host;
         const hosted = plan.nodes.filter((n) => !host.nodes || host.nodes.includes(n.id));
         await options.bus.ensureTopics(plan.nodes.map((n) => n.topic), options.partitions ?? 1);
-        await options.bus.ensureTopics([...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine, ...(options.endedTopic ? [options.endedTopic] : [])], 1);
+        await options.bus.ensureTopics([...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine], 1);
+        if (options.endedTopic) await options.bus.ensureTopics([options.endedTopic], 1, { compacted: true }); // read by key: the last record wins
         for (const node of hosted) {
           const description = node.kind === 'operator' ? options.descriptions.get(node.operator) : undefined;
           if (node.kind === 'operator' && !description) throw new QuarryError('UNKNOWN_OPERATOR', `node \`${node.id}\` of DAG \`${plan.name}\` needs operator \`${node.operator}\`, which no configured endpoint describes`);

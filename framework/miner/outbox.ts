@@ -16,6 +16,8 @@ import { tryLater, type Decision } from './decide.ts';
 import { assignMessageId, sourceFields } from './ingress.ts';
 import { blobKey, keptValues } from './blob-keys.ts';
 import { entryToken, tokenTrigger, type Outgoing } from './triggers.ts';
+import type { FieldValues } from '../side-cache/index.ts';
+import { fieldsAt } from './resume.ts';
 import type { BatchContext, Work } from './work.ts';
 
 /** A blob gone missing more often than this is not re-driven again: it is dead-lettered. */
@@ -49,11 +51,12 @@ export class Outbox {
 
   constructor(private readonly c: BatchContext) {}
 
-  private letter(t: Trigger | undefined, m: ConsumedMessage, code: string, reason: string, quarantined: boolean, raw?: Uint8Array): void {
+  private letter(t: Trigger | undefined, m: ConsumedMessage, code: string, reason: string, quarantined: boolean, raw?: Uint8Array, inputs?: FieldValues | null): void {
     const { plan, node, now } = this.c;
     const value = encodeDeadLetter({
       ...(t ? { trigger: t } : {}), raw: raw ?? new Uint8Array(), node: node.id, attempts: (t?.attempt ?? 0) + 1, errorCode: code, lastError: reason,
       traceId: t ? traceIdOf(t.traceparent) : '', atMs: now(), sourceTopic: m.topic, quarantined,
+      ...(inputs ? { inputs: Object.fromEntries(inputs) } : {}),
     });
     this.letters.push({ topic: quarantined ? plan.topics.quarantine : plan.topics.deadLetter, key: t?.itemKey ?? m.key, value });
   }
@@ -149,6 +152,16 @@ export class Outbox {
     });
   }
 
+  /** The tuple fields of the items about to be dead-lettered, read before the commit deletes them. */
+  private async lettersInputs(): Promise<Map<Decided, FieldValues | null>> {
+    const { sideCache, plan, node } = this.c;
+    const lettered = this.decided.filter((x) => x.d.kind === 'end' && x.d.letter);
+    if (!sideCache || lettered.length === 0) return new Map();
+    const fields = fieldsAt(plan, node.id);
+    const read = await sideCache.readMany(lettered.map((x) => ({ tupleRef: x.w.t.tupleRef, fields }))).catch(() => lettered.map(() => null));
+    return new Map(lettered.map((x, i) => [x, read[i] ?? null]));
+  }
+
   private stepOf(x: Decided): Step {
     const { plan, node, now } = this.c;
     const { w, d } = x;
@@ -173,10 +186,11 @@ export class Outbox {
   async apply(): Promise<void> {
     const { plan, node, ledger } = this.c;
     await this.prepare();
+    const inputs = await this.lettersInputs();
     for (const x of this.decided) {
       telemetry.opStatus(plan.name, node.id, x.d.status);
       if (x.w.tookMs !== undefined) telemetry.opLatency(plan.name, node.id, x.w.tookMs);
-      if (x.d.kind === 'end' && x.d.letter) this.letter(x.w.t, x.w.m, x.d.code, x.d.reason, x.d.state === 'quarantined');
+      if (x.d.kind === 'end' && x.d.letter) this.letter(x.w.t, x.w.m, x.d.code, x.d.reason, x.d.state === 'quarantined', undefined, inputs.get(x));
       if (x.d.kind === 'end' && x.d.poison && x.fingerprint) this.poison.add(x.fingerprint);
     }
     if (this.poison.size > 0) await ledger.markPoison([...this.poison], `${plan.name}/${node.id}`);

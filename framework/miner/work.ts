@@ -5,7 +5,7 @@ import type { BlobStore } from '../blob-store/blob-store.ts';
 import type { ConsumedMessage, TriggerBus } from '../bus/trigger-bus.ts';
 import type { DagPlan, PlanNode } from '../dag/index.ts';
 import type { ItemLedger, ItemRecord, Step } from '../item-ledger/index.ts';
-import type { FieldValues } from '../side-cache/side-cache.ts';
+import type { FieldValues, SideCache } from '../side-cache/side-cache.ts';
 import type { Trigger } from '../wire/index.ts';
 import type { Decision } from './decide.ts';
 import type { Ingress } from './ingress.ts';
@@ -27,6 +27,8 @@ export interface MinerDeps {
   endedTopic?: string;
   /** How long an item-owned blob outlives its last write when nobody deletes it (orphans). */
   blobTtlMs?: number;
+  /** Where tuples live: a dead letter carries the item's fields from it, so a replay resumes at the node. */
+  sideCache?: SideCache;
 }
 
 export interface BatchContext extends MinerDeps {

@@ -3,10 +3,12 @@
 // batch over the instances (least items in flight among closed circuits), enforces every item's
 // deadline, retries a failed call on another instance, isolates an input that crashes
 // instances, and turns RESOURCE_EXHAUSTED into per-item BACKPRESSURE (slow down, not fail).
-// It never throws for an item: every outcome is that item's response.
+// It never throws for an item: every outcome is that item's response. Channels are plaintext, or
+// TLS (mTLS with a client certificate) with a bearer token, as `security` says.
 import { QuarryError } from '../errors/index.ts';
-import type { EchoRequest, EchoResponse, HealthStatus, OperatorDescription } from '../wire/index.ts';
-import { createInstance, type Instance, type InstanceOptions } from './internal/instance.ts';
+import { clientCredentials, type ClientChannelSecurity, type EchoRequest, type EchoResponse, type HealthStatus, type OperatorDescription } from '../wire/index.ts';
+import { explainRefusal } from './internal/explain-refusal.ts';
+import { createInstance, type Instance, type InstanceChannel, type InstanceOptions } from './internal/instance.ts';
 import { sendChunk } from './internal/send-chunk.ts';
 
 /** Many items for one operator; each item carries its own deadline (`deadlineMs`). */
@@ -42,7 +44,14 @@ export interface OperatorClientOptions extends InstanceOptions {
   /** Pause the caller should take after every instance answered RESOURCE_EXHAUSTED. */
   backpressureDelayMs?: number;
   interceptors?: readonly Interceptor[];
+  /**
+   * TLS (CA, client certificate and key: PEM files) and the bearer token, for every endpoint, or
+   * per endpoint. Default: plaintext, no token.
+   */
+  security?: ChannelSecurityOption;
 }
+
+export type ChannelSecurityOption = ClientChannelSecurity | ((endpoint: string) => ClientChannelSecurity);
 
 export interface OperatorClientStats {
   inFlight: number;
@@ -65,6 +74,11 @@ export interface OperatorClient {
   addEndpoint(endpoint: string): void;
   readonly endpoints: readonly string[];
   stats(): OperatorClientStats;
+  /**
+   * Describe and Health reject with QuarryError('OPERATOR_AUTH_FAILED') naming the endpoint and
+   * the cause when an instance refused this client's certificate or token, or speaks TLS to a
+   * plaintext client (and the other way round).
+   */
   close(): void;
 }
 
@@ -80,7 +94,10 @@ export function createOperatorClient(options: OperatorClientOptions): OperatorCl
   if (options.endpoints.length === 0) throw new QuarryError('CONFIG_INVALID', 'an operator client needs at least one endpoint');
   const now = options.now ?? Date.now;
   const maxBatch = Math.max(1, options.maxBatch ?? 64);
-  const instances: Instance[] = options.endpoints.map((e) => createInstance(e, options));
+  const securityOf = (endpoint: string): ClientChannelSecurity => (typeof options.security === 'function' ? options.security(endpoint) : options.security ?? {});
+  const shared = typeof options.security === 'function' ? undefined : channelOf(options.security ?? {});
+  const open = (endpoint: string) => createInstance(endpoint, options, shared ?? channelOf(securityOf(endpoint)));
+  const instances: Instance[] = options.endpoints.map(open);
   const stats = { calls: 0, items: 0, resourceExhausted: 0, timeouts: 0, transportFailures: 0, crashes: 0 };
   const pending = new Map<string, Queued[]>();
   let scheduled = false;
@@ -130,7 +147,9 @@ export function createOperatorClient(options: OperatorClientOptions): OperatorCl
 
   async function fanOut<T>(method: 'describe' | 'health', timeoutMs: number): Promise<T[]> {
     const deadline = now() + timeoutMs;
-    return Promise.all(instances.map((inst) => inst.unary<object, T>(method, {}, deadline)));
+    return Promise.all(instances.map((inst) => inst.unary<object, T>(method, {}, deadline).catch(async (err: unknown) => {
+      throw (await explainRefusal(inst.endpoint, err, securityOf(inst.endpoint))) ?? err;
+    })));
   }
 
   return {
@@ -142,7 +161,7 @@ export function createOperatorClient(options: OperatorClientOptions): OperatorCl
     describe: async (o = {}) => (await fanOut<OperatorDescription[]>('describe', o.timeoutMs ?? 5_000)).flat(),
     health: (o = {}) => fanOut<HealthStatus>('health', o.timeoutMs ?? 5_000),
     addEndpoint(endpoint) {
-      if (!instances.some((i) => i.endpoint === endpoint)) instances.push(createInstance(endpoint, options));
+      if (!instances.some((i) => i.endpoint === endpoint)) instances.push(open(endpoint));
     },
     get endpoints() {
       return instances.map((i) => i.endpoint);
@@ -156,4 +175,8 @@ export function createOperatorClient(options: OperatorClientOptions): OperatorCl
       for (const inst of instances) inst.close();
     },
   };
+}
+
+function channelOf(security: ClientChannelSecurity): InstanceChannel {
+  return { credentials: clientCredentials(security), ...(security.token ? { token: security.token } : {}) };
 }

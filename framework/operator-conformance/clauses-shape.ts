@@ -23,7 +23,7 @@ export function describeProblems(d: WireDescription): string[] {
       seen.add(f.name);
     }
   }
-  if (d.outputs.length === 0) problems.push('no outputs declared');
+  // No outputs is well formed: a sink (a relation writer) answers OK with its effect done elsewhere.
   return problems;
 }
 
@@ -31,7 +31,7 @@ export function checkDescribe(p: Probe): Verdict {
   const problems = describeProblems(p.desc);
   if (problems.length > 0) return fail(problems.join('; '));
   const d = p.desc;
-  return pass(`${d.name} ${d.version}, ${d.resource}, ${d.inputs.length} input(s), ${d.outputs.length} output(s), max_batch ${d.maxBatch}, concurrency ${d.concurrency}`);
+  return pass(`${d.name} ${d.version}, ${d.resource}, ${d.inputs.length} input(s), ${d.outputs.length} output(s)${d.outputs.length === 0 ? ' (a sink)' : ''}, max_batch ${d.maxBatch}, concurrency ${d.concurrency}`);
 }
 
 /** Problems of an OK answer against the declared outputs: missing, misplaced or ill-typed. */

@@ -37,12 +37,12 @@ export const pass = (detail: string): Verdict => ({ status: 'pass', detail });
 export const fail = (detail: string): Verdict => ({ status: 'fail', detail });
 export const skip = (detail: string): Verdict => ({ status: 'skip', detail });
 
-/** An echo item for the probed operator; a fresh message id each time. */
+/** An echo item for the probed operator; a fresh message id each time, a tenant as a miner sends. */
 export function makeItem(p: Probe, inputs: Pick<WireItem, 'fields' | 'blobs'>, extra: Partial<WireItem> = {}): WireItem {
   sequence += 1;
   const id = `conformance-${process.pid}-${sequence}`;
   return {
-    trigger: { messageId: id, itemKey: `conformance/${sequence}`, dag: 'conformance', node: 'check', tupleRef: `conformance/${id}`, originId: `origin-${id}`, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    trigger: { messageId: id, itemKey: `conformance/${sequence}`, dag: 'conformance', node: 'check', tupleRef: `conformance/${id}`, originId: `origin-${id}`, tenant: 'conformance', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
     operator: p.desc.name,
     fields: inputs.fields,
     blobs: inputs.blobs,

@@ -2,6 +2,7 @@
 import { checkBackpressure, checkBatch, checkConcurrency, checkDeadlines, checkHealth, checkToken } from './clauses-load.ts';
 import { checkMissingInput, checkOversized, checkWrongType } from './clauses-inputs.ts';
 import { checkDeclaredOnly, checkDescribe, checkUnknownOperator, findSample } from './clauses-shape.ts';
+import { explainRefusal } from '../operator-client/index.ts';
 import { fail, type ClauseStatus, type Probe, type Verdict } from './probe.ts';
 import type { FixedSample } from './samples.ts';
 import { createContractClient, type ChannelOptions, type WireDescription } from './wire-client.ts';
@@ -59,7 +60,9 @@ export async function checkOperatorService(address: string, options: CheckOption
     try {
       descriptions = await client.describe();
     } catch (err) {
-      report({ operator: options.operator ?? '*', clause: 'describe', title: 'Describe is well formed', ...fail(`Describe failed: ${(err as Error).message}`) });
+      // A refused certificate or token, or TLS on one side only, is named as the miner names it.
+      const refused = await explainRefusal(address, err, options);
+      report({ operator: options.operator ?? '*', clause: 'describe', title: 'Describe is well formed', ...fail(refused ? `the service refused this client: ${refused.message}` : `Describe failed: ${(err as Error).message}`) });
       return results;
     }
     const chosen = options.operator ? descriptions.filter((d) => d.name === options.operator) : descriptions;

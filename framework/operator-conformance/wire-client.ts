@@ -1,9 +1,8 @@
 // The whole `quarry.v1.Operator` service (EchoBatch included) as protobufjs-backed plain objects,
 // from the wire component's loaded proto: what the kit sends is exactly what the contract says.
-import { readFileSync } from 'node:fs';
-import { Client, credentials, Metadata, type ChannelCredentials, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { EchoRequestType } from '../wire/index.ts';
+import { bearerMetadata, clientCredentials, EchoRequestType, type ClientChannelSecurity } from '../wire/index.ts';
 
 const root = EchoRequestType.root;
 const type = (name: string): protobuf.Type => root.lookupType(`quarry.v1.${name}`);
@@ -28,6 +27,7 @@ export interface WireTrigger {
   tupleRef: string;
   originId?: string;
   traceparent?: string;
+  tenant?: string;
   source?: Record<string, string>;
 }
 
@@ -96,24 +96,8 @@ export const operatorContract = {
   health: method('Health', T.healthReq, T.healthRes),
 } satisfies ServiceDefinition;
 
-export interface ChannelOptions {
-  /** PEM file of the CA that signed the service's certificate; implies TLS. */
-  tlsCa?: string;
-  /** PEM files of this client's certificate and key (mTLS). */
-  tlsCert?: string;
-  tlsKey?: string;
-  /** TLS with the system's roots when no CA file is given. */
-  tls?: boolean;
-  /** Sent as `authorization: Bearer <token>`. */
-  token?: string;
-}
-
-export function channelCredentials(o: ChannelOptions): ChannelCredentials {
-  if (!o.tls && !o.tlsCa && !o.tlsCert) return credentials.createInsecure();
-  if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new TypeError('a client certificate needs both --tls-cert and --tls-key');
-  const read = (f?: string) => (f ? readFileSync(f) : null);
-  return credentials.createSsl(read(o.tlsCa), read(o.tlsKey), read(o.tlsCert));
-}
+/** TLS (CA, client certificate and key: PEM files) and the token, built as the miner builds them. */
+export type ChannelOptions = ClientChannelSecurity;
 
 export interface ContractClient {
   describe(): Promise<WireDescription[]>;
@@ -124,11 +108,10 @@ export interface ContractClient {
 }
 
 export function createContractClient(address: string, options: ChannelOptions = {}): ContractClient {
-  const client = new Client(address, channelCredentials(options), { 'grpc.max_receive_message_length': 128 << 20, 'grpc.max_send_message_length': 128 << 20 });
+  const client = new Client(address, clientCredentials(options), { 'grpc.max_receive_message_length': 128 << 20, 'grpc.max_send_message_length': 128 << 20 });
   function call<Req, Res>(m: keyof typeof operatorContract, req: Req, timeoutMs: number, token: string | null | undefined = options.token): Promise<Res> {
     const def = operatorContract[m];
-    const metadata = new Metadata();
-    if (token) metadata.set('authorization', `Bearer ${token}`);
+    const metadata = bearerMetadata(token ?? undefined);
     return new Promise<Res>((resolve, reject) => {
       client.makeUnaryRequest(def.path, def.requestSerialize as (v: Req) => Buffer, def.responseDeserialize as (b: Buffer) => Res, req, metadata, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: Res) =>
         err ? reject(err) : resolve(res as Res),

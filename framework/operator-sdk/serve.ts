@@ -1,16 +1,24 @@
 // Serve operators as a gRPC `quarry.v1.Operator` service: Echo (one item), EchoBatch (many
 // items, a response each), Describe and Health. Beyond `capacity` items in flight the server
-// answers RESOURCE_EXHAUSTED: the client treats it as backpressure, not failure.
-import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { operatorServiceDefinition, type EchoBatchRequest, type EchoRequest, type EchoResponse, type HealthStatus, type OperatorDescription } from '../wire/index.ts';
+// answers RESOURCE_EXHAUSTED: the client treats it as backpressure, not failure. With a
+// certificate it serves TLS only (mTLS with a client CA); with a token every call must carry it.
+import { setMaxListeners } from 'node:events';
+import { Server, status, type Metadata, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  BEARER_REFUSED, bearerMatches, operatorServiceDefinition, serverCredentials,
+  type EchoBatchRequest, type EchoRequest, type EchoResponse, type HealthStatus, type OperatorDescription, type ServerChannelSecurity,
+} from '../wire/index.ts';
 import type { OperatorDefinition } from './define-operator.ts';
 import { describeOperator, invokeBatch } from './invoke.ts';
 
-export interface ServeOptions {
+export interface ServeOptions extends ServerChannelSecurity {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  /** Items in flight (over all calls) before RESOURCE_EXHAUSTED. Default 256. */
+  /**
+   * Items in flight (over all calls) before RESOURCE_EXHAUSTED. Default 256. Describe offers
+   * batches of at most this many items, so one call of a client that follows it always fits.
+   */
   capacity?: number;
   /** Deadline when the caller sets none (ms). Default 60 s. */
   defaultTimeoutMs?: number;
@@ -19,6 +27,8 @@ export interface ServeOptions {
 export interface OperatorServer {
   readonly port: number;
   readonly address: string;
+  /** Whether it serves TLS (and so refuses plaintext clients). */
+  readonly tls: boolean;
   close(): Promise<void>;
 }
 
@@ -32,8 +42,11 @@ export async function serveOperators(defs: readonly OperatorDefinition[], option
     byName.set(def.name, def);
   }
   const capacity = options.capacity ?? 256;
+  if (!Number.isInteger(capacity) || capacity < 1) throw new TypeError(`serveOperators \`capacity\` must be an integer ≥ 1, got ${capacity}`);
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
-  const descriptions: OperatorDescription[] = defs.map(describeOperator);
+  const credentials = serverCredentials(options);
+  const token = options.token;
+  const descriptions: OperatorDescription[] = defs.map((d) => ({ ...describeOperator(d), maxBatch: Math.min(d.maxBatch, capacity) }));
   let inFlight = 0;
   let closing = false;
 
@@ -47,12 +60,18 @@ export async function serveOperators(defs: readonly OperatorDefinition[], option
     return { def };
   };
 
+  /** The token check every method makes first; the refusal when it fails. */
+  const refused = (metadata: Metadata): { code: status; details: string } | null => (token && !bearerMatches(metadata, token) ? { code: status.UNAUTHENTICATED, details: BEARER_REFUSED } : null);
+
   const run = <Req>(call: Call<Req>, name: string, requests: readonly EchoRequest[], reply: (res: EchoResponse[]) => void, fail: (err: { code: status; details: string }) => void): void => {
+    const denied = refused(call.metadata);
+    if (denied) return fail(denied);
     const admitted = admit(name, requests.length);
     if (!('def' in admitted)) return fail(admitted);
     const callDeadline = call.getDeadline();
     const deadline = callDeadline instanceof Date ? callDeadline.getTime() : Number.isFinite(callDeadline) ? Number(callDeadline) : Date.now() + defaultTimeoutMs;
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // one listener per item of the batch
     call.on('cancelled', () => controller.abort(new Error('call cancelled by client')));
     inFlight += requests.length;
     invokeBatch(admitted.def, requests, { deadline, signal: controller.signal })
@@ -70,21 +89,26 @@ export async function serveOperators(defs: readonly OperatorDefinition[], option
     echoBatch(call: Call<EchoBatchRequest>, callback: sendUnaryData<EchoResponse[]>) {
       run(call, call.request.operator, call.request.items, (res) => callback(null, res), (err) => callback(err));
     },
-    describe(_call: ServerUnaryCall<unknown, OperatorDescription[]>, callback: sendUnaryData<OperatorDescription[]>) {
-      callback(null, descriptions);
+    describe(call: ServerUnaryCall<unknown, OperatorDescription[]>, callback: sendUnaryData<OperatorDescription[]>) {
+      const denied = refused(call.metadata);
+      if (denied) callback(denied);
+      else callback(null, descriptions);
     },
-    health(_call: ServerUnaryCall<unknown, HealthStatus>, callback: sendUnaryData<HealthStatus>) {
-      callback(null, { serving: !closing, inFlight, capacity });
+    health(call: ServerUnaryCall<unknown, HealthStatus>, callback: sendUnaryData<HealthStatus>) {
+      const denied = refused(call.metadata);
+      if (denied) callback(denied);
+      else callback(null, { serving: !closing, inFlight, capacity });
     },
   });
 
   const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${options.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   return {
     port,
     address: `${host}:${port}`,
+    tls: Boolean(options.tlsCert),
     async close() {
       closing = true;
       await new Promise<void>((resolve) => {

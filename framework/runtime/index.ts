@@ -10,3 +10,5 @@
 export { startRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 export { discoverOperators, type OperatorDirectory, type DiscoverOptions } from './operator-directory.ts';
 export { runtimeSignals, type SignalSources } from './signals.ts';
+export { createRedisSignalBoard, type SignalBoard, type SignalBoardOptions, type BoardReading, type MinerLoad, type NodeLoadFigures } from './signal-board.ts';
+export { startSignalPublisher, type SignalPublisher, type SignalPublisherOptions } from './signal-publisher.ts';

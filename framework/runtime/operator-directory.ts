@@ -2,9 +2,11 @@
 // wrapper as behind gRPC: validation, deadlines, error mapping, spans — no serialisation);
 // remote ones through one load-balanced client per operator over every endpoint that serves it.
 // Endpoints that do not answer Describe at start are probed in the background and joined when
-// they come up, so a miner starts during a partial operator outage.
+// they come up, so a miner starts during a partial operator outage. An endpoint that refuses the
+// miner's certificate or token (or speaks TLS where the miner does not) is no outage: the start
+// fails at once, naming the endpoint and the cause.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage, QuarryError } from '../errors/index.ts';
+import { errorCode, errorMessage, QuarryError } from '../errors/index.ts';
 import { createOperatorClient, type EchoBatchFn, type OperatorClient, type OperatorClientOptions } from '../operator-client/index.ts';
 import { describeOperator, invokeBatch, type OperatorDefinition } from '../operator-sdk/index.ts';
 import type { OperatorDescription } from '../wire/index.ts';
@@ -46,6 +48,7 @@ export async function discoverOperators(options: DiscoverOptions = {}): Promise<
   const servedBy = new Map<string, string[]>();
   const clients = new Map<string, OperatorClient>();
   const down = new Map<string, string>(endpoints.map((e) => [e, 'not asked yet']));
+  const refused = new Map<string, string>();
   const { describeTimeoutMs = 15_000, probeIntervalMs = 2_000, required = [], local: _l, endpoints: _e, ...clientOptions } = options;
   let closed = false;
 
@@ -60,22 +63,29 @@ export async function discoverOperators(options: DiscoverOptions = {}): Promise<
     }
   };
   const probe = async (endpoint: string, timeoutMs: number): Promise<void> => {
-    const client = createOperatorClient({ endpoints: [endpoint], ...(clientOptions.now ? { now: clientOptions.now } : {}) });
+    const client = createOperatorClient({ endpoints: [endpoint], ...(clientOptions.now ? { now: clientOptions.now } : {}), ...(clientOptions.security ? { security: clientOptions.security } : {}) });
     try {
       join(endpoint, await client.describe({ timeoutMs }));
+      refused.delete(endpoint);
     } catch (err) {
       down.set(endpoint, errorMessage(err));
+      if (errorCode(err) === 'OPERATOR_AUTH_FAILED') refused.set(endpoint, errorMessage(err));
     } finally {
       client.close();
     }
   };
   const missing = (): string[] => required.filter((name) => !descriptions.has(name));
+  const failIfRefused = (): void => {
+    if (refused.size > 0) throw new QuarryError('OPERATOR_AUTH_FAILED', [...refused.values()].join('; '));
+  };
 
   const until = Date.now() + describeTimeoutMs;
   await Promise.all(endpoints.map((e) => probe(e, Math.min(5_000, describeTimeoutMs))));
+  failIfRefused();
   while (down.size > 0 && Date.now() < until && (missing().length > 0 || (required.length === 0 && down.size === endpoints.length))) {
     await sleep(Math.min(probeIntervalMs, Math.max(0, until - Date.now())));
     await Promise.all([...down.keys()].map((e) => probe(e, Math.min(5_000, Math.max(100, until - Date.now())))));
+    failIfRefused();
   }
   const lacking = missing();
   if (lacking.length > 0 || (endpoints.length > 0 && down.size === endpoints.length && local.size === 0)) {

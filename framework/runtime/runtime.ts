@@ -11,6 +11,7 @@ import { compileDag, type DagPlan, type DagSpec } from '../dag/index.ts';
 import { ConfigError } from '../errors/index.ts';
 import { createMemoryItemLedger, type ItemLedger, type ItemRecord } from '../item-ledger/index.ts';
 import { assignMessageId, createIngress, createMiner, type Ingress, type Miner } from '../miner/index.ts';
+import type { ChannelSecurityOption } from '../operator-client/index.ts';
 import type { OperatorDefinition } from '../operator-sdk/index.ts';
 import { createMemorySideCache, type SideCache } from '../side-cache/index.ts';
 import { discoverOperators, type OperatorDirectory } from './operator-directory.ts';
@@ -41,6 +42,8 @@ export interface RuntimeOptions {
   operators?: readonly OperatorDefinition[];
   /** Operators running elsewhere: `host:port` endpoints (each serving any subset). */
   endpoints?: readonly string[];
+  /** TLS and bearer token towards the endpoints (all, or per endpoint). Default: plaintext. */
+  operatorSecurity?: ChannelSecurityOption;
   /** Called once per item that reaches its terminal state. */
   onTerminal?: (record: ItemRecord) => void;
   /** Adapters to use instead of the embedded ones. A ledger comes with the side-cache it keeps tuples in. */
@@ -54,7 +57,7 @@ export interface RuntimeOptions {
   dedupeWindowMs?: number;
   /** Prefix of topics and consumer groups (default `quarry`). */
   namespace?: string;
-  /** Publish every ended item's record to `<namespace>.ended` (on by default with a Kafka bus). */
+  /** Publish every ended item's record to this topic (compacted on Kafka; the CLI names it `<namespace>.ended`). */
   endedTopic?: string;
   now?: () => number;
 }
@@ -65,7 +68,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw new ConfigError([{ field: 'sideCache', expected: 'the side-cache the given ledger keeps its tuples in', received: undefined }], 'runtime options');
   }
   const required = [...new Set(options.dags.flatMap((d) => d.nodes.flatMap((n) => (n.kind === undefined || n.kind === 'operator' ? [n.operator] : []))))];
-  const directory = await discoverOperators({ endpoints: options.endpoints ?? [], local: options.operators ?? [], required, now });
+  const directory = await discoverOperators({ endpoints: options.endpoints ?? [], local: options.operators ?? [], required, now, ...(options.operatorSecurity ? { security: options.operatorSecurity } : {}) });
   const descriptions = directory.descriptions;
   const plans = new Map(options.dags.map((d) => [d.name, compileDag(d, { operators: descriptions, ...(options.namespace ? { namespace: options.namespace } : {}) })]));
   const bus = options.bus ?? createEmbeddedBus();
@@ -83,6 +86,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     bus,
     blobs,
     ledger,
+    sideCache,
     admission,
     ingress,
     now,

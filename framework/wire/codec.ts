@@ -117,6 +117,8 @@ export interface DeadLetter {
   atMs: number;
   sourceTopic: string;
   quarantined: boolean;
+  /** The item's tuple fields when it failed (JSON text or blob references), so a replay can resume there. */
+  inputs?: Record<string, Uint8Array>;
 }
 
 const PRIORITY_TO_WIRE: Record<Priority, string> = { high: 'HIGH', normal: 'NORMAL', low: 'LOW' };

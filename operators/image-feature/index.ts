@@ -43,7 +43,8 @@ export function createImageFeatureOperator(options: ImageFeatureOptions = {}) {
     version: '1.0.0',
     description: 'Width, height, format, clarity, pHash, dominant colour and a thumbnail of an image',
     resource: 'cpu',
-    inputs: { image: blob('the image bytes') },
+    // Bigger inputs are refused INPUT_TOO_LARGE before decoding (as by the Python twin).
+    inputs: { image: blob('the image bytes', { maxBytes: 32 << 20 }) },
     outputs: {
       width: z.number().int().positive().describe('width in px, after EXIF orientation'),
       height: z.number().int().positive().describe('height in px, after EXIF orientation'),

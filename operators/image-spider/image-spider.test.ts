@@ -180,6 +180,14 @@ test('a known link is fetched conditionally: a 304 keeps its content, with no by
   assert.deepEqual([again.linkStatus, again.httpStatus, again.notModified, again.contentSign, again.image], ['alive', 304, true, first.contentSign, undefined]);
 });
 
+test('a deadline shorter than the budget ends the fetch DEADLINE_EXCEEDED (a retry): the link is not called dead', async () => {
+  const slow = createImageSpiderOperator({ ...base, now: Date.now, allowPrivate: LOOPBACK, totalTimeoutMs: 15_000, timeouts: { connectMs: 1_000, readMs: 5_000 } });
+  await assert.rejects(slow.handler({ url: `${site.base}/trickle.jpg` }, mockOperatorContext({ timeoutMs: 700 })), (err: Error & { code?: string; retryable?: boolean }) => {
+    assert.deepEqual([err.code, err.retryable], ['DEADLINE_EXCEEDED', true]);
+    return true;
+  });
+});
+
 test('an image trickling past its budget is dead as too-slow at once, whatever the attempt', async () => {
   const slow = createImageSpiderOperator({ ...base, allowPrivate: LOOPBACK, totalTimeoutMs: 300, timeouts: { connectMs: 1_000, readMs: 5_000 } });
   const out = await fetchImage(`${site.base}/trickle.jpg`, 0, slow);

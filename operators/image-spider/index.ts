@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { blob, defineOperator } from '../../framework/operator-sdk/index.ts';
-import { ConfigError, FilteredError, type ConfigProblem } from '../../framework/errors/index.ts';
+import { ConfigError, FilteredError, QuarryError, type ConfigProblem } from '../../framework/errors/index.ts';
 import { safeFetch, type Politeness } from '../net/index.ts';
 import { deadForStatus, outcomeForFetchError, type DeadLink } from './internal/fetch-outcome.ts';
 import { describeNonImage, sniffImageType } from './internal/sniff.ts';
@@ -93,13 +93,14 @@ export function createImageSpiderOperator(options: ImageSpiderOptions) {
       const known = await lookupValidators(options.knownContent, url, ctx.log);
       const host = URL.canParse(url) ? new URL(url).host : '';
       const full = options.politeness ? options.politeness.budgetMs(host, options.totalTimeoutMs ?? 15_000) : options.totalTimeoutMs ?? 15_000;
+      const budget = Math.max(1, Math.min(full, ctx.deadline - now() - 500));
       let res;
       try {
         res = await fetch(url, {
           allowPrivate: options.allowPrivate,
           connectTimeoutMs: options.timeouts.connectMs,
           readTimeoutMs: options.timeouts.readMs,
-          totalTimeoutMs: Math.max(1, Math.min(full, ctx.deadline - now() - 500)),
+          totalTimeoutMs: budget,
           maxBytes: options.maxBytes,
           maxRedirects: options.maxRedirects ?? 5,
           accept: 'image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.1',
@@ -109,7 +110,11 @@ export function createImageSpiderOperator(options: ImageSpiderOptions) {
           ...(options.userAgent ? { userAgent: options.userAgent } : {}),
         });
       } catch (err) {
-        if ((err as { code?: string }).code === 'TOO_SLOW') options.politeness?.tooSlow(host);
+        if ((err as { code?: string }).code === 'TOO_SLOW') {
+          // A budget the deadline cut short says nothing of the link: not dead, out of time.
+          if (budget < full) throw new QuarryError('DEADLINE_EXCEEDED', `${url}: the item's deadline left ${budget} ms of the ${full} ms fetch budget`, { retryable: true, cause: err });
+          options.politeness?.tooSlow(host);
+        }
         return deadOutput(outcomeForFetchError(err, ctx.attempt), fetchedAtMs);
       }
       const validators = { ...(res.headers.etag ? { etag: res.headers.etag } : {}), ...(res.headers['last-modified'] ? { lastModified: res.headers['last-modified'] } : {}) };

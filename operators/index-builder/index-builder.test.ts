@@ -5,23 +5,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockOperatorContext } from '../../framework/testing/index.ts';
 import { errorCode } from '../../framework/errors/index.ts';
-import { createContentIndex, createIndexBuilderOperator, openIndexStore, tokenize } from './index.ts';
+import { createContentIndex, createIndexBuilderOperator, openIndexStore, tokenize, type IndexStore } from './index.ts';
 import { probeKeys } from './internal/bands.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quarry-index-op-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const sign = (c: string) => c.repeat(64);
 
-test('the operator indexes a pHash and OCR text, as the image and OCR DAGs call it', async () => {
+test('the operator indexes pHashes and OCR text a batch at a time, as the image and OCR DAGs call it', async () => {
   const store = openIndexStore(`embedded:${dir}/op`);
   try {
-    const op = createIndexBuilderOperator({ store });
+    const calls: string[] = [];
+    const counted: IndexStore = {
+      ...store,
+      putPhashes: async (e) => (calls.push(`phash×${e.length}`), store.putPhashes(e)),
+      putTexts: async (e) => (calls.push(`text×${e.length}`), store.putTexts(e)),
+    };
+    const op = createIndexBuilderOperator({ store: counted });
     assert.equal(op.name, 'index-builder');
     const ctx = mockOperatorContext();
-    assert.deepEqual(await op.handler({ contentSign: sign('a'), phash: '00000000000000ff' }, ctx), { indexedPhash: true, textTokens: 0 });
-    assert.deepEqual(await op.handler({ contentSign: sign('b'), phash: '00000000000000fe' }, ctx), { indexedPhash: true, textTokens: 0 });
-    assert.deepEqual(await op.handler({ contentSign: sign('a'), ocrText: '限时特价 Limited offer' }, ctx), { indexedPhash: false, textTokens: 5 });
-    await assert.rejects(op.handler({ contentSign: sign('c') }, ctx), (err: unknown) => errorCode(err) === 'FILTERED' && /neither `phash` nor `ocrText`/.test((err as Error).message));
+    const results = await op.batchHandler([
+      { input: { contentSign: sign('a'), phash: '00000000000000ff' }, ctx },
+      { input: { contentSign: sign('b'), phash: '00000000000000fe' }, ctx },
+      { input: { contentSign: sign('a'), ocrText: '限时特价 Limited offer' }, ctx },
+      { input: { contentSign: sign('c') }, ctx },
+    ], { signal: ctx.signal, deadline: ctx.deadline });
+    assert.deepEqual(calls, ['phash×2', 'text×1'], 'one store call per kind for the whole batch');
+    assert.deepEqual(results.slice(0, 3), [{ indexedPhash: true, textTokens: 0 }, { indexedPhash: true, textTokens: 0 }, { indexedPhash: false, textTokens: 5 }]);
+    assert.ok(errorCode(results[3]) === 'FILTERED' && /neither `phash` nor `ocrText`/.test((results[3] as Error).message), 'nothing to index fails its item alone');
     const index = createContentIndex({ store });
     assert.deepEqual(await index.nearDuplicates({ sign: sign('a') }), [{ sign: sign('b'), phash: '00000000000000fe', distance: 1 }]);
     assert.deepEqual((await index.searchText('特价')).map((h) => h.sign), [sign('a')]);

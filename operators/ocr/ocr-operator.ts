@@ -22,7 +22,8 @@ export function createOcrOperator({ engine, maxBatch = OCR_MAX_BATCH }: { engine
     version: '1.0.0',
     description: 'PP-OCRv4 text detection and recognition (Chinese and English)',
     resource: 'gpu',
-    inputs: { image: blob('encoded image (any format sharp decodes)') },
+    // Bigger inputs are refused INPUT_TOO_LARGE before decoding (as by the Python twin).
+    inputs: { image: blob('encoded image (any format sharp decodes)', { maxBytes: 32 << 20 }) },
     outputs: {
       ocrText: z.string().max(MAX_OCR_TEXT).describe('line texts in reading order, newline-separated'),
       ocrLines: z.array(ocrLineSchema).max(MAX_OCR_LINES),

@@ -178,6 +178,14 @@ describe('page-spider HTTP status and content-type handling', () => {
     assert.equal(err.reason, 'too-slow');
   });
 
+  it('a deadline shorter than the budget ends the fetch DEADLINE_EXCEEDED (a retry), not too-slow: the page is not judged', async () => {
+    const spider = createPageSpiderOperator({ allowPrivate: LOOPBACK, totalTimeoutMs: 15_000, timeouts: { readMs: 5_000 } });
+    const err = await rejection(spider.handler({ url: `${base}/trickle` }, mockOperatorContext({ timeoutMs: 700 })));
+    assert.equal(err.code, 'DEADLINE_EXCEEDED');
+    assert.equal(err.retryable, true);
+    assert.match((err as unknown as Error).message, /the item's deadline left \d+ ms of the 15000 ms fetch budget/);
+  });
+
   it('accepts HTML by type or by sniffing, and filters everything else as not-html', async () => {
     assert.equal((await rejection(run('/json'))).reason, 'not-html');
     assert.equal((await rejection(run('/untyped-text'))).reason, 'not-html');

@@ -15,6 +15,7 @@ import { executeGrouped, type Stmt } from './cassandra-batch.ts';
 import { ORPHAN_SHARDS, removalStatements, writeStatements } from './cassandra-writes.ts';
 import { SlotQueues } from './cassandra-slots.ts';
 import { checkBuckets, StoreMissingError } from './store-errors.ts';
+import { mergeUnordered, tokenRanges } from './token-ranges.ts';
 
 export type Consistency = 'one' | 'localOne' | 'quorum' | 'localQuorum' | 'all' | 'eachQuorum';
 
@@ -97,6 +98,10 @@ function translator(map: (endpoint: string) => string): Translator {
 
 type Params = unknown[];
 const IN_CHUNK = 64;
+/** Full-table scans: the token ring in this many ranges, this many read at once. */
+const SCAN_RANGES = 32;
+const SCAN_PARALLEL = 8;
+const RANGES = tokenRanges(SCAN_RANGES);
 
 export class CassandraStore implements RelationStore {
   readonly kind = 'cassandra';
@@ -125,14 +130,24 @@ export class CassandraStore implements RelationStore {
     return executeGrouped(this.client, this.limit, stmts, this.write);
   }
 
-  /** Every row of a query, page by page. */
-  private async *rows(query: string, params: Params, fetchSize = this.options.fetchSize ?? 1000): AsyncIterable<cassandra.types.Row> {
+  /** Every row of a query, a page at a time. */
+  private async *pages(query: string, params: Params, fetchSize = this.options.fetchSize ?? 1000): AsyncIterable<cassandra.types.Row[]> {
     let pageState: string | undefined;
     do {
       const rs = await this.exec(query, params, { ...this.read, fetchSize, ...(pageState ? { pageState } : {}) });
-      yield* rs.rows;
+      yield rs.rows;
       pageState = rs.pageState ?? undefined;
     } while (pageState);
+  }
+
+  private async *rows(query: string, params: Params, fetchSize?: number): AsyncIterable<cassandra.types.Row> {
+    for await (const page of this.pages(query, params, fetchSize)) yield* page;
+  }
+
+  /** Every row of a whole-table scan (`query` takes a token range), ranges read in parallel, in no order. */
+  private async *scanTable(query: string): AsyncIterable<cassandra.types.Row> {
+    const sources = RANGES.map(([lo, hi]) => () => this.pages(query, [lo, hi], 5000));
+    for await (const page of mergeUnordered(sources, SCAN_PARALLEL)) yield* page;
   }
 
   private async allRows(query: string, params: Params): Promise<cassandra.types.Row[]> {
@@ -324,29 +339,29 @@ export class CassandraStore implements RelationStore {
   }
 
   async *scanEdges(): AsyncIterable<EdgeCopy> {
-    for await (const r of this.rows(this.q.scanFo, [], 5000)) {
+    for await (const r of this.scanTable(this.q.scanFo)) {
       if (r['link'] != null) yield { kind: 'fo', from: String(r['page']), to: String(r['link']), version: num(r['f_version']) };
     }
-    for await (const r of this.rows(this.q.scanLinkEdges, [], 5000)) {
+    for await (const r of this.scanTable(this.q.scanLinkEdges)) {
       if (r['kind'] == null) continue;
       yield r['kind'] === 'c'
         ? { kind: 'oc', from: String(r['link']), to: String(r['ref']), version: num(r['version']) }
         : { kind: 'of', from: String(r['ref']), to: String(r['link']), version: num(r['version']) };
     }
-    for await (const r of this.rows(this.q.scanCo, [], 5000)) {
+    for await (const r of this.scanTable(this.q.scanCo)) {
       if (r['link'] !== '') yield { kind: 'co', from: String(r['link']), to: String(r['sign']), version: num(r['o_version']) };
     }
   }
 
   async *scanPageVertices(): AsyncIterable<PageVertex> {
-    for await (const r of this.rows(this.q.scanPageVertices, [], 5000)) {
+    for await (const r of this.scanTable(this.q.scanPageVertices)) {
       const v = toPageVertex(String(r['page']), r);
       if (v) yield v;
     }
   }
 
   async *scanLinkVertices(): AsyncIterable<LinkVertex> {
-    for await (const r of this.rows(this.q.scanLinkVertices, [], 5000)) {
+    for await (const r of this.scanTable(this.q.scanLinkVertices)) {
       const v = toLinkVertex(String(r['link']), r);
       if (v) yield v;
     }

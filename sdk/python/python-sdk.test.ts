@@ -14,9 +14,9 @@ import { createOcrOperator, type OcrEngine } from '../../operators/ocr/index.ts'
 import { assertAuthenticatedChannel, serverTlsFlags } from '../channel-checks.ts';
 import { makeTestCerts, PYTHON, pythonOperator, requireSdkBuild, ROOT, type OperatorProcess } from '../test-support.ts';
 
-const shape = (d: { name: string; version: string; resource: string; inputs: { name: string; kind: string; optional: boolean }[]; outputs: { name: string; kind: string; optional: boolean }[] }) => ({
+const shape = (d: { name: string; version: string; resource: string; inputs: { name: string; kind: string; optional: boolean; maxBytes?: number }[]; outputs: { name: string; kind: string; optional: boolean }[] }) => ({
   name: d.name, version: d.version, resource: d.resource,
-  inputs: d.inputs.map((f) => [f.name, f.kind, f.optional]),
+  inputs: d.inputs.map((f) => [f.name, f.kind, f.optional, f.maxBytes ?? 0]),
   outputs: d.outputs.map((f) => [f.name, f.kind, f.optional]),
 });
 const unusedEngine: OcrEngine = { concurrency: 1, read: () => Promise.reject(new Error('not used')), readBatch: () => Promise.reject(new Error('not used')), close: () => Promise.resolve() };

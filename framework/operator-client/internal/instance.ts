@@ -1,12 +1,19 @@
-// One operator instance behind a client: its gRPC channel, circuit breaker and load.
-import { Client, connectivityState, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { operatorServiceDefinition } from '../../wire/index.ts';
+// One operator instance behind a client: its gRPC channel (TLS and token as the client's
+// security says), circuit breaker and load.
+import { Client, connectivityState, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { bearerMetadata, operatorServiceDefinition } from '../../wire/index.ts';
 import { CircuitBreaker } from '../circuit-breaker.ts';
 
 export interface InstanceOptions {
   failureThreshold?: number;
   openMs?: number;
   now?: () => number;
+}
+
+/** How the channel is secured: built once per client from its security options. */
+export interface InstanceChannel {
+  credentials: ChannelCredentials;
+  token?: string;
 }
 
 export interface Instance {
@@ -26,8 +33,8 @@ export interface Instance {
   close(): void;
 }
 
-export function createInstance(endpoint: string, options: InstanceOptions): Instance {
-  const client = new Client(endpoint, credentials.createInsecure(), {
+export function createInstance(endpoint: string, options: InstanceOptions, channel: InstanceChannel): Instance {
+  const client = new Client(endpoint, channel.credentials, {
     'grpc.max_receive_message_length': 256 << 20,
     'grpc.max_send_message_length': 256 << 20,
     'grpc.initial_reconnect_backoff_ms': 200,
@@ -60,7 +67,7 @@ export function createInstance(endpoint: string, options: InstanceOptions): Inst
           def.requestSerialize as (v: Req) => Buffer,
           def.responseDeserialize as (b: Buffer) => Res,
           req,
-          new Metadata(),
+          bearerMetadata(channel.token),
           { deadline },
           (err: ServiceError | null, res?: Res) => (err ? reject(err) : resolve(res as Res)),
         );

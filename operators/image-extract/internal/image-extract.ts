@@ -28,7 +28,7 @@ export function createImageExtractOperator(options: ImageExtractOptions = {}) {
     version: '1.1.0',
     description: 'Finds the images and same-site links of an HTML page and fans out child items for them.',
     resource: 'cpu',
-    inputs: { finalUrl: z.string().describe('the page URL after redirects (resolves relative URLs)'), html: blob('the page as UTF-8') },
+    inputs: { finalUrl: z.string().describe('the page URL after redirects (resolves relative URLs)'), html: blob('the page as UTF-8', { maxBytes: 32 << 20 }) },
     outputs: {
       images: z.array(imageSchema).describe('image links in document order, deduplicated'),
       pageLinks: z.array(z.string()).describe('same-site page links, deduplicated'),

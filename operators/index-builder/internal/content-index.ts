@@ -28,8 +28,12 @@ export type NearDuplicateQuery = { phash: string } | { sign: string };
 
 export interface ContentIndex {
   indexPhash(sign: string, phash: string): Promise<void>;
+  /** Many pHashes in one store call; a bad hash fails the whole call, naming it. */
+  indexPhashes(entries: readonly { sign: string; phash: string }[]): Promise<void>;
   /** Index (or re-index) a content's OCR text; returns the number of distinct tokens. */
   indexText(sign: string, text: string): Promise<number>;
+  /** Many texts in one store call; returns each one's number of distinct tokens. */
+  indexTexts(entries: readonly { sign: string; text: string }[]): Promise<number[]>;
   /** Contents within `maxDistance` bits, nearest first; a query by sign leaves that sign out. */
   nearDuplicates(query: NearDuplicateQuery, maxDistance?: number): Promise<NearDuplicate[]>;
   /** Connected components (single linkage) of contents within `maxDistance`; only groups of ≥ 2. */
@@ -41,6 +45,19 @@ export interface ContentIndex {
 export function createContentIndex({ store, maxDistance: defaultDistance = 6 }: { store: IndexStore; maxDistance?: number }): ContentIndex {
   checkDistance(defaultDistance);
   const parseMember = (m: string): [phash: string, sign: string] => [m.slice(0, 16), m.slice(17)];
+
+  async function indexPhashes(entries: readonly { sign: string; phash: string }[]): Promise<void> {
+    for (const { phash } of entries) {
+      if (!PHASH.test(phash)) throw new QuarryError('BAD_PHASH', `Expected \`phash\` to be 16 lower-case hex chars, got \`${phash}\``);
+    }
+    await store.putPhashes(entries.map(({ sign, phash }) => ({ sign, phash, bandKeys: bandKeys(phash) })));
+  }
+
+  async function indexTexts(entries: readonly { sign: string; text: string }[]): Promise<number[]> {
+    const tokenized = entries.map(({ sign, text }) => ({ sign, text: { text, tokens: tokenize(text) } }));
+    await store.putTexts(tokenized);
+    return tokenized.map((e) => e.text.tokens.length);
+  }
 
   async function candidates(phash: string, maxDistance: number): Promise<[string, string][]> {
     if (maxDistance <= MAX_PROBED_DISTANCE) {
@@ -55,16 +72,10 @@ export function createContentIndex({ store, maxDistance: defaultDistance = 6 }: 
   }
 
   return {
-    async indexPhash(sign, phash) {
-      if (!PHASH.test(phash)) throw new QuarryError('BAD_PHASH', `Expected \`phash\` to be 16 lower-case hex chars, got \`${phash}\``);
-      await store.putPhash(sign, phash, bandKeys(phash));
-    },
-
-    async indexText(sign, text) {
-      const tokens = tokenize(text);
-      await store.putText(sign, { text, tokens });
-      return tokens.length;
-    },
+    indexPhash: (sign, phash) => indexPhashes([{ sign, phash }]),
+    indexPhashes,
+    indexText: async (sign, text) => (await indexTexts([{ sign, text }]))[0]!,
+    indexTexts,
 
     async nearDuplicates(query, maxDistance = defaultDistance) {
       checkDistance(maxDistance);

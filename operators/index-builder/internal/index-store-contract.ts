@@ -31,14 +31,14 @@ export function indexStoreContract(name: string, factory: StoreFactory): void {
       }
     });
 
-  withStore('putPhash files a content under its band keys; replacing moves it', async (store) => {
+  withStore('putPhashes files a content under its band keys; replacing moves it', async (store) => {
     const a = 'f0f0f0f0f0f0f0f0';
     const b = '0123456789abcdef';
-    await store.putPhash(sign(1), a, bandKeys(a));
-    await store.putPhash(sign(1), a, bandKeys(a)); // idempotent
+    await store.putPhashes([{ sign: sign(1), phash: a, bandKeys: bandKeys(a) }]);
+    await store.putPhashes([{ sign: sign(1), phash: a, bandKeys: bandKeys(a) }]); // idempotent
     assert.equal(await store.getPhash(sign(1)), a);
     assert.deepEqual(await store.bandMembers(bandKeys(a)), [`${a}:${sign(1)}`]);
-    await store.putPhash(sign(1), b, bandKeys(b));
+    await store.putPhashes([{ sign: sign(1), phash: b, bandKeys: bandKeys(b) }]);
     assert.equal(await store.getPhash(sign(1)), b);
     assert.deepEqual(await store.bandMembers(bandKeys(a)), []);
     assert.deepEqual(await store.bandMembers([bandKeys(b)[2]!]), [`${b}:${sign(1)}`]);
@@ -46,10 +46,31 @@ export function indexStoreContract(name: string, factory: StoreFactory): void {
     assert.deepEqual(await store.bandMembers([]), []);
   });
 
+  withStore('one call files many contents in order: a sign given twice ends as its last entry', async (store) => {
+    const [a, b, c] = ['f0f0f0f0f0f0f0f0', '0123456789abcdef', '1111111111111111'];
+    await store.putPhashes([
+      { sign: sign(1), phash: a, bandKeys: bandKeys(a) },
+      { sign: sign(2), phash: b, bandKeys: bandKeys(b) },
+      { sign: sign(1), phash: c, bandKeys: bandKeys(c) },
+    ]);
+    assert.equal(await store.getPhash(sign(1)), c);
+    assert.equal(await store.getPhash(sign(2)), b);
+    assert.deepEqual(await store.bandMembers(bandKeys(a)), [], 'the replaced hash leaves no band entry');
+    assert.deepEqual(await store.bandMembers([bandKeys(c)[0]!]), [`${c}:${sign(1)}`]);
+    await store.putTexts([
+      { sign: sign(1), text: { text: 'red apple', tokens: ['red', 'apple'] } },
+      { sign: sign(2), text: { text: 'apple', tokens: ['apple'] } },
+      { sign: sign(1), text: { text: 'pear', tokens: ['pear'] } },
+    ]);
+    const p = await store.postings(['apple', 'red', 'pear']);
+    assert.deepEqual([p.get('apple'), p.get('red'), p.get('pear')], [[sign(2)], [], [sign(1)]]);
+    assert.deepEqual(await store.stats(), { phashes: 2, texts: 2 });
+  });
+
   withStore('scanPhashes pages through every content', async (store) => {
     for (let i = 0; i < 25; i++) {
       const p = (BigInt(i) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn).toString(16).padStart(16, '0');
-      await store.putPhash(sign(i), p, bandKeys(p));
+      await store.putPhashes([{ sign: sign(i), phash: p, bandKeys: bandKeys(p) }]);
     }
     const seen = new Map<string, string>();
     for await (const page of store.scanPhashes(10)) {
@@ -60,10 +81,10 @@ export function indexStoreContract(name: string, factory: StoreFactory): void {
     assert.equal((await store.stats()).phashes, 25);
   });
 
-  withStore('putText replaces the text and its postings', async (store) => {
-    await store.putText(sign(1), { text: 'red apple', tokens: ['red', 'apple'] });
-    await store.putText(sign(2), { text: 'green apple', tokens: ['green', 'apple'] });
-    await store.putText(sign(1), { text: 'red pear', tokens: ['red', 'pear'] });
+  withStore('putTexts replaces the text and its postings', async (store) => {
+    await store.putTexts([{ sign: sign(1), text: { text: 'red apple', tokens: ['red', 'apple'] } }]);
+    await store.putTexts([{ sign: sign(2), text: { text: 'green apple', tokens: ['green', 'apple'] } }]);
+    await store.putTexts([{ sign: sign(1), text: { text: 'red pear', tokens: ['red', 'pear'] } }]);
     const p = await store.postings(['apple', 'red', 'pear', 'none']);
     assert.deepEqual(p.get('apple'), [sign(2)]);
     assert.deepEqual(p.get('red'), [sign(1)]);
@@ -71,15 +92,15 @@ export function indexStoreContract(name: string, factory: StoreFactory): void {
     assert.deepEqual(p.get('none'), []);
     assert.deepEqual(await store.getText(sign(1)), { text: 'red pear', tokens: ['red', 'pear'] });
     assert.equal(await store.getText(sign(3)), null);
-    await store.putText(sign(2), { text: '', tokens: [] });
+    await store.putTexts([{ sign: sign(2), text: { text: '', tokens: [] } }]);
     assert.deepEqual((await store.postings(['apple'])).get('apple'), []);
     assert.deepEqual(await store.stats(), { phashes: 0, texts: 2 });
   });
 
   withStore('data survives a close and reopen', async (store) => {
     const p = 'aaaaaaaaaaaaaaaa';
-    await store.putPhash(sign(7), p, bandKeys(p));
-    await store.putText(sign(7), { text: '招牌 sign', tokens: ['招牌', 'sign'] });
+    await store.putPhashes([{ sign: sign(7), phash: p, bandKeys: bandKeys(p) }]);
+    await store.putTexts([{ sign: sign(7), text: { text: '招牌 sign', tokens: ['招牌', 'sign'] } }]);
     const again = await factory.reopen(store);
     assert.equal(await again.getPhash(sign(7)), p);
     assert.deepEqual((await again.postings(['招牌'])).get('招牌'), [sign(7)]);

@@ -6,20 +6,33 @@ export interface StoredText {
   tokens: string[];
 }
 
+export interface PhashEntry {
+  sign: string;
+  phash: string;
+  bandKeys: readonly string[];
+}
+
+export interface TextEntry {
+  sign: string;
+  text: StoredText;
+}
+
 export interface IndexStore {
   /**
-   * Set the pHash of a content, replacing any previous one, and file the content under each of
-   * `bandKeys` (and no longer under the previous hash's keys). Idempotent; atomic per content.
-   * Band members are stored as `${phash}:${sign}` so a query needs no second round trip.
+   * Set the pHash of each content, replacing any previous one, and file the content under each
+   * of its `bandKeys` (and no longer under the previous hash's keys). Idempotent; atomic per
+   * content; entries apply in order (a sign given twice ends as its last entry); one round trip
+   * (one transaction, one script) per call. Band members are stored as `${phash}:${sign}` so a
+   * query needs no second round trip.
    */
-  putPhash(sign: string, phash: string, bandKeys: readonly string[]): Promise<void>;
+  putPhashes(entries: readonly PhashEntry[]): Promise<void>;
   getPhash(sign: string): Promise<string | null>;
   /** Members (`${phash}:${sign}`) filed under any of these band keys, deduplicated. */
   bandMembers(bandKeys: readonly string[]): Promise<string[]>;
   /** Every (sign, phash), in pages of at most `pageSize`; order is unspecified. */
   scanPhashes(pageSize?: number): AsyncIterable<[sign: string, phash: string][]>;
-  /** Set the text of a content and its posting lists, replacing the previous ones. Atomic per content. */
-  putText(sign: string, text: StoredText): Promise<void>;
+  /** Set the text of each content and its posting lists, replacing the previous ones; as putPhashes. */
+  putTexts(entries: readonly TextEntry[]): Promise<void>;
   getText(sign: string): Promise<StoredText | null>;
   /** For each token, the signs whose text contains it (an empty list when none). */
   postings(tokens: readonly string[]): Promise<Map<string, string[]>>;

@@ -17,14 +17,17 @@ export function openLmdbIndexStore({ path }: { path: string }): IndexStore {
   const posts: Database<string, string> = root.openDB({ name: 'post', dupSort: true, encoding: 'string' });
 
   return {
-    async putPhash(sign, phash, keys) {
+    async putPhashes(entries) {
+      if (entries.length === 0) return;
       await root.transaction(() => {
-        const old = phashes.get(sign);
-        if (old?.phash === phash) return;
-        // Inside a transaction callback the writes commit with it: their promises carry nothing.
-        if (old) for (const k of old.keys) void bands.remove(k, `${old.phash}:${sign}`);
-        for (const k of keys) void bands.put(k, `${phash}:${sign}`);
-        void phashes.put(sign, { phash, keys: [...keys] });
+        for (const { sign, phash, bandKeys: keys } of entries) {
+          const old = phashes.get(sign);
+          if (old?.phash === phash) continue;
+          // Inside a transaction callback the writes commit with it: their promises carry nothing.
+          if (old) for (const k of old.keys) void bands.remove(k, `${old.phash}:${sign}`);
+          for (const k of keys) void bands.put(k, `${phash}:${sign}`);
+          void phashes.put(sign, { phash, keys: [...keys] });
+        }
       });
     },
     async getPhash(sign) {
@@ -46,13 +49,16 @@ export function openLmdbIndexStore({ path }: { path: string }): IndexStore {
       }
       if (page.length > 0) yield page;
     },
-    async putText(sign, text) {
+    async putTexts(entries) {
+      if (entries.length === 0) return;
       await root.transaction(() => {
-        const old = texts.get(sign);
-        const next = new Set(text.tokens);
-        for (const t of old?.tokens ?? []) if (!next.has(t)) void posts.remove(t, sign);
-        for (const t of next) void posts.put(t, sign);
-        void texts.put(sign, { text: text.text, tokens: [...next] });
+        for (const { sign, text } of entries) {
+          const old = texts.get(sign);
+          const next = new Set(text.tokens);
+          for (const t of old?.tokens ?? []) if (!next.has(t)) void posts.remove(t, sign);
+          for (const t of next) void posts.put(t, sign);
+          void texts.put(sign, { text: text.text, tokens: [...next] });
+        }
       });
     },
     async getText(sign) {

@@ -9,33 +9,47 @@ import { ConfigError } from '../../../framework/errors/index.ts';
 import { createRedisClient } from '../../../framework/redis/index.ts';
 import type { IndexStore, StoredText } from './index-store.ts';
 
-const PUT_PHASH = `
-local old = redis.call('HGET', KEYS[1], ARGV[2])
-if old == ARGV[3] then return 0 end
-if old then
-  local oldHash = nil
-  for part in string.gmatch(old, '%S+') do
-    if oldHash == nil then oldHash = part else redis.call('SREM', ARGV[1] .. 'b:' .. part, oldHash .. ':' .. ARGV[2]) end
+// Both scripts take many contents at once (ARGV: prefix, then one group per content) and apply
+// them in order: one round trip per batch, each content replaced atomically.
+const PUT_PHASHES = `
+local i = 2
+while i <= #ARGV do
+  local sign, value = ARGV[i], ARGV[i + 1]
+  i = i + 2
+  local old = redis.call('HGET', KEYS[1], sign)
+  if old ~= value then
+    if old then
+      local oldHash = nil
+      for part in string.gmatch(old, '%S+') do
+        if oldHash == nil then oldHash = part else redis.call('SREM', ARGV[1] .. 'b:' .. part, oldHash .. ':' .. sign) end
+      end
+    end
+    local newHash = nil
+    for part in string.gmatch(value, '%S+') do
+      if newHash == nil then newHash = part else redis.call('SADD', ARGV[1] .. 'b:' .. part, newHash .. ':' .. sign) end
+    end
+    redis.call('HSET', KEYS[1], sign, value)
   end
 end
-local newHash = nil
-for part in string.gmatch(ARGV[3], '%S+') do
-  if newHash == nil then newHash = part else redis.call('SADD', ARGV[1] .. 'b:' .. part, newHash .. ':' .. ARGV[2]) end
-end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 return 1`;
 
-const PUT_TEXT = `
-local old = redis.call('HGET', KEYS[1], ARGV[2])
-local keep = {}
-for i = 4, #ARGV do keep[ARGV[i]] = true end
-if old then
-  for _, t in ipairs(cjson.decode(old).tokens) do
-    if not keep[t] then redis.call('SREM', ARGV[1] .. 't:' .. t, ARGV[2]) end
+const PUT_TEXTS = `
+local i = 2
+while i <= #ARGV do
+  local sign, json, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local first = i + 3
+  i = first + n
+  local old = redis.call('HGET', KEYS[1], sign)
+  local keep = {}
+  for j = first, i - 1 do keep[ARGV[j]] = true end
+  if old then
+    for _, t in ipairs(cjson.decode(old).tokens) do
+      if not keep[t] then redis.call('SREM', ARGV[1] .. 't:' .. t, sign) end
+    end
   end
+  for j = first, i - 1 do redis.call('SADD', ARGV[1] .. 't:' .. ARGV[j], sign) end
+  redis.call('HSET', KEYS[1], sign, json)
 end
-for i = 4, #ARGV do redis.call('SADD', ARGV[1] .. 't:' .. ARGV[i], ARGV[2]) end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 return 1`;
 
 /** `url`: one node (`redis://host:port[/db]`) or a Redis Cluster (comma-separated `redis://host:port` seeds). */
@@ -48,8 +62,9 @@ export function openRedisIndexStore({ url, keyPrefix = '{quarry-index}:' }: { ur
   const k = (s: string) => `${keyPrefix}${s}`;
 
   return {
-    async putPhash(sign, phash, keys) {
-      await redis.eval(PUT_PHASH, 1, k('ph'), keyPrefix, sign, [phash, ...keys].join(' '));
+    async putPhashes(entries) {
+      if (entries.length === 0) return;
+      await redis.eval(PUT_PHASHES, 1, k('ph'), keyPrefix, ...entries.flatMap((e) => [e.sign, [e.phash, ...e.bandKeys].join(' ')]));
     },
     async getPhash(sign) {
       const v = await redis.hget(k('ph'), sign);
@@ -69,9 +84,13 @@ export function openRedisIndexStore({ url, keyPrefix = '{quarry-index}:' }: { ur
         if (page.length > 0) yield page;
       } while (cursor !== '0');
     },
-    async putText(sign, text) {
-      const tokens = [...new Set(text.tokens)];
-      await redis.eval(PUT_TEXT, 1, k('tx'), keyPrefix, sign, JSON.stringify({ text: text.text, tokens }), ...tokens);
+    async putTexts(entries) {
+      if (entries.length === 0) return;
+      const args = entries.flatMap(({ sign, text }) => {
+        const tokens = [...new Set(text.tokens)];
+        return [sign, JSON.stringify({ text: text.text, tokens }), String(tokens.length), ...tokens];
+      });
+      await redis.eval(PUT_TEXTS, 1, k('tx'), keyPrefix, ...args);
     },
     async getText(sign) {
       const v = await redis.hget(k('tx'), sign);

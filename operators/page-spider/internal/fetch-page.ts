@@ -1,7 +1,8 @@
 // One page fetch with everything around it: a conditional GET when the page is known, robots.txt
 // and the host's turn through politeness, and a time budget that never reaches the node's
-// deadline (so a page that trickles is `too-slow` once, never retried at the same deadline).
-import { FilteredError, RetryLaterError } from '../../../framework/errors/index.ts';
+// deadline (so a page that trickles is `too-slow` once, never retried at the same deadline). A
+// budget the item's deadline cut short judges nothing: running out of it is DEADLINE_EXCEEDED.
+import { FilteredError, QuarryError, RetryLaterError } from '../../../framework/errors/index.ts';
 import type { OperatorContext } from '../../../framework/operator-sdk/index.ts';
 import { fetchErrorReason, isFetchError, safeFetch, type SafeFetchResult } from '../../net/index.ts';
 import type { PageSpiderConfig } from './options.ts';
@@ -35,6 +36,7 @@ export async function fetchPage(url: string, known: Known, config: PageSpiderCon
     if (!isFetchError(err) || err.code === 'ABORTED') throw err;
     // Politeness: the host's turn is far off. Not the item's fault: wait without spending an attempt.
     if (err.code === 'HOST_BUSY') throw new RetryLaterError(err.retryAfterMs ?? 1_000, err.message, { code: 'BACKPRESSURE', cause: err });
+    if (err.code === 'TOO_SLOW' && budget < full) throw new QuarryError('DEADLINE_EXCEEDED', `${url}: the item's deadline left ${budget} ms of the ${full} ms fetch budget`, { retryable: true, cause: err });
     if (err.code === 'TOO_SLOW') config.politeness?.tooSlow(host);
     if (err.retryable) throw new RetryLaterError(config.retryAfterMs, err.message, { code: err.code, cause: err });
     throw new FilteredError(fetchErrorReason(err), err.message);
