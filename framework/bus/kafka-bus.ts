@@ -2,7 +2,7 @@
 // commit by hand after each handled batch, lag from committed vs end offsets, and `read`
 // through a throwaway group. Nothing Kafka-specific crosses the port.
 import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type Producer } from 'kafkajs';
-import { ConfigError, type ConfigProblem } from '../errors/index.ts';
+import { ConfigError, QuarryError, type ConfigProblem } from '../errors/index.ts';
 import type { ConsumedBatch, Subscription, TopicLag, TriggerBus } from './trigger-bus.ts';
 import {
   busClosedError,
@@ -68,6 +68,27 @@ function checkOptions(o: KafkaBusOptions): void {
   if (problems.length > 0) throw new ConfigError(problems, 'Kafka bus options');
 }
 
+/**
+ * Resolves once the broker answers metadata for every topic with a leader for each partition. A
+ * freshly started broker acknowledges `createTopics` (even `waitForLeaders`) before it serves
+ * the topics: a consumer subscribing at once fails with UNKNOWN_TOPIC_OR_PARTITION.
+ */
+async function topicsServed(admin: Admin, topics: readonly string[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin.fetchTopicMetadata({ topics: [...topics] }).then(
+      (m) => m.topics.length === topics.length && m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+      (err: unknown) => {
+        if (Date.now() > until) throw err;
+        return false;
+      },
+    );
+    if (ready) return;
+    if (Date.now() > until) throw new QuarryError('BUS_TOPICS_UNSERVED', `the broker did not serve topic(s) ${topics.join(', ')} within ${timeoutMs} ms of creating them`, { retryable: true });
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
   checkOptions(options);
   const kafka = new Kafka({
@@ -128,12 +149,15 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
             topic, numPartitions: partitions ?? 1,
             ...(options.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
           })),
-          waitForLeaders: true,
+          // kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a fresh broker answers
+          // for a while: topicsServed below waits for the leaders instead.
+          waitForLeaders: false,
         });
       } catch (err) {
         const errors = (err as { errors?: unknown[] }).errors;
         if (!Array.isArray(errors) || !errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS')) throw err;
       }
+      await topicsServed(a, [...new Set(topics)], subConfig.joinTimeoutMs);
     },
 
     async produce(topic, messages) {

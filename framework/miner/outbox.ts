@@ -204,12 +204,17 @@ export class Outbox {
     const outcomes = steps.length > 0 ? await ledger.commit(steps.map((s) => s.step)) : [];
     const deletes: string[] = [];
     steps.forEach(({ x, w, step }, i) => this.committed(w, step, outcomes[i]!, x?.d, deletes));
-    await this.redrive();
-    if (this.reopen.length > 0) await this.c.ingress.reopen(this.reopen);
-    await this.produce(this.out);
-    if (deletes.length > 0) {
-      // The commit is durable: a blob that cannot be deleted now expires (blobTtlMs) instead.
-      await this.c.blobs.delete(deletes).catch((err: unknown) => process.stderr.write(`quarry miner: could not delete ${deletes.length} blob(s) at ${plan.name}/${node.id}: ${errorMessage(err)}\n`));
+    try {
+      await this.redrive();
+      if (this.reopen.length > 0) await this.c.ingress.reopen(this.reopen);
+      await this.produce(this.out);
+    } finally {
+      // The commit is durable and released fields are read by no later node: the blobs go even
+      // when producing failed (the redelivered batch finds these steps done and releases nothing
+      // again). One that cannot be deleted now expires (blobTtlMs) instead.
+      if (deletes.length > 0) {
+        await this.c.blobs.delete(deletes).catch((err: unknown) => process.stderr.write(`quarry miner: could not delete ${deletes.length} blob(s) at ${plan.name}/${node.id}: ${errorMessage(err)}\n`));
+      }
     }
   }
 
