@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Consumer, type Producer, type Admin } from 'kafkajs';
 import type { Backlog } from '../backlog.ts';
 import { decodeGateItem, encodeGateItem, PRIORITIES, type GateItem, type Priority } from '../gate-item.ts';
+import { restartOnCrash } from '../../framework/bus/index.ts';
 
 export interface KafkaBacklogOptions {
   brokers: string[];
@@ -49,7 +50,7 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
   const outstanding = new Map<string, { offsets: bigint[]; acked: Set<bigint>; committed: bigint }>();
   const pkey = (t: string, p: number) => `${t}\u0000${p}`;
 
-  if (!opts.inspectOnly) await consumer.run({
+  const run = () => consumer.run({
     autoCommit: false,
     eachMessage: async ({ topic: t, partition, message }) => {
       const cls = classOf.get(t);
@@ -63,11 +64,19 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
       if (buffer[cls].length >= bufferMax && !paused.has(cls)) { paused.add(cls); consumer.pause([{ topic: t }]); }
     },
   });
-  // A rebalance moves partitions elsewhere: what we buffered there will be redelivered.
-  consumer.on(consumer.events.REBALANCING, () => {
+  // A rebalance moves partitions elsewhere (a crash drops them all): what we buffered there will be redelivered.
+  const forget = () => {
     for (const p of PRIORITIES) buffer[p] = [];
     outstanding.clear();
-  });
+    paused.clear();
+  };
+  consumer.on(consumer.events.REBALANCING, forget);
+  let closing = false;
+  const crashWatch = opts.inspectOnly ? undefined : restartOnCrash(consumer, `the gate's backlog consumer (${opts.groupId})`, async () => {
+    await consumer.subscribe({ topics: PRIORITIES.map(topic), fromBeginning: true });
+    await run();
+  }, { isClosing: () => closing, onCrash: forget });
+  if (!opts.inspectOnly) await run();
 
   const commit = async (ds: Delivered[]) => {
     const toCommit: { topic: string; partition: number; offset: string }[] = [];
@@ -138,6 +147,8 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
       return oldest === undefined ? 0 : Math.max(0, nowMs - oldest);
     },
     async close() {
+      closing = true;
+      await crashWatch?.stop();
       if (!opts.inspectOnly) await consumer.disconnect();
       await producer.disconnect();
       await admin.disconnect();

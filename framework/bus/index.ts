@@ -26,3 +26,4 @@ export type {
 } from './trigger-bus.ts';
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded-bus.ts';
 export { createKafkaBus, type KafkaBusOptions, type KafkaBusLogLevel } from './kafka-bus.ts';
+export { restartOnCrash, type RestartOnCrash } from './internal/restart-on-crash.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 
 const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
-import { createKafkaBus } from './index.ts';
+import { createKafkaBus, restartOnCrash } from './index.ts';
 import { busContract } from '../testing/index.ts';
 
 const brokers = (process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -49,6 +49,45 @@ describe('Kafka bus topics', () => {
     } finally {
       await admin.deleteTopics({ topics: [compacted, plain] }).catch(() => {});
       await admin.disconnect();
+      await bus.close();
+    }
+  });
+});
+
+describe('a consumer that crashed for good', () => {
+  it('is started again (kafkajs restarts only after retriable errors) and reads on', async () => {
+    await (reachable ??= assertReachable());
+    const kafka = new Kafka({ clientId: 'quarry-test-crash', brokers, logLevel: logLevel.NOTHING });
+    const topic = `quarry-test-crash-${process.pid}-${Date.now()}`;
+    const bus = createKafkaBus({ brokers, clientId: 'quarry-test-crash-bus' });
+    await bus.ensureTopics([topic], 1);
+    await bus.produce(topic, [{ key: 'k', value: new TextEncoder().encode('first') }]);
+    const consumer = kafka.consumer({ groupId: `${topic}-g`, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100 });
+    const seen: string[] = [];
+    let crashed = false;
+    let done = (): void => {};
+    const finished = new Promise<void>((r) => (done = r));
+    const run = () => consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.value!.toString());
+        if (seen.length === 1) throw new kafkajs.KafkaJSNonRetriableError('injected: not retriable');
+        done();
+      },
+    });
+    const watch = restartOnCrash(consumer, 'test consumer', async () => {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await run();
+    }, { isClosing: () => false, onCrash: () => (crashed = true), baseDelayMs: 100 });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await run();
+      await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error(`not read again after the crash (seen ${JSON.stringify(seen)})`)), 60_000))]);
+      assert.ok(crashed, 'the consumer crashed without kafkajs restarting it');
+      assert.deepEqual(seen, ['first', 'first'], 'the uncommitted message is read again by the restarted consumer');
+    } finally {
+      await watch.stop();
+      await consumer.disconnect();
       await bus.close();
     }
   });

@@ -7,6 +7,7 @@ import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { QuarryError } from '../../errors/index.ts';
 import type { ConsumedBatch, SubscribeOptions, Subscription } from '../trigger-bus.ts';
 import { fromKafkaMessage, nextOffset, sleep } from './kafka-convert.ts';
+import { restartOnCrash } from './restart-on-crash.ts';
 
 export interface KafkaSubscriptionConfig {
   redeliveryDelayMs: number;
@@ -135,12 +136,18 @@ export async function subscribeKafka(
     stopListening();
   }
 
+  const crashWatch = restartOnCrash(consumer, `consumer of group ${o.groupId}`, async () => {
+    await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.fromBeginning ?? true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+  }, { isClosing: () => closingNow, baseDelayMs: cfg.redeliveryDelayMs });
+
   let closing: Promise<void> | undefined;
   return {
     close() {
       // stop() waits for the in-flight batches; their offsets are committed before the member leaves.
       closing ??= (async () => {
         closingNow = true;
+        await crashWatch.stop();
         if (active > 0) await new Promise<void>((resolve) => (idle = resolve));
         clearTimeout(timer);
         await flush();
