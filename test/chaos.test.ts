@@ -253,7 +253,9 @@ async function chaosRun(t: TestContext, inst: ServiceInstance, procs: ProcessGro
     assert.deepEqual(spurious.slice(0, 3).map((l) => `${l.trigger?.itemKey}@${l.node}: ${l.lastError}`), [], `${fault}: no spurious dead letter`);
     assert.equal(quarantined, 0, `${fault}: nothing quarantined`);
     assert.equal(letteredItems.size, want['dead-lettered'], `${fault}: every designed failure dead-lettered`);
-    if (fault !== 'operator') assert.equal(letters.length, letteredItems.size, `${fault}: one letter per item (no miner was killed)`);
+    // A letter goes out before its commit (written twice, never lost): a killed miner, or a broker
+    // that died before its ack reached the producer, sends some again — counted as copies above.
+    if (fault === 'redis' || fault === 'cassandra') assert.equal(letters.length, letteredItems.size, `${fault}: one letter per item (no miner or broker was killed)`);
     if (relate) assert.equal(pages, want.completed, `${fault}: the relation writer recorded one page per completed item`);
     assert.equal(tuples, 0, `${fault}: no tuple left`);
     assert.deepEqual(undying.slice(0, 5), [], `${fault}: no item blob left without an expiry`);
