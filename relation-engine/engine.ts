@@ -18,6 +18,7 @@ import { planPageDeletion, planPages, type CheckedPage, type WriteContext, type 
 import { planLinks, type CheckedLink, type LinkWriteResult } from './write-links.ts';
 import { DEFAULT_TENANT, planContents, releaseRefs, type ContentWrite } from './write-contents.ts';
 import { rounds } from './internal/rounds.ts';
+import { KeyLocks } from './internal/key-locks.ts';
 import { startRetirer, type Retirer, type RetirerOptions } from './retirer.ts';
 
 export interface RelationEngineOptions {
@@ -43,6 +44,8 @@ export class RelationEngine {
   private readonly ctx: WriteContext;
   private readonly orphans: boolean;
   private readonly scanParallel: number;
+  /** A key's writes in this process plan and apply one at a time (see KeyLocks). */
+  private readonly locks = new KeyLocks();
 
   constructor(options: RelationEngineOptions) {
     this.store = options.store;
@@ -60,7 +63,7 @@ export class RelationEngine {
 
   /** A batch of page crawls: one read, one write set per round. Bad input fails only its item. */
   async upsertPages(raws: readonly PageInput[]): Promise<(WriteResult | Error)[]> {
-    return this.batch(raws, (r) => check(pageInputSchema, r, 'page input') as CheckedPage, (p) => [p.url, ...p.aliases], (items) => planPages(this.ctx, items));
+    return this.batch(raws, (r) => check(pageInputSchema, r, 'page input') as CheckedPage, (p) => [p.url, ...p.aliases].map(pageKey), (items) => planPages(this.ctx, items));
   }
 
   /** Records a fetch of an image link: dead, alive with a content, or alive with content unknown. */
@@ -69,7 +72,7 @@ export class RelationEngine {
   }
 
   async markLinks(raws: readonly LinkInput[]): Promise<(LinkWriteResult | Error)[]> {
-    return this.batch(raws, (r) => check(linkInputSchema, r, 'link input') as CheckedLink, (l) => [l.url], (items) => planLinks(this.ctx, items));
+    return this.batch(raws, (r) => check(linkInputSchema, r, 'link input') as CheckedLink, (l) => [linkKey(l.url)], (items) => planLinks(this.ctx, items), (l) => [linkKey(l.url), ...(l.contentSign !== undefined ? [contentKey(l.contentSign)] : [])]);
   }
 
   async upsertContent(sign: string, features: ContentFeatures, thumbnailRef?: string, o: { tenant?: string } = {}): Promise<void> {
@@ -90,7 +93,7 @@ export class RelationEngine {
       if (c.tenant !== undefined) check(tenantSchema, c.tenant, 'tenant');
       return c;
     };
-    return this.batch(raws, checkOne, (c) => [c.sign], async (items) => {
+    return this.batch(raws, checkOne, (c) => [contentKey(c.sign)], async (items) => {
       const { writes, dropRefs } = await planContents(this.store, items, this.now());
       if (dropRefs.length > 0) await releaseRefs(this.store, dropRefs, this.now());
       return { writes, results: items.map(() => undefined) };
@@ -104,17 +107,21 @@ export class RelationEngine {
    */
   async deletePage(url: string, o: { goneAtMs?: number } = {}): Promise<boolean> {
     check(urlSchema, url, 'page url');
-    const writes = await planPageDeletion(this.ctx, url, o.goneAtMs);
-    if (!writes) return false;
-    if (o.goneAtMs !== undefined) writes.visits = await planVisits(this.store, [{ kind: 'page', url, changed: true, gone: true, checkedAtMs: o.goneAtMs }], this.ctx.policy);
-    await this.store.apply(writes);
-    return true;
+    return this.locks.with([pageKey(url)], async () => {
+      const writes = await planPageDeletion(this.ctx, url, o.goneAtMs);
+      if (!writes) return false;
+      if (o.goneAtMs !== undefined) writes.visits = await planVisits(this.store, [{ kind: 'page', url, changed: true, gone: true, checkedAtMs: o.goneAtMs }], this.ctx.policy);
+      await this.store.apply(writes);
+      return true;
+    });
   }
 
   /** Records checks that found nothing new (not modified, same bytes), or a gone page or dead link. */
   async recordVisits(raws: readonly VisitCheck[]): Promise<void> {
     const checks = raws.map((r) => check(visitCheckSchema, r, 'visit'));
-    await this.store.apply({ visits: await planVisits(this.store, checks, this.ctx.policy) });
+    await this.locks.with(checks.map((c) => (c.kind === 'page' ? pageKey(c.url) : linkKey(c.url))), async () => {
+      await this.store.apply({ visits: await planVisits(this.store, checks, this.ctx.policy) });
+    });
   }
 
   /** What a conditional GET of a page needs: its canonical URL, content hash and validators. */
@@ -214,10 +221,13 @@ export class RelationEngine {
     return this.store.close();
   }
 
-  /** Validates each item, splits the batch into rounds of distinct keys, plans and applies each. */
+  /**
+   * Validates each item, splits the batch into rounds of distinct keys, plans and applies each
+   * holding the round's keys (`lockKeysOf`: also the keys an item's plan reads, default its own).
+   */
   private async batch<I, C, R>(
     raws: readonly I[], checkOne: (raw: I) => C, keysOf: (c: C) => readonly string[],
-    plan: (items: C[]) => Promise<{ writes: WriteSet; results: R[] }>,
+    plan: (items: C[]) => Promise<{ writes: WriteSet; results: R[] }>, lockKeysOf: (c: C) => readonly string[] = keysOf,
   ): Promise<(R | Error)[]> {
     const out: (R | Error)[] = new Array(raws.length);
     const ok: { i: number; c: C }[] = [];
@@ -230,13 +240,20 @@ export class RelationEngine {
     });
     for (const round of rounds(ok, (x) => keysOf(x.c))) {
       const items = round.map((j) => ok[j]!);
-      const { writes, results } = await plan(items.map((x) => x.c));
-      await this.store.apply(writes);
+      const results = await this.locks.with(items.flatMap((x) => lockKeysOf(x.c)), async () => {
+        const planned = await plan(items.map((x) => x.c));
+        await this.store.apply(planned.writes);
+        return planned.results;
+      });
       items.forEach((x, k) => (out[x.i] = results[k]!));
     }
     return out;
   }
 }
+
+const pageKey = (url: string): string => `p ${url}`;
+const linkKey = (url: string): string => `l ${url}`;
+const contentKey = (sign: string): string => `c ${sign}`;
 
 function one<R>(results: readonly (R | Error)[]): R {
   const r = results[0];

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
 import { startDemoSite, type DemoSite } from '../demo-site/index.ts';
+import { waitForDemoJob } from './fixtures/demo-job.ts';
 import { createRelationEngine, openRelationStore } from '../relation-engine/index.ts';
 
 const KAFKA = process.env.QUARRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -56,18 +57,9 @@ describe('the distributed deployment from the CLI: quarry operator + gate run + 
 
     const ledger = createRedisItemLedger({ redis: REDIS, namespace: ns });
     const truth = site.groundTruth;
-    const total = async (dag: string) => Object.values(await ledger.counts(dag)).reduce((a, b) => a + b, 0);
-    const until = Date.now() + 240_000;
-    let done = false;
-    while (!done && Date.now() < until) {
-      const pages = await ledger.counts('page-ingest');
-      const images = await ledger.counts('image-ingest');
-      const ocr = await ledger.counts('ocr-ingest');
-      done = pages.completed === truth.pages.length && (await total('image-ingest')) === truth.links.length && ocr.completed >= truth.ocr.length && pages['in-flight'] + images['in-flight'] + ocr['in-flight'] === 0;
-      if (!done) await sleep(500);
-    }
-    t.diagnostic(`page-ingest ${JSON.stringify(await ledger.counts('page-ingest'))}; image-ingest ${JSON.stringify(await ledger.counts('image-ingest'))}; ocr-ingest ${JSON.stringify(await ledger.counts('ocr-ingest'))}`);
-    assert.ok(done, 'every page, image link and OCR item ended within the deadline');
+    const { done, counts: ended } = await waitForDemoJob(ledger, site, 240_000);
+    t.diagnostic(JSON.stringify(ended));
+    assert.ok(done, `every page, image link and OCR item ended within the deadline: ${JSON.stringify(ended)}`);
     await ledger.close();
 
     for (const c of children) c.kill('SIGTERM');

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
 import { startDemoSite, type DemoSite } from '../demo-site/index.ts';
+import { waitForDemoJob } from './fixtures/demo-job.ts';
 import { createRelationEngine, openRelationStore, type ContentRelation } from '../relation-engine/index.ts';
 import { goOperator, pythonOperator, requireSdkBuild, type OperatorProcess } from '../sdk/test-support.ts';
 
@@ -73,15 +74,7 @@ describe('the main job with Python ocr + image-feature and Go image-extract, on 
 
     const ledger = createRedisItemLedger({ redis: REDIS, namespace: ns });
     const truth = site.groundTruth;
-    const total = async (dag: string) => Object.values(await ledger.counts(dag)).reduce((a, b) => a + b, 0);
-    const until = Date.now() + 300_000;
-    let done = false;
-    while (!done && Date.now() < until) {
-      const [pages, images, ocr] = await Promise.all(['page-ingest', 'image-ingest', 'ocr-ingest'].map((d) => ledger.counts(d)));
-      done = pages!.completed === truth.pages.length && (await total('image-ingest')) === truth.links.length && ocr!.completed >= truth.ocr.length && pages!['in-flight'] + images!['in-flight'] + ocr!['in-flight'] === 0;
-      if (!done) await sleep(500);
-    }
-    const counts = Object.fromEntries(await Promise.all(['page-ingest', 'image-ingest', 'ocr-ingest'].map(async (d) => [d, await ledger.counts(d)] as const)));
+    const { done, counts } = await waitForDemoJob(ledger, site, 300_000);
     t.diagnostic(JSON.stringify(counts));
     assert.ok(done, `every page, image link and OCR item ended within the deadline: ${JSON.stringify(counts)}`);
     for (const [dag, c] of Object.entries(counts)) assert.equal(c['dead-lettered'] ?? 0, 0, `${dag}: nothing dead-lettered`);

@@ -197,6 +197,30 @@ export function engineContract(name: string, make: MakeTestStore): void {
       assert.ok(report.bytes > 0);
     });
 
+    test('concurrent writes of one content (two links serving it, its features, its OCR) count it once', async () => {
+      const fresh = await make();
+      try {
+        let now = 2_000_000;
+        const e = createRelationEngine({ store: fresh.store, now: () => now++ });
+        const links = Array.from({ length: 6 }, (_, i) => `http://d/img${i}.png`);
+        await e.upsertPage({ url: 'http://d/p', links: links.map((url) => ({ url })), crawledAtMs: 1 });
+        // Separate calls in flight at once, as two batches of one operator process are.
+        await Promise.all([
+          ...links.map((url) => e.markLinks([{ url, alive: true, contentSign: 'shared', crawledAtMs: 1 }])),
+          e.upsertContents([{ sign: 'shared', features: feat }]),
+          e.upsertContents([{ sign: 'shared', ocrText: 'HELLO' }]),
+          e.upsertContents([{ sign: 'shared', ocrText: 'HELLO' }]),
+        ]);
+        const counts = await e.counts();
+        assert.deepEqual([counts.contents, counts.contentsWithFeatures, counts.contentsWithOcr, counts.links], [1, 1, 1, links.length]);
+        const { staleEdgeCopies: _m, ...maintained } = counts;
+        const { staleEdgeCopies: _x, ...exact } = await e.counts({ exact: true });
+        assert.deepEqual(maintained, exact);
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
     test('maintained counts agree with a full recount, and visits fall due on their own schedule', async () => {
       const fresh = await make();
       try {
