@@ -15,7 +15,7 @@
  *   }
  */
 export type {
-  Claim, ClaimOutcome, EarlyEnd, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome, Step, StepOutcome, TerminalState,
+  Claim, ClaimOutcome, EarlyEnd, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome, StalledItem, Step, StepOutcome, TerminalState,
 } from './item-ledger.ts';
 export { createMemoryItemLedger, type MemoryItemLedgerOptions } from './memory-item-ledger.ts';
 export { createRedisItemLedger, type RedisItemLedgerOptions } from './redis-item-ledger.ts';

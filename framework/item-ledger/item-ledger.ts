@@ -8,7 +8,9 @@
 // node's trigger, because its claim then reports the successors nobody ever claimed). The item
 // is terminal when no token is open. Tokens once done are never re-opened, so redeliveries are
 // harmless (at-least-once in, effects once). Joins record arrivals atomically; exactly one
-// arrival fires the join.
+// arrival fires the join. A token whose trigger never reached the bus (the producer died, the
+// broker lost it) is found by `stalled`: an item with no activity for a while, whose open tokens
+// nobody holds, has its triggers produced again from the entry trigger the ledger keeps.
 //
 // The ledger also owns the lifecycle of the item's tuple in the side-cache it was built with:
 // `open` writes the source fields, `claim` reads a node's declared fields, `commit` writes live
@@ -72,6 +74,8 @@ export interface OpenItem {
   originId?: string;
   /** Written to the item's tuple as it opens: the source record's fields, encoded. */
   fields: FieldValues;
+  /** The item's entry trigger (encoded, opaque to the ledger): `stalled` hands it back. */
+  trigger?: Uint8Array;
   /**
    * Skip the item when one with the same key (per DAG and tenant) is in flight, or ended less
    * than `windowMs` ago (a page linked from many pages is crawled once).
@@ -154,6 +158,14 @@ export interface Redrive {
   atMs: number;
 }
 
+/** An item in flight that went quiet: its open tokens nobody holds a live lease on. */
+export interface StalledItem {
+  ref: ItemRef;
+  /** The entry trigger the item was opened with (absent if it was opened without one). */
+  trigger?: Uint8Array;
+  tokens: string[];
+}
+
 /** `reset`: the item starts again (for the `count`-th time); `gone`: it is not live (any more). */
 export type RedriveOutcome = { status: 'reset'; count: number } | { status: 'gone' };
 
@@ -173,7 +185,13 @@ export interface ItemLedger {
   /** The most recent item with this business key in this DAG (and tenant, default `default`). */
   findByKey(dag: string, itemKey: string, tenant?: string): Promise<ItemRecord | null>;
   counts(dag: string): Promise<Record<ItemState, number>>;
-  /** Items still in flight, oldest first (for SREs and tests). */
+  /**
+   * Items in flight with no open, commit or re-drive for `idleMs` (least recently active first,
+   * at most `limit`), with their open tokens no live lease holds. Each one returned counts as
+   * active again from now, so sweepers in several processes see it once per `idleMs`.
+   */
+  stalled(dag: string, o: { idleMs: number; limit: number }): Promise<StalledItem[]>;
+  /** Items still in flight, least recently active first (for SREs and tests). */
   inFlight(dag: string, limit?: number): Promise<ItemRecord[]>;
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@ import { decodeLive, encodeLive, endedRecord, indexKeyOf, itemKeyOf, poisonKeyOf
 import { Journal, StagedTable } from './internal/lmdb-journal.ts';
 import { checkClaim, checkOpenItem, checkRef, checkRetention, checkStep, cleanEvent } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
-import { LiveItem } from './internal/live-item.ts';
+import { LiveItem, byActivity, stalledOf } from './internal/live-item.ts';
 import { tupleRefOf } from './tuple-ref.ts';
 
 export interface LmdbItemLedgerOptions {
@@ -166,7 +166,10 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
     }
     const key = itemKeyOf(ref.dag, ref.messageId);
     if (ended.get(key) !== undefined) ended.set(key, undefined); // an expired record under this id
-    live.set(id(ref), new LiveItem(metaOf(item) as ItemMeta, item.tokens));
+    const opened = new LiveItem(metaOf(item) as ItemMeta, item.tokens);
+    opened.activeMs = now();
+    if (item.trigger) opened.trigger = item.trigger;
+    live.set(id(ref), opened);
     touch(ref);
     writeTuple(ref, item.fields, true);
     keys.set(index, { messageId: ref.messageId, live: true });
@@ -201,6 +204,7 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
     if (item.done.has(s.token)) return { status: 'already' };
     if (!item.open.has(s.token)) return { status: 'stale' };
     touch(s.ref);
+    item.activeMs = now();
     if (s.event) item.addEvent(s.event);
     if (s.kind === 'retry') {
       item.leases.delete(s.token);
@@ -266,6 +270,7 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
         if (item === undefined) return { status: 'gone' };
         touch(r.ref);
         const count = item.reset(r.tokens);
+        item.activeMs = now();
         item.addEvent({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why });
         writeTuple(r.ref, r.fields, true);
         return { status: 'reset', count };
@@ -304,11 +309,14 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
       return { ...(counts.get(dag) ?? emptyCounts()) };
     },
 
+    async stalled(dag, o) {
+      journal.check();
+      return stalledOf(live.values(), dag, o, now());
+    },
+
     async inFlight(dag, limit = 100) {
       journal.check();
-      const items = [...live.values()].filter((item) => item.meta.dag === dag);
-      items.sort((a, b) => a.meta.createdMs - b.meta.createdMs);
-      return items.slice(0, limit).map((item) => item.record());
+      return byActivity(live.values(), dag).slice(0, limit).map((item) => item.record());
     },
 
     close: () => journal.close(),

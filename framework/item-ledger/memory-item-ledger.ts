@@ -8,7 +8,7 @@ import type {
 } from './item-ledger.ts';
 import { checkClaim, checkOpenItem, checkRef, checkRetention, checkStep, cleanEvent } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
-import { LiveItem } from './internal/live-item.ts';
+import { LiveItem, byActivity, stalledOf } from './internal/live-item.ts';
 import { tupleRefOf } from './tuple-ref.ts';
 
 export interface MemoryItemLedgerOptions {
@@ -104,6 +104,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
     if (item === undefined) return findEnded(s.ref) ? { status: 'already' } : { status: 'unknown' };
     if (item.done.has(s.token)) return { status: 'already' };
     if (!item.open.has(s.token)) return { status: 'stale' };
+    item.activeMs = now();
     if (s.event) item.addEvent(s.event);
     if (s.kind === 'retry') {
       item.leases.delete(s.token);
@@ -150,7 +151,10 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
           if (prior && (prior.live || (prior.endedMs !== undefined && now() - prior.endedMs < item.dedupe.windowMs))) return { status: 'duplicate', of: prior.messageId };
         }
         ended.delete(id(ref));
-        live.set(id(ref), new LiveItem(metaOf(item) as ItemMeta, item.tokens));
+        const opened = new LiveItem(metaOf(item) as ItemMeta, item.tokens);
+        opened.activeMs = now();
+        if (item.trigger) opened.trigger = item.trigger;
+        live.set(id(ref), opened);
         writeTuple(ref, item.fields, true);
         byKey.set(index, { messageId: ref.messageId, live: true });
         countsOf(ref.dag)['in-flight'] += 1;
@@ -197,6 +201,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
         const item = live.get(id(r.ref));
         if (item === undefined) return { status: 'gone' };
         const count = item.reset(r.tokens);
+        item.activeMs = now();
         item.addEvent({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why });
         writeTuple(r.ref, r.fields, true);
         return { status: 'reset', count };
@@ -226,10 +231,12 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
       return { ...(counts.get(dag) ?? emptyCounts()) };
     },
 
+    async stalled(dag, o) {
+      return stalledOf(live.values(), dag, o, now());
+    },
+
     async inFlight(dag, limit = 100) {
-      const items = [...live.values()].filter((item) => item.meta.dag === dag);
-      items.sort((a, b) => a.meta.createdMs - b.meta.createdMs);
-      return items.slice(0, limit).map((item) => item.record());
+      return byActivity(live.values(), dag).slice(0, limit).map((item) => item.record());
     },
 
     async close() {},

@@ -5,18 +5,18 @@
 //
 // Keys under `namespace`, with the item's tag `{dag#bucket}` (tuple-ref.ts): `i:` live hash,
 // `r:` ended record, `e:` events list, `c:` the bucket's counters, `f:` the bucket's in-flight
-// sorted set by createdMs; the tuple is the side-cache's (`tupleNamespace`, default the same).
+// sorted set by last activity; the tuple is the side-cache's (`tupleNamespace`, default the same).
 // Outside any item's slot: `k:<dag>:<tenant>:<itemKey>` the by-key index, `q:<fingerprint>`
 // inputs known to crash operators. Ended items keep their record, events and index entry for
 // `retentionMs`.
 import { ConfigError, QuarryError } from '../errors/index.ts';
 import { tupleKey, type FieldValues } from '../side-cache/index.ts';
 import type {
-  ClaimOutcome, ItemLedger, ItemRecord, ItemRef, ItemState, OpenOutcome, RedriveOutcome, StepOutcome, TerminalState,
+  ClaimOutcome, ItemLedger, ItemRecord, ItemRef, ItemState, OpenOutcome, RedriveOutcome, StalledItem, StepOutcome, TerminalState,
 } from './item-ledger.ts';
-import { MAX_EVENTS, checkClaim, checkOpenItem, checkRef, checkRetention, checkStep } from './internal/ledger-input.ts';
+import { MAX_EVENTS, checkClaim, checkOpenItem, checkRef, checkRetention, checkStalled, checkStep } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
-import { INDEX_SCRIPTS, LEDGER_SCRIPTS } from './internal/ledger-scripts.ts';
+import { INDEX_SCRIPTS, LEDGER_SCRIPTS, SWEEP_SCRIPTS } from './internal/ledger-scripts.ts';
 import { sendAll, type Call, type Send } from './internal/send-all.ts';
 import { BUCKETS, bucketOf, bucketTag } from './tuple-ref.ts';
 import { useRedis, type RedisClient } from '../redis/index.ts';
@@ -52,7 +52,7 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
   const now = options.now ?? Date.now;
   const { client, release } = useRedis(options.redis);
   for (const [name, lua] of Object.entries(LEDGER_SCRIPTS)) client.defineCommand(name, { numberOfKeys: 6, lua });
-  for (const [name, lua] of Object.entries(INDEX_SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
+  for (const [name, lua] of Object.entries({ ...INDEX_SCRIPTS, ...SWEEP_SCRIPTS })) client.defineCommand(name, { numberOfKeys: 1, lua });
   const send: Send = (calls) => sendAll(client, calls);
 
   const itemKeys = (ref: ItemRef): string[] => {
@@ -107,7 +107,7 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
       }
       const opening = items.map((item, i) => ({ item, i })).filter(({ i }) => dup[i] === null);
       const replies = await send(opening.flatMap(({ item }) => [
-        (c) => c.quarryLedgerOpen(...itemKeys(item.ref), now(), item.ref.messageId, item.createdMs, JSON.stringify(metaOf(item)), tupleTtlMs, item.tokens.length, ...item.tokens, ...pairs(item.fields)),
+        (c) => c.quarryLedgerOpen(...itemKeys(item.ref), now(), item.ref.messageId, item.createdMs, JSON.stringify(metaOf(item)), tupleTtlMs, item.trigger ? Buffer.from(item.trigger.buffer, item.trigger.byteOffset, item.trigger.byteLength) : '', item.tokens.length, ...item.tokens, ...pairs(item.fields)),
       ]));
       const out: OpenOutcome[] = items.map((_, i) => ({ status: 'duplicate', of: dup[i] ?? '' }));
       const opened: number[] = [];
@@ -223,13 +223,27 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
       for (const h of hashes as Record<string, string>[]) for (const state of Object.keys(counts) as ItemState[]) counts[state] += Number(h[state] ?? 0);
       return counts;
     },
+    async stalled(dag, o) {
+      checkStalled(o);
+      const at = now();
+      const replies = await send(Array.from({ length: BUCKETS }, (_, b) => (c) => c.quarryLedgerStalledBuffer(`${namespace}:f:${bucketTag(dag, b)}`, at, o.idleMs, o.limit, `${namespace}:i:${bucketTag(dag, b)}`)));
+      const out: StalledItem[] = [];
+      for (const reply of replies as Buffer[][]) {
+        for (let i = 0; i + 2 < reply.length && out.length < o.limit; i += 3) {
+          const trigger = reply[i + 1]!;
+          const tokens = reply[i + 2]!.toString();
+          out.push({ ref: { dag, messageId: reply[i]!.toString() }, tokens: tokens === '' ? [] : tokens.split(','), ...(trigger.length > 0 ? { trigger: new Uint8Array(trigger) } : {}) });
+        }
+      }
+      return out;
+    },
     async inFlight(dag, limit = 100) {
       const lists = await send(Array.from({ length: BUCKETS }, (_, b) => (c) => c.zrange(`${namespace}:f:${bucketTag(dag, b)}`, 0, limit - 1, 'WITHSCORES')));
       const all: { id: string; at: number }[] = [];
       for (const list of lists as string[][]) for (let i = 0; i < list.length; i += 2) all.push({ id: list[i]!, at: Number(list[i + 1]) });
-      all.sort((a, b) => a.at - b.at);
-      const records = await Promise.all(all.slice(0, limit).map(({ id }) => get({ dag, messageId: id })));
-      return records.filter((r): r is ItemRecord => r !== null);
+      const records = await Promise.all(all.map(async ({ id, at }) => ({ at, record: await get({ dag, messageId: id }) })));
+      return records.filter((r): r is { at: number; record: ItemRecord } => r.record !== null)
+        .sort((a, b) => a.at - b.at || a.record.createdMs - b.record.createdMs).slice(0, limit).map((r) => r.record);
     },
     async close() {
       await release();

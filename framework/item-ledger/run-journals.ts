@@ -107,6 +107,7 @@ export function createRunJournal(options: RunJournalOptions): RunJournal {
     get: (ref) => known(ref, (l) => l.get(ref), null),
     findByKey: async (dag, itemKey, tenant) => (ledger ? ledger.findByKey(dag, itemKey, tenant) : null),
     counts: async (dag) => (ledger ? ledger.counts(dag) : emptyCounts()),
+    stalled: async (dag, o) => (ledger ? ledger.stalled(dag, o) : []),
     inFlight: async (dag, limit) => (ledger ? ledger.inFlight(dag, limit) : []),
     close: async () => ledger?.close(),
   };

@@ -98,8 +98,7 @@ export function createIngress(options: IngressOptions): Ingress {
     if (!plan) throw new QuarryError('UNKNOWN_DAG', `cannot submit to unknown DAG \`${dag}\` (known: ${[...options.plans.keys()].join(', ')})`);
     return plan;
   };
-  const entryOut = (plan: DagPlan, t: Trigger): Outgoing => {
-    const value = encodeTrigger(t);
+  const entryOut = (plan: DagPlan, t: Trigger, value = encodeTrigger(t)): Outgoing => {
     telemetry.triggerBytes(plan.name, plan.entry, value.length);
     return { topic: plan.nodes.find((n) => n.id === plan.entry)!.topic, key: t.itemKey, value };
   };
@@ -107,7 +106,7 @@ export function createIngress(options: IngressOptions): Ingress {
   return {
     async submit(items) {
       const results: SubmitResult[] = new Array(items.length);
-      const opening: { i: number; plan: DagPlan; trigger: Trigger; tokens: string[]; open: OpenItem }[] = [];
+      const opening: { i: number; plan: DagPlan; trigger: Trigger; encoded: Uint8Array; tokens: string[]; open: OpenItem }[] = [];
       const seen = new Set<string>();
       items.forEach((item, i) => {
         const plan = planOf(item.dag);
@@ -136,13 +135,14 @@ export function createIngress(options: IngressOptions): Ingress {
         const traceparent = item.traceparent || newTraceparent();
         const createdMs = item.enqueuedMs ?? now();
         const trigger = entryTrigger(plan, item, messageId, createdMs, traceparent);
+        const encoded = encodeTrigger(trigger);
         const fields = sourceFields(plan, item.source);
         for (const [f, v] of resume?.fields ?? []) fields.set(f, v);
         opening.push({
-          i, plan, trigger, tokens: resume?.tokens ?? [entryToken(plan)],
+          i, plan, trigger, encoded, tokens: resume?.tokens ?? [entryToken(plan)],
           open: {
             ref: { dag: plan.name, messageId }, itemKey: item.itemKey, tokens: resume?.tokens ?? [entryToken(plan)], createdMs, traceId: traceIdOf(traceparent),
-            priority: item.priority ?? 'normal', tenant, fields,
+            priority: item.priority ?? 'normal', tenant, fields, trigger: encoded,
             ...(item.parentId ? { parentId: item.parentId } : {}), ...(item.originId ? { originId: item.originId } : {}),
             ...(dedupe ? { dedupe: { windowMs: window } } : {}),
           },
@@ -150,17 +150,17 @@ export function createIngress(options: IngressOptions): Ingress {
       });
       const outcomes = await options.ledger.open(opening.map((o) => o.open));
       const out: Outgoing[] = [];
-      const startOut = (plan: DagPlan, trigger: Trigger, tokens: readonly string[]): Outgoing[] =>
-        tokens[0] === entryToken(plan) ? [entryOut(plan, trigger)] : tokens.map((token) => tokenTrigger(plan, trigger, token));
-      opening.forEach(({ i, plan, trigger, tokens }, j) => {
+      const startOut = (plan: DagPlan, trigger: Trigger, encoded: Uint8Array, tokens: readonly string[]): Outgoing[] =>
+        tokens[0] === entryToken(plan) ? [entryOut(plan, trigger, encoded)] : tokens.map((token) => tokenTrigger(plan, trigger, token));
+      opening.forEach(({ i, plan, trigger, encoded, tokens }, j) => {
         const o = outcomes[j]!;
         const itemKey = trigger.itemKey;
         if (o.status === 'opened') {
-          out.push(...startOut(plan, trigger, tokens));
+          out.push(...startOut(plan, trigger, encoded, tokens));
           results[i] = { itemKey, messageId: trigger.messageId, status: 'accepted' };
           telemetry.submitted(plan.name, trigger.priority);
         } else if (o.status === 'in-flight') {
-          if (o.reproduce) out.push(...startOut(plan, trigger, tokens));
+          if (o.reproduce) out.push(...startOut(plan, trigger, encoded, tokens));
           results[i] = { itemKey, messageId: trigger.messageId, status: 'duplicate' };
         } else {
           results[i] = { itemKey, messageId: o.status === 'duplicate' ? o.of : trigger.messageId, status: 'duplicate' };
@@ -175,15 +175,16 @@ export function createIngress(options: IngressOptions): Ingress {
       const opening = triggers.map((t) => {
         const plan = planOf(t.dag);
         const entry: Trigger = { ...t, node: plan.entry, fromNode: '', attempt: 0, notBeforeMs: 0, tupleVersion: 1 };
+        const encoded = encodeTrigger(entry);
         const open: OpenItem = {
           ref: { dag: t.dag, messageId: t.messageId }, itemKey: t.itemKey, tokens: [entryToken(plan)], createdMs: t.createdMs, traceId: traceIdOf(t.traceparent),
-          priority: t.priority, tenant: t.tenant, fields: sourceFields(plan, t.source),
+          priority: t.priority, tenant: t.tenant, fields: sourceFields(plan, t.source), trigger: encoded,
           ...(t.parentId ? { parentId: t.parentId } : {}), ...(t.originId ? { originId: t.originId } : {}),
         };
-        return { plan, entry, open };
+        return { plan, entry, encoded, open };
       });
       const outcomes = await options.ledger.open(opening.map((o) => o.open));
-      await produceAll(options.bus, opening.filter((_, j) => outcomes[j]!.status === 'opened' || (outcomes[j]!.status === 'in-flight' && (outcomes[j] as { reproduce: boolean }).reproduce)).map((o) => entryOut(o.plan, o.entry)));
+      await produceAll(options.bus, opening.filter((_, j) => outcomes[j]!.status === 'opened' || (outcomes[j]!.status === 'in-flight' && (outcomes[j] as { reproduce: boolean }).reproduce)).map((o) => entryOut(o.plan, o.entry, o.encoded)));
     },
   };
 }

@@ -11,6 +11,7 @@ import { createMemoryShadowLog, type ShadowLog } from '../shadow-log/index.ts';
 import { decodeTrigger, encodeTrigger, type OperatorDescription } from '../wire/index.ts';
 import { createNodeRunner, type NodeRunner } from './node-runner.ts';
 import { routeNode } from './node-routing.ts';
+import { startSweeper, type Sweeper } from './sweeper.ts';
 import type { MinerDeps } from './work.ts';
 
 export interface HostedNode {
@@ -33,7 +34,14 @@ export interface MinerOptions extends MinerDeps {
   partitions?: number;
   /** Where nodes with a `shadow` record what it found (default: in this process's memory). */
   shadowLog?: ShadowLog;
+  /**
+   * An item quiet this long with open tokens nobody holds has their triggers produced again
+   * (see sweeper.ts). Default 10 min; 0 turns the sweep off.
+   */
+  strandedAfterMs?: number;
 }
+
+export const DEFAULT_STRANDED_AFTER_MS = 600_000;
 
 export interface Miner {
   readonly id: string;
@@ -60,6 +68,7 @@ export function createMiner(options: MinerOptions): Miner {
   const subs: Subscription[] = [];
   const runners = new Map<string, NodeRunner>();
   const shadowLog = options.shadowLog ?? createMemoryShadowLog();
+  let sweeper: Sweeper | undefined;
 
   async function forward(plan: DagPlan, topic: string, tierMs: number, messages: readonly { key: string; value: Uint8Array }[]): Promise<void> {
     // Messages of one tier are due in the order they arrived: hand each back to its node when
@@ -129,8 +138,16 @@ export function createMiner(options: MinerOptions): Miner {
           }
         }
       }
+      const idleMs = options.strandedAfterMs ?? DEFAULT_STRANDED_AFTER_MS;
+      if (idleMs > 0) {
+        sweeper = startSweeper({
+          plans: options.hosts.map((h) => h.plan), ledger: options.ledger, bus: options.bus, idleMs,
+          onError: (err) => console.error(`[quarry] stranded-token sweep: ${err instanceof Error ? err.message : String(err)}`),
+        });
+      }
     },
     async stop() {
+      await sweeper?.stop();
       await Promise.all(subs.splice(0).map((s) => s.close()));
     },
   };

@@ -64,6 +64,8 @@ export interface RuntimeOptions {
   namespace?: string;
   /** Publish every ended item's record to this topic (compacted on Kafka; the CLI names it `<namespace>.ended`). */
   endedTopic?: string;
+  /** Items quiet this long with unheld open tokens get their triggers produced again (default 10 min; 0: never). */
+  strandedAfterMs?: number;
   now?: () => number;
 }
 
@@ -100,6 +102,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     blobTtlMs: 24 * 3600_000,
     shadowLog,
     ...(options.endedTopic ? { endedTopic: options.endedTopic } : {}),
+    ...(options.strandedAfterMs !== undefined ? { strandedAfterMs: options.strandedAfterMs } : {}),
     onTerminal: (r) => {
       terminal.push(r);
       options.onTerminal?.(r);

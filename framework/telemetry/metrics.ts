@@ -17,7 +17,7 @@ const INGEST_BUCKETS_MS = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_00
 function makeInstruments() {
   const meter = metrics.getMeter('quarry');
   const made = {
-    opStatus: meter.createCounter('quarry_op_status', { description: 'Operator node outcomes by status (OK, FILTERED, RETRY, FAIL, TIMEOUT, DLQ, QUARANTINE, DUPLICATE, REDRIVE)' }),
+    opStatus: meter.createCounter('quarry_op_status', { description: 'Operator node outcomes by status (OK, FILTERED, RETRY, FAIL, TIMEOUT, DLQ, QUARANTINE, DUPLICATE, REDRIVE; STRANDED: a quiet item\'s trigger produced again)' }),
     opLatency: meter.createHistogram('quarry_op_latency_ms', { description: 'Operator call latency (its sum is the node\'s busy time)', unit: 'ms', advice: { explicitBucketBoundaries: OP_BUCKETS_MS } }),
     itemsEnded: meter.createCounter('quarry_items_ended', { description: 'Items that reached a terminal state, by state' }),
     ingestLatency: meter.createHistogram('quarry_ingest_latency_ms', { description: 'Source-to-terminal latency of completed items, by priority', unit: 'ms', advice: { explicitBucketBoundaries: INGEST_BUCKETS_MS } }),

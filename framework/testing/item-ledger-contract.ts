@@ -218,7 +218,7 @@ export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFa
       assert.equal(await ledger.findByKey('page-ingest', `${key}/nope`), null);
     }));
 
-    it('lists items in flight oldest first, up to a limit', withLedger(async (ledger) => {
+    it('lists items in flight least recently active first (then oldest), up to a limit', withLedger(async (ledger) => {
       const dag = `dag-${process.pid}-${nextSeq()}`;
       const refs = [uniqueRef(dag), uniqueRef(dag), uniqueRef(dag)];
       await ledger.open([openItem(refs[0]!, ['a<'], { createdMs: T0 + 30 }), openItem(refs[1]!, ['a<'], { createdMs: T0 + 10 }), openItem(refs[2]!, ['a<'], { createdMs: T0 + 20 })]);
@@ -274,6 +274,38 @@ export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFa
       assert.equal((await ledger.counts(ref.dag))['in-flight'], 1);
       await ledger.commit([advance(ref, 'a<')]);
       assert.deepEqual(await redrive(), [{ status: 'gone' }]);
+    }));
+
+    it('finds stalled items: quiet for idleMs, their unheld open tokens and entry trigger, once per idleMs', withLedger(async (ledger, clock) => {
+      const dag = `stall-${nextSeq()}`;
+      const [a, b, c] = [uniqueRef(dag), uniqueRef(dag), uniqueRef(dag)];
+      const trigger = new Uint8Array([0, 1, 2, 250]);
+      await ledger.open([openItem(a, ['a<'], { trigger }), openItem(b, ['a<']), openItem(c, ['a<'], { trigger })]);
+      const idle = { idleMs: 1000, limit: 10 };
+      const view = (xs: Awaited<ReturnType<ItemLedger['stalled']>>) =>
+        xs.map((x) => ({ id: x.ref.messageId, tokens: x.tokens, trigger: x.trigger ? [...x.trigger] : null })).sort((x, y) => x.id.localeCompare(y.id));
+      assert.deepEqual(await ledger.stalled(dag, idle), [], 'nothing is quiet yet');
+      clock.t += 1000;
+      assert.deepEqual(view(await ledger.stalled(dag, idle)), view([{ ref: a, tokens: ['a<'], trigger }, { ref: b, tokens: ['a<'] }, { ref: c, tokens: ['a<'], trigger }]));
+      assert.deepEqual(await ledger.stalled(dag, idle), [], 'each one counts as active again: a second sweeper sees nothing');
+      // a advances (activity) and opens two successors; one of them is claimed and held.
+      await ledger.claim([{ ref: a, token: 'a<', reads: [] }], LEASE);
+      clock.t += 500;
+      await ledger.commit([advance(a, 'a<', { successors: ['b<a', 'c<a'] })]);
+      await ledger.claim([{ ref: a, token: 'b<a', reads: [] }], { owner: 'w1', leaseMs: 5000 });
+      await ledger.redrive([{ ref: c, tokens: ['a<'], fields: fields({ url: 'again' }), why: 'test', node: 'a', atMs: clock.t }]);
+      clock.t += 600;
+      assert.deepEqual((await ledger.stalled(dag, { idleMs: 1000, limit: 1 })).map((x) => x.ref.messageId), [b.messageId], 'least recently active first, at most limit');
+      clock.t += 500;
+      assert.deepEqual(view(await ledger.stalled(dag, idle)), view([{ ref: a, tokens: ['c<a'], trigger }, { ref: c, tokens: ['a<'], trigger }]), 'a held token is left out; a re-drive keeps the trigger');
+      // An ended item is never stalled.
+      for (const [ref, token] of [[a, 'b<a'], [a, 'c<a'], [b, 'a<'], [c, 'a<']] as const) {
+        await ledger.claim([{ ref, token, reads: [] }], LEASE);
+        await ledger.commit([advance(ref, token)]);
+      }
+      clock.t += 5000;
+      assert.deepEqual(await ledger.stalled(dag, idle), []);
+      await assert.rejects(ledger.stalled(dag, { idleMs: -1, limit: 1 }), /idleMs/);
     }));
 
     it('remembers inputs that crash operators', withLedger(async (ledger) => {

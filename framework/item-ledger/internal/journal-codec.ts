@@ -20,6 +20,8 @@ export interface StoredLive {
   k: Record<string, string>;
   v: ItemEvent[];
   r: number;
+  /** The entry trigger. */
+  t?: Uint8Array;
 }
 
 /** What is left of an item once it ends: its record, history and when both are forgotten. */
@@ -43,6 +45,7 @@ export function encodeLive(item: LiveItem): StoredLive {
     s: [...item.successors], a: [...item.arrivals].map(([n, from]) => [n, [...from]]), f: [...item.fired], k: { ...item.kept }, v: [...item.events], r: item.redrives,
   };
   if (item.end) out.e = item.end;
+  if (item.trigger) out.t = item.trigger;
   return out;
 }
 
@@ -58,6 +61,7 @@ export function decodeLive(s: StoredLive): LiveItem {
   item.kept = s.k;
   item.events = s.v;
   item.redrives = s.r;
+  if (s.t) item.trigger = new Uint8Array(s.t);
   return item;
 }
 

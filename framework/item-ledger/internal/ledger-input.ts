@@ -29,7 +29,13 @@ export function checkOpenItem(item: OpenItem): void {
   checkTokens(item.tokens);
   if (item.tokens.length === 0) throw bad('tokens', 'at least one token (an item with none could never end)', item.tokens);
   if (!(item.fields instanceof Map)) throw bad('fields', 'a Map of field name to bytes', item.fields);
+  if (item.trigger !== undefined && !(item.trigger instanceof Uint8Array)) throw bad('trigger', 'the encoded entry trigger (bytes)', item.trigger);
   if (item.dedupe !== undefined && !(Number.isFinite(item.dedupe.windowMs) && item.dedupe.windowMs >= 0)) throw bad('dedupe.windowMs', 'a number ≥ 0', item.dedupe.windowMs);
+}
+
+export function checkStalled(o: { idleMs: number; limit: number }): void {
+  if (!(Number.isFinite(o?.idleMs) && o.idleMs >= 0)) throw bad('idleMs', 'a number of milliseconds ≥ 0', o?.idleMs);
+  if (!(Number.isInteger(o.limit) && o.limit > 0)) throw bad('limit', 'an integer > 0', o.limit);
 }
 
 export function checkClaim(c: Claim, lease: { owner: string; leaseMs: number }): void {

@@ -10,7 +10,8 @@
 // done, `lo:<token>`/`le:<token>` lease owner/expiry, `x:<token>` claimed at least once,
 // `s:<token>` the successor tokens it opened (comma-joined), `a:<len(node)>:<node><from>` join
 // arrival, `f:<node>` the arrival that fired the join, `end` (JSON, first early end wins),
-// `k:<field>` kept result fields, `rd` re-drive count.
+// `k:<field>` kept result fields, `rd` re-drive count, `trig` the entry trigger.
+// The bucket's in-flight set scores each item by its last open, commit or re-drive (`stalled`).
 // Ended record fields: `meta`, `state`, `endedMs`, `expiresMs`, `end`, and the `k:` fields.
 // The tuple holds a sentinel field NUL (so an empty tuple exists) and the item's fields.
 
@@ -37,26 +38,28 @@ end
 const script = (body: string): string => PRELUDE + body;
 
 export const LEDGER_SCRIPTS = {
-  // ARGV 3 createdMs, 4 meta JSON, 5 tuple TTL ms, 6 n tokens, 7.. tokens, then field/value pairs.
+  // ARGV 3 createdMs, 4 meta JSON, 5 tuple TTL ms, 6 entry trigger ('' = none), 7 n tokens,
+  // 8.. tokens, then field/value pairs.
   quarryLedgerOpen: script(`
-local n = tonumber(ARGV[6])
+local n = tonumber(ARGV[7])
 if redis.call('EXISTS', live) == 1 then
   local reproduce = 0
-  for i = 7, 6 + n do
+  for i = 8, 7 + n do
     local t = ARGV[i]
     if redis.call('HEXISTS', live, 'o:' .. t) == 1 and redis.call('HEXISTS', live, 'x:' .. t) == 0 then reproduce = 1 end
   end
   return { 'in-flight', reproduce }
 end
 if ended() then return { 'ended', redis.call('HGET', rec, 'state') } end
-for i = 7, 6 + n do redis.call('HSET', live, 'o:' .. ARGV[i], '1') end
+for i = 8, 7 + n do redis.call('HSET', live, 'o:' .. ARGV[i], '1') end
 redis.call('HSET', live, 'meta', ARGV[4], 'open#', n)
+if ARGV[6] ~= '' then redis.call('HSET', live, 'trig', ARGV[6]) end
 redis.call('DEL', events, tuple)
 redis.call('HSET', tuple, '\\0', '')
-for i = 7 + n, #ARGV, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
+for i = 8 + n, #ARGV, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIRE', tuple, ARGV[5])
 redis.call('HINCRBY', counts, 'in-flight', 1)
-redis.call('ZADD', flight, ARGV[3], mid)
+redis.call('ZADD', flight, now, mid)
 return { 'opened' }`),
 
   // ARGV 3 token, 4 owner, 5 leaseMs, 6 join node ('' = no join), 7 join from, 8 n expected,
@@ -131,6 +134,7 @@ end
 local t = ARGV[3]
 if redis.call('HEXISTS', live, 'd:' .. t) == 1 then return { 'already' } end
 if redis.call('HEXISTS', live, 'o:' .. t) == 0 then return { 'stale' } end
+redis.call('ZADD', flight, 'XX', now, mid)
 if ARGV[8] ~= '' then
   redis.call('RPUSH', events, ARGV[8])
   redis.call('LTRIM', events, -tonumber(ARGV[9]), -1)
@@ -231,11 +235,13 @@ return reply`),
   // ARGV 3 event JSON, 4 max events, 5 tuple TTL ms, 6 n tokens, 7.. tokens, then field/value pairs.
   quarryLedgerRedrive: script(`
 if redis.call('EXISTS', live) == 0 then return { 'gone' } end
-local meta = redis.call('HGET', live, 'meta')
+local meta, trig = unpack(redis.call('HMGET', live, 'meta', 'trig'))
 local count = (tonumber(redis.call('HGET', live, 'rd')) or 0) + 1
 local n = tonumber(ARGV[6])
 redis.call('DEL', live, tuple)
 redis.call('HSET', live, 'meta', meta, 'open#', n, 'rd', count)
+if trig then redis.call('HSET', live, 'trig', trig) end
+redis.call('ZADD', flight, 'XX', now, mid)
 for i = 7, 6 + n do redis.call('HSET', live, 'o:' .. ARGV[i], '1') end
 redis.call('RPUSH', events, ARGV[3])
 redis.call('LTRIM', events, -tonumber(ARGV[4]), -1)
@@ -246,6 +252,38 @@ return { 'reset', count }`),
 } as const;
 
 export type LedgerScript = keyof typeof LEDGER_SCRIPTS;
+
+// Stalled items of one bucket. KEYS 1 the bucket's in-flight set; ARGV 1 now, 2 idleMs, 3 limit,
+// 4 the bucket's live-hash key prefix (same hash tag, so the same slot). Each item returned is
+// re-scored to now. Returns { messageId, entry trigger or '', open unheld tokens (comma-joined) }…
+export const SWEEP_SCRIPTS = {
+  quarryLedgerStalled: `
+local now = tonumber(ARGV[1])
+local out = {}
+for _, mid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, tonumber(ARGV[3]))) do
+  local all = redis.call('HGETALL', ARGV[4] .. mid)
+  if #all == 0 then
+    redis.call('ZREM', KEYS[1], mid)
+  else
+    local h = {}
+    for i = 1, #all, 2 do h[all[i]] = all[i + 1] end
+    local tokens = {}
+    for f in pairs(h) do
+      if string.sub(f, 1, 2) == 'o:' then
+        local t = string.sub(f, 3)
+        local le = h['le:' .. t]
+        if not le or tonumber(le) <= now then tokens[#tokens + 1] = t end
+      end
+    end
+    table.sort(tokens)
+    redis.call('ZADD', KEYS[1], now, mid)
+    out[#out + 1] = mid
+    out[#out + 1] = h['trig'] or ''
+    out[#out + 1] = table.concat(tokens, ',')
+  end
+end
+return out`,
+} as const;
 
 // The by-key index (dedupe and `findByKey`) lives in its own slot, outside any item's: it is
 // kept by these one-key scripts, sent in the same pipeline as the item scripts. An entry is

@@ -1,7 +1,7 @@
 // An item in flight, as the memory ledger holds it: its tokens, leases, join arrivals, early end,
 // kept fields and history. The rules live in the ledger; this is the state and its small moves.
-import type { EarlyEnd, ItemEvent, ItemRecord } from '../item-ledger.ts';
-import { MAX_EVENTS, cleanEvent } from './ledger-input.ts';
+import type { EarlyEnd, ItemEvent, ItemRecord, StalledItem } from '../item-ledger.ts';
+import { MAX_EVENTS, checkStalled, cleanEvent } from './ledger-input.ts';
 import type { ItemMeta } from './item-record.ts';
 
 export class LiveItem {
@@ -18,9 +18,17 @@ export class LiveItem {
   kept: Record<string, string> = {};
   events: ItemEvent[] = [];
   redrives = 0;
+  /** Last open, commit or re-drive (0 after a restart: whatever was in flight is stalled). */
+  activeMs = 0;
+  trigger?: Uint8Array;
 
   constructor(readonly meta: ItemMeta, tokens: readonly string[]) {
     this.open = new Set(tokens);
+  }
+
+  /** Open tokens no lease holds at `at`. */
+  unheld(at: number): string[] {
+    return [...this.open].filter((t) => !((this.leases.get(t)?.expiresMs ?? 0) > at));
   }
 
   close(token: string): void {
@@ -66,4 +74,20 @@ export class LiveItem {
     if (Object.keys(this.kept).length > 0) record.kept = { ...this.kept };
     return record;
   }
+}
+
+/** A DAG's live items, least recently active first (then oldest). */
+export function byActivity(items: Iterable<LiveItem>, dag: string): LiveItem[] {
+  return [...items].filter((item) => item.meta.dag === dag).sort((a, b) => a.activeMs - b.activeMs || a.meta.createdMs - b.meta.createdMs);
+}
+
+/** The memory-held ledgers' `stalled`: quiet items' unheld tokens; each returned is active from `at`. */
+export function stalledOf(items: Iterable<LiveItem>, dag: string, o: { idleMs: number; limit: number }, at: number): StalledItem[] {
+  checkStalled(o);
+  const quiet = byActivity(items, dag).filter((item) => item.activeMs <= at - o.idleMs).slice(0, o.limit);
+  return quiet.map((item) => {
+    item.activeMs = at;
+    const ref = { dag: item.meta.dag, messageId: item.meta.messageId };
+    return { ref, tokens: item.unheld(at), ...(item.trigger ? { trigger: item.trigger } : {}) };
+  });
 }

@@ -14,6 +14,7 @@ export type Commands = Redis & {
   quarryLedgerCommit: Script;
   quarryLedgerRedrive: Script;
   quarryLedgerIndexEnded: Script;
+  quarryLedgerStalledBuffer: Script;
 };
 export type Call = (c: Commands) => Promise<unknown>;
 export type Send = (calls: readonly Call[]) => Promise<unknown[]>;
