@@ -3,7 +3,7 @@
 // utilisation and the bottleneck (quarry_node_utilization, quarry_bottleneck …).
 import type { TriggerBus } from '../framework/bus/index.ts';
 import type { DagPlan } from '../framework/dag/index.ts';
-import { nodeGroup } from '../framework/miner/index.ts';
+import { nodeLag } from '../framework/miner/index.ts';
 import { observeNodes } from '../framework/telemetry/index.ts';
 
 /** `lagOf`: the lag already measured for `dag/node` (a miner's signal publisher), read from the bus when it has none. */
@@ -16,7 +16,7 @@ export function observeHostedNodes(plans: Iterable<DagPlan>, bus: TriggerBus, ho
           dag,
           node: node.id,
           capacity: node.concurrency,
-          lag: lagOf?.(`${dag}/${node.id}`) ?? (await bus.lag(nodeGroup(node.topic), [node.topic])).reduce((n, l) => n + l.lag, 0),
+          lag: lagOf?.(`${dag}/${node.id}`) ?? (await nodeLag(bus, node)),
         })),
       ),
     { onError: (err) => process.stderr.write(`quarry: node load: ${(err as Error).message}\n`) },

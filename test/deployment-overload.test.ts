@@ -222,14 +222,22 @@ describe('the gate under a 3× burst in a deployment: gate, two miners and opera
       const latency = (f: (e: (typeof burst)[number]) => boolean) => burst.filter(f).map((e) => e.record!.endedMs! - e.acceptedMs);
       const highBurst = latency((e) => e.priority === 'high');
       const inDag = (es: readonly { record?: ItemRecord | null }[]) => p99(es.map((e) => e.record!.endedMs! - e.record!.createdMs));
+      // Where a high item's time goes (p99 of each): admitted → its call starts, the call, the call's end → its end.
+      const stages = (es: readonly { acceptedMs: number; record?: ItemRecord | null }[]) => {
+        const parts = es.flatMap((e) => {
+          const ev = e.record!.events.find((x) => x.node === 'work' && x.tookMs !== undefined);
+          return ev ? [{ before: ev.atMs - ev.tookMs! - e.acceptedMs, call: ev.tookMs!, after: e.record!.endedMs! - ev.atMs }] : [];
+        });
+        return { before: p99(parts.map((x) => x.before)), call: p99(parts.map((x) => x.call)), after: p99(parts.map((x) => x.after)) };
+      };
       const figures = {
         capacityPerSec: CAPACITY_PER_SEC,
         offeredPerSec: Math.round(offered),
         burstItems: burstSent,
         burstAcceptedPerSec: Math.round(sent.filter((s) => s.phase === 'burst' && s.tenant === 'bulk' && s.acceptedMs - burstStart <= BURST_MS).length / (BURST_MS / 1000)),
         refusals: { bulk: refused.filter((r) => r.tenant === 'bulk').length, web: refused.filter((r) => r.tenant !== 'bulk').length, maxRetryAfterMs: Math.max(0, ...refused.map((r) => r.retryAfterMs)) },
-        unloadedHigh: { count: unloaded.length, p99: p99(unloaded), inDagP99: inDag(unloadedEnded) },
-        burstHigh: { count: highBurst.length, p99: p99(highBurst), inDagP99: inDag(burst.filter((e) => e.priority === 'high')) },
+        unloadedHigh: { count: unloaded.length, p99: p99(unloaded), inDagP99: inDag(unloadedEnded), stages: stages(unloadedEnded) },
+        burstHigh: { count: highBurst.length, p99: p99(highBurst), inDagP99: inDag(burst.filter((e) => e.priority === 'high')), stages: stages(burst.filter((e) => e.priority === 'high')) },
         burstNormal: { p99: p99(latency((e) => e.priority === 'normal')) },
         burstLow: { p99: p99(latency((e) => e.priority === 'low' && e.dag === dags.work.name)) },
         gpuItems: scans,

@@ -22,7 +22,7 @@ import { createEmbeddedBus, createKafkaBus, type TriggerBus } from '../framework
 import { compileDag, type DagPlan } from '../framework/dag/index.ts';
 import { createRedisItemLedger, type ItemLedger } from '../framework/item-ledger/index.ts';
 import type { NewItem } from '../framework/admission/index.ts';
-import { createIngress } from '../framework/miner/index.ts';
+import { createIngress, nodeLag } from '../framework/miner/index.ts';
 import { createRedisSideCache, type SideCache } from '../framework/side-cache/index.ts';
 import { createRedisClient, scanKeys, type RedisClient } from '../framework/redis/index.ts';
 import { defineDag } from '../framework/dag/index.ts';
@@ -198,7 +198,7 @@ for (const target of TARGETS) describe(`failure test on real Kafka + ${target.na
         const stuck = (await Promise.all([ledger.inFlight(dags.main.name, 5), ledger.inFlight(dags.kids.name, 5)])).flat();
         const lags = [];
         for (const node of [...plans.values()].flatMap((p) => p.nodes)) {
-          const lag = (await bus.lag(node.topic, [node.topic])).reduce((n, l) => n + l.lag, 0);
+          const lag = await nodeLag(bus, node);
           if (lag > 0) lags.push(`${node.topic}=${lag}`);
         }
         t.diagnostic(`stalled: processes ${procs.describe()}; consumer lag ${lags.join(' ') || 'none'}; logs in ${procs.logDir}`);

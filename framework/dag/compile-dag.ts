@@ -11,6 +11,8 @@ export interface PlanNode {
   kind: 'operator' | 'filter' | 'defer';
   operator: string;
   topic: string;
+  /** The node's lane for high-priority triggers, consumed on its own so they never queue behind the others. */
+  highTopic: string;
   predecessors: string[];
   successors: string[];
   join: boolean;
@@ -152,6 +154,7 @@ export function compileDag(spec: DagSpec, options: CompileOptions = {}): DagPlan
     const base = {
       id,
       topic: nodeTopic(spec.name, id, ns),
+      highTopic: `${nodeTopic(spec.name, id, ns)}.high`,
       predecessors: preds.get(id)!,
       successors: succs.get(id)!,
       join: preds.get(id)!.length > 1,

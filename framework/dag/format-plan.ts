@@ -16,7 +16,7 @@ export function formatPlan(plan: DagPlan): string {
     const n = plan.nodes.find((x) => x.id === id)!;
     const what = n.kind === 'operator' ? `operator ${n.operator}` : n.kind === 'filter' ? `filter (${n.filter?.reason})` : `deferred edge → DAG ${n.defer?.dag}`;
     lines.push(`  [${n.id}] ${what}${n.join ? '  (join)' : ''}`);
-    lines.push(`      topic ${n.topic}`);
+    lines.push(`      topic ${n.topic} (high priority: ${n.highTopic})`);
     if (n.predecessors.length) lines.push(`      after: ${n.predecessors.join(', ')}`);
     lines.push(`      reads: ${n.reads.join(', ') || '-'}`);
     if (n.kind === 'operator') {

@@ -12,7 +12,7 @@ import { QuarryError } from '../errors/index.ts';
 import type { ItemLedger, OpenItem } from '../item-ledger/index.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { encodeTrigger, traceIdOf, type Trigger } from '../wire/index.ts';
-import { entryToken, entryTrigger, tokenTrigger, type Outgoing } from './triggers.ts';
+import { entryToken, entryTrigger, laneTopic, tokenTrigger, type Outgoing } from './triggers.ts';
 import { fieldsAt, resumeTokens } from './resume.ts';
 
 export interface IngressOptions {
@@ -100,7 +100,7 @@ export function createIngress(options: IngressOptions): Ingress {
   };
   const entryOut = (plan: DagPlan, t: Trigger, value = encodeTrigger(t)): Outgoing => {
     telemetry.triggerBytes(plan.name, plan.entry, value.length);
-    return { topic: plan.nodes.find((n) => n.id === plan.entry)!.topic, key: t.itemKey, value };
+    return { topic: laneTopic(plan.nodes.find((n) => n.id === plan.entry)!, t.priority), key: t.itemKey, value };
   };
 
   return {

@@ -3,14 +3,15 @@
 // the same groups and share the partitions.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BusMessage, Subscription } from '../bus/trigger-bus.ts';
-import { RETRY_TIERS_MS, type DagPlan } from '../dag/index.ts';
+import type { BusMessage, Subscription, TriggerBus } from '../bus/trigger-bus.ts';
+import { RETRY_TIERS_MS, type DagPlan, type PlanNode } from '../dag/index.ts';
 import { QuarryError } from '../errors/index.ts';
 import type { EchoBatchFn } from '../operator-client/index.ts';
 import { createMemoryShadowLog, type ShadowLog } from '../shadow-log/index.ts';
 import { decodeTrigger, encodeTrigger, type OperatorDescription } from '../wire/index.ts';
 import { createNodeRunner, type NodeRunner } from './node-runner.ts';
 import { routeNode } from './node-routing.ts';
+import { laneTopic } from './triggers.ts';
 import { startSweeper, type Sweeper } from './sweeper.ts';
 import type { MinerDeps } from './work.ts';
 
@@ -60,8 +61,14 @@ export function batching(concurrency: number, maxBatch: number): { maxBatchSize:
   return { maxBatchSize: size, concurrency: Math.max(1, Math.ceil(concurrency / size)) };
 }
 
-/** A node's consumer group is named like its topic. */
+/** A node's consumer group (one per lane) is named like its topic. */
 export const nodeGroup = (topic: string): string => topic;
+
+/** Triggers waiting for a node: the lag of both its lanes. */
+export async function nodeLag(bus: Pick<TriggerBus, 'lag'>, node: Pick<PlanNode, 'topic' | 'highTopic'>): Promise<number> {
+  const lanes = await Promise.all([node.topic, node.highTopic].map((topic) => bus.lag(nodeGroup(topic), [topic])));
+  return lanes.flat().reduce((n, l) => n + l.lag, 0);
+}
 
 export function createMiner(options: MinerOptions): Miner {
   const id = options.minerId ?? `miner-${randomUUID().slice(0, 8)}`;
@@ -101,7 +108,7 @@ export function createMiner(options: MinerOptions): Miner {
         await sleep(wait);
       }
       const node = plan.nodes.find((n) => n.id === t.node);
-      add(node ? node.topic : plan.topics.deadLetter, { key: m.key, value: encodeTrigger({ ...t, notBeforeMs: 0 }) });
+      add(node ? laneTopic(node, t.priority) : plan.topics.deadLetter, { key: m.key, value: encodeTrigger({ ...t, notBeforeMs: 0 }) });
     }
     await flush();
   }
@@ -113,7 +120,7 @@ export function createMiner(options: MinerOptions): Miner {
       for (const host of options.hosts) {
         const { plan } = host;
         const hosted = plan.nodes.filter((n) => !host.nodes || host.nodes.includes(n.id));
-        await options.bus.ensureTopics(plan.nodes.map((n) => n.topic), options.partitions ?? 1);
+        await options.bus.ensureTopics(plan.nodes.flatMap((n) => [n.topic, n.highTopic]), options.partitions ?? 1);
         await options.bus.ensureTopics([...plan.topics.retry, plan.topics.deadLetter, plan.topics.quarantine], 1);
         if (options.endedTopic) await options.bus.ensureTopics([options.endedTopic], 1, { compacted: true }); // read by key: the last record wins
         for (const node of hosted) {
@@ -129,7 +136,9 @@ export function createMiner(options: MinerOptions): Miner {
           });
           runners.set(`${plan.name}/${node.id}`, runner);
           const { maxBatchSize, concurrency } = batching(node.concurrency, options.maxBatchSize ?? 64);
-          subs.push(await options.bus.subscribe({ groupId: nodeGroup(node.topic), topics: [node.topic], maxBatchSize, concurrency, handleBatch: (b) => runner.handleBatch(b) }));
+          // Two lanes, each its own group: a high-priority trigger never waits behind the others' backlog.
+          const lanes = await Promise.all([node.topic, node.highTopic].map((topic) => options.bus.subscribe({ groupId: nodeGroup(topic), topics: [topic], maxBatchSize, concurrency, handleBatch: (b) => runner.handleBatch(b) })));
+          subs.push(...lanes);
         }
         if (options.forwardRetries ?? true) {
           for (const [i, topic] of plan.topics.retry.entries()) {

@@ -1,7 +1,7 @@
 // Trigger messages the miner and the ingress produce: an item's entry, a node's successors, a
 // delayed retry. Small, references only; every one carries the item's message id.
 import type { NewItem } from '../admission/index.ts';
-import type { DagPlan } from '../dag/index.ts';
+import type { DagPlan, PlanNode } from '../dag/index.ts';
 import { tupleRefOf } from '../item-ledger/index.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { encodeTrigger, type Trigger } from '../wire/index.ts';
@@ -11,6 +11,9 @@ export interface Outgoing {
   key: string;
   value: Uint8Array;
 }
+
+/** The topic a node's trigger goes to: high priority has a lane of its own. */
+export const laneTopic = (node: Pick<PlanNode, 'topic' | 'highTopic'>, priority: string): string => (priority === 'high' ? node.highTopic : node.topic);
 
 /** The entry token of an item: the entry node, from nowhere. */
 export const entryToken = (plan: DagPlan): string => `${plan.entry}<`;
@@ -51,7 +54,7 @@ export function tokenTrigger(plan: DagPlan, t: Trigger, token: string): Outgoing
     : { ...t, node, fromNode, attempt: 0, notBeforeMs: 0, tupleVersion: t.tupleVersion + 1 };
   const value = encodeTrigger(next);
   telemetry.triggerBytes(plan.name, node, value.length);
-  return { topic: target.topic, key: t.itemKey, value };
+  return { topic: laneTopic(target, next.priority), key: t.itemKey, value };
 }
 
 /** The successor tokens of `node` for an item. */

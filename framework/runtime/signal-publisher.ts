@@ -4,7 +4,7 @@
 // lag it measures is also what the process exports as quarry_node_lag (`lagByNode`).
 import type { TriggerBus } from '../bus/index.ts';
 import type { DagPlan } from '../dag/index.ts';
-import { nodeGroup, type NodeRunner } from '../miner/index.ts';
+import { nodeLag, type NodeRunner } from '../miner/index.ts';
 import type { OperatorClient } from '../operator-client/index.ts';
 import type { MinerLoad, SignalBoard } from './signal-board.ts';
 import { clientCounters, utilizationOf } from './signals.ts';
@@ -43,7 +43,7 @@ export function startSignalPublisher(o: SignalPublisherOptions): SignalPublisher
   const publish = async (): Promise<void> => {
     const runners = o.runners();
     const hosted = nodes.filter((n) => runners.has(n.key));
-    const lagList = await Promise.all(hosted.map(async ({ node }) => (await o.bus.lag(nodeGroup(node.topic), [node.topic])).reduce((n, l) => n + l.lag, 0)));
+    const lagList = await Promise.all(hosted.map(({ node }) => nodeLag(o.bus, node)));
     const t = Date.now();
     const load: MinerLoad = { minerId: o.minerId, nodes: {}, resourceExhaustedPerSec: 0, timeoutsPerSec: 0 };
     hosted.forEach(({ key }, i) => {

@@ -8,7 +8,7 @@ import { NO_SIGNALS, type AdmissionSignals } from '../admission/index.ts';
 import type { TriggerBus } from '../bus/index.ts';
 import type { DagPlan } from '../dag/index.ts';
 import type { ItemLedger } from '../item-ledger/index.ts';
-import { nodeGroup, type NodeRunner, type NodeStats } from '../miner/index.ts';
+import { nodeLag, type NodeRunner, type NodeStats } from '../miner/index.ts';
 import type { OperatorClient } from '../operator-client/index.ts';
 import type { BoardReading } from './signal-board.ts';
 
@@ -61,6 +61,7 @@ export function boardLoad(reading: BoardReading): Map<string, { capacity: number
   return new Map([...sums].map(([key, s]) => [key, { capacity: s.capacity, utilization: s.capacity > 0 ? Math.min(1, s.busy / s.capacity) : 0, inHand: s.inHand }]));
 }
 
+/** `cacheMs` 0: every call waits for a reading of its own. */
 export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise<AdmissionSignals> {
   let last = NO_SIGNALS;
   let at = -Infinity;
@@ -89,10 +90,10 @@ export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise
     const t = Date.now();
     for (const plan of src.plans.values()) {
       inFlight += (await src.ledger.counts(plan.name))['in-flight'];
-      const lags = await Promise.all(plan.nodes.map((node) => src.bus.lag(nodeGroup(node.topic), [node.topic])));
+      const lags = await Promise.all(plan.nodes.map((node) => nodeLag(src.bus, node)));
       plan.nodes.forEach((node, i) => {
         const key = `${plan.name}/${node.id}`;
-        lagByNode[key] = lags[i]!.reduce((n, l) => n + l.lag, 0);
+        lagByNode[key] = lags[i]!;
         if (node.kind !== 'operator') return;
         // The miners' capacity where they published it (two miners: twice the node's); the plan's otherwise.
         const published = remote.get(key);
@@ -116,15 +117,21 @@ export function runtimeSignals(src: SignalSources, cacheMs = 250): () => Promise
       utilization: Math.min(1, utilization),
     };
   };
+  const refresh = (): Promise<AdmissionSignals> => (pending ??= collect().then((s) => {
+    last = s;
+    at = Date.now();
+    return s;
+  }).finally(() => {
+    pending = undefined;
+  }));
+  // Stale while revalidating: once there is a reading, a caller (the gate's admission round) never
+  // waits for the next one — collecting reads every DAG's counts and every node's lag, and a high
+  // priority item must not wait for that. A reading is at most cacheMs plus one collection old.
   return async () => {
     if (Date.now() - at < cacheMs) return last;
-    pending ??= collect().then((s) => {
-      last = s;
-      at = Date.now();
-      return s;
-    }).finally(() => {
-      pending = undefined;
-    });
-    return pending;
+    const next = refresh();
+    if (at === -Infinity || cacheMs === 0) return next; // the first reading, or no caching asked for
+    next.catch((err: unknown) => src.onError?.(err));
+    return last;
   };
 }
