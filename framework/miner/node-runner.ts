@@ -63,6 +63,11 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
   const ctx: BatchContext = { ...o, plan, node, minerId: o.minerId };
   const leaseMs = Math.max(10_000, node.timeoutMs * 2);
   const stats: NodeStats = { inFlight: 0, capacity: node.concurrency, busyMs: 0, handled: 0 };
+  // Tokens this runner is working on now. A second trigger of one of them (the same trigger twice
+  // in a batch, a copy produced again, a redelivery racing the original) arriving meanwhile is
+  // skipped: the claim would let the same owner run it again, and the operator would run twice.
+  // The running one commits for both; if it fails, its own trigger comes again.
+  const running = new Set<string>();
 
   const claimOf = (w: Work): Claim => ({
     ref: { dag: w.t.dag, messageId: w.t.messageId },
@@ -77,7 +82,7 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
       const started = now();
       const box = new Outbox(ctx);
       const works: Work[] = [];
-      const seen = new Set<string>();
+      const mine: string[] = [];
       for (const m of batch.messages) {
         let t: Trigger;
         try {
@@ -91,8 +96,13 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
           continue;
         }
         const token = `${node.id}<${t.fromNode}`;
-        if (seen.has(`${t.messageId}\u0000${token}`)) continue; // the same trigger twice in one batch
-        seen.add(`${t.messageId}\u0000${token}`);
+        const key = `${t.messageId}\u0000${token}`;
+        if (running.has(key)) {
+          telemetry.opStatus(plan.name, node.id, 'DUPLICATE');
+          continue;
+        }
+        running.add(key);
+        mine.push(key);
         const parent = trace.setSpanContext(context.active(), spanContextOf(t.traceparent));
         works.push({ m, t, token, span: tracer.startSpan(`node ${plan.name}/${node.id}`, { attributes: { 'quarry.dag': plan.name, 'quarry.node': node.id, 'quarry.item_key': t.itemKey, 'quarry.attempt': t.attempt } }, parent) });
       }
@@ -122,6 +132,7 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         }
         await box.apply();
       } finally {
+        for (const key of mine) running.delete(key);
         const took = now() - started;
         stats.inFlight -= works.length;
         stats.busyMs += took * works.length;
