@@ -92,3 +92,34 @@ describe('a consumer that crashed for good', () => {
     }
   });
 });
+
+describe('the idempotent producer after a request the broker took in part', () => {
+  it('starts a new producer session, so the partitions it did take are not refused for good', async () => {
+    // One request to two topics: the broker appends the batch for `taken` and refuses the one
+    // for `small` (over its max.message.bytes). kafkajs then rewinds the sequence of both, so
+    // the same session would reuse the sequence number `taken` already holds, and every later
+    // produce there is refused with OUT_OF_ORDER_SEQUENCE_NUMBER (what a broker restart under
+    // load does at random).
+    await (reachable ??= assertReachable());
+    const admin = new Kafka({ clientId: 'quarry-test-session', brokers, logLevel: logLevel.NOTHING }).admin();
+    const suffix = `${process.pid}-${Date.now()}`;
+    const [taken, small] = [`quarry-test-taken-${suffix}`, `quarry-test-small-${suffix}`];
+    const bus = createKafkaBus({ brokers, clientId: 'quarry-test-session-bus', logLevel: 'nothing' });
+    const message = (text: string) => ({ key: 'k', value: new TextEncoder().encode(text) });
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: small, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
+      await bus.ensureTopics([taken, small], 1);
+      await bus.produce(taken, [message('a')]);
+      await assert.rejects(bus.produceMany([{ topic: taken, messages: [message('b')] }, { topic: small, messages: [message('x'.repeat(4000))] }]));
+      await bus.produce(taken, [message('c'), message('d')]);
+      await bus.produce(taken, [message('e')]);
+      const read = (await bus.read(taken)).map((m) => new TextDecoder().decode(m.value));
+      assert.deepEqual(read, ['a', 'b', 'c', 'd', 'e']);
+    } finally {
+      await admin.deleteTopics({ topics: [taken, small] }).catch(() => {});
+      await admin.disconnect();
+      await bus.close();
+    }
+  });
+});

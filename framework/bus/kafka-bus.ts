@@ -122,16 +122,35 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
       await p.connect();
       return p;
     })());
+  // A failed request ends its producer session: the next one starts a new session (a new
+  // producer id, sequences from 0). kafkajs rewinds the sequence of every partition of a failed
+  // request, also of those the broker did append (a request refused in part, or a broker killed
+  // after its append), and the same session would then be refused there with
+  // OUT_OF_ORDER_SEQUENCE_NUMBER for good. A failed connect also leaves no broken producer behind.
   const send = coalesceProduces(async (batches) => {
-    const p = await getProducer();
-    await p.sendBatch({ acks: -1, topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toKafkaMessage) })) });
+    const session = getProducer();
+    try {
+      const p = await session;
+      await p.sendBatch({ acks: -1, topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toKafkaMessage) })) });
+    } catch (err) {
+      if (producer === session) producer = undefined;
+      void session.then((p) => p.disconnect()).catch(() => {});
+      throw err;
+    }
   });
-  const getAdmin = (): Promise<Admin> =>
-    (admin ??= (async () => {
+  const getAdmin = (): Promise<Admin> => {
+    if (admin) return admin;
+    const connecting = (async () => {
       const a = kafka.admin();
       await a.connect();
       return a;
-    })());
+    })();
+    // A connect that failed is tried again on the next call, not kept.
+    connecting.catch(() => {
+      if (admin === connecting) admin = undefined;
+    });
+    return (admin = connecting);
+  };
   const assertOpen = (): void => {
     if (closed) throw busClosedError('Kafka');
   };
