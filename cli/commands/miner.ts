@@ -2,7 +2,7 @@
 // Start more miners with the same nodes to share the work; kill one and the others take over.
 import type { Command } from 'commander';
 import { compileDag, dagOperators, loadDagFile, operatorUses, type DagSpec } from '../../framework/dag/index.ts';
-import { createIngress, createMiner } from '../../framework/miner/index.ts';
+import { DEFAULT_STRANDED_AFTER_MS, createIngress, createMiner } from '../../framework/miner/index.ts';
 import { createRedisSignalBoard, discoverOperators, startSignalPublisher } from '../../framework/runtime/index.ts';
 import { startMetricsServer } from '../../framework/telemetry/index.ts';
 import { imageIngestionDags } from '../../dags/index.ts';
@@ -43,7 +43,7 @@ export function registerMinerCommand(program: Command): void {
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
     .option('--dedupe-window <seconds>', 'skip child items whose key was seen this recently', '3600')
     .option('--partitions <n>', 'partitions of node topics created by this miner', '4')
-    .option('--stranded-after <seconds>', 'produce again the triggers of items quiet this long whose open tokens nobody holds (0: never)', '600')
+    .option('--stranded-after <seconds>', 'produce again the triggers of items quiet this long whose open tokens nobody holds (0: never)', String(DEFAULT_STRANDED_AFTER_MS / 1000))
     .option('--gate', 'send fan-out children and deferred edges through the gate (run `quarry gate run`)');
   addClientChannelFlags(command)
     .action(async (files: string[], opts: MinerCliOptions) => {
@@ -69,7 +69,7 @@ export function registerMinerCommand(program: Command): void {
         hosts, operators: (n) => directory.echo(n), descriptions: directory.descriptions, bus: backends.bus, blobs: backends.blobs, ledger: backends.ledger, sideCache: backends.sideCache,
         admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: endedTopic(config.namespace),
         partitions: parsePositiveInt('partitions', opts.partitions, 4), shadowLog: backends.shadowLog, ...(opts.id ? { minerId: opts.id } : {}),
-        strandedAfterMs: parsePositiveInt('stranded-after', opts.strandedAfter, 600) * 1000,
+        strandedAfterMs: parsePositiveInt('stranded-after', opts.strandedAfter, DEFAULT_STRANDED_AFTER_MS / 1000) * 1000,
       });
       await miner.start();
       // This miner's load, where every `quarry gate run` reads it (its deferral and window react to it).

@@ -238,10 +238,15 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
       return out;
     },
     async inFlight(dag, limit = 100) {
+      if (limit < 1) return [];
       const lists = await send(Array.from({ length: BUCKETS }, (_, b) => (c) => c.zrange(`${namespace}:f:${bucketTag(dag, b)}`, 0, limit - 1, 'WITHSCORES')));
       const all: { id: string; at: number }[] = [];
       for (const list of lists as string[][]) for (let i = 0; i < list.length; i += 2) all.push({ id: list[i]!, at: Number(list[i + 1]) });
-      const records = await Promise.all(all.map(async ({ id, at }) => ({ at, record: await get({ dag, messageId: id }) })));
+      // The oldest `limit` across buckets (and any tied with the last), so at most that many reads.
+      all.sort((a, b) => a.at - b.at);
+      const cut = all.length > limit ? all[limit - 1]!.at : Infinity;
+      const oldest = all.filter((x, i) => i < limit || x.at === cut);
+      const records = await Promise.all(oldest.map(async ({ id, at }) => ({ at, record: await get({ dag, messageId: id }) })));
       return records.filter((r): r is { at: number; record: ItemRecord } => r.record !== null)
         .sort((a, b) => a.at - b.at || a.record.createdMs - b.record.createdMs).slice(0, limit).map((r) => r.record);
     },
