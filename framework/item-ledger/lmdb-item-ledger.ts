@@ -15,16 +15,16 @@
 // and arrives again. The commit that follows a claim writes the whole item, claim included.
 import { mkdirSync } from 'node:fs';
 import { ConfigError } from '../errors/index.ts';
-import { memoryTuplesOf, type FieldValues, type MemoryTuples, type SideCache } from '../side-cache/index.ts';
+import { memoryTuplesOf, type MemoryTuples, type SideCache } from '../side-cache/index.ts';
 import type {
-  Claim, ClaimOutcome, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome, Step, StepOutcome, TerminalState,
+  ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome, TerminalState,
 } from './item-ledger.ts';
 import { decodeLive, encodeLive, endedRecord, indexKeyOf, itemKeyOf, poisonKeyOf, type Key, type StoredEnded, type StoredKey } from './internal/journal-codec.ts';
 import { Journal, StagedTable } from './internal/lmdb-journal.ts';
 import { checkClaim, checkOpenItem, checkRef, checkRetention, checkStep, cleanEvent } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
 import { LiveItem, byActivity, stalledOf } from './internal/live-item.ts';
-import { tupleRefOf } from './tuple-ref.ts';
+import { claimLive, liveId, stepLive, writeTuple, type LiveRules } from './internal/live-rules.ts';
 
 export interface LmdbItemLedgerOptions {
   /** The journal's directory: an LMDB environment, created if missing. One process writes it at a time. */
@@ -53,7 +53,7 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
   const keys = new StagedTable<StoredKey>(journal, tables.keys);
   const poison = new StagedTable<number>(journal, tables.poison);
 
-  const id = (ref: ItemRef): string => `${ref.dag}\u0000${ref.messageId}`;
+  const id = liveId;
   const live = new Map<string, LiveItem>();
   for (const { value } of tables.live.getRange()) {
     const item = decodeLive(value);
@@ -117,15 +117,7 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
     return done === undefined ? null : endedRecord(done);
   };
 
-  const tupleOf = (ref: ItemRef): string => tupleRefOf(ref.dag, ref.messageId);
-  const writeTuple = (ref: ItemRef, fields: FieldValues, fresh: boolean): void => {
-    const key = tupleOf(ref);
-    let tuple = fresh ? undefined : tuples.get(key);
-    if (tuple === undefined) tuples.set(key, (tuple = new Map()));
-    for (const [name, value] of fields) tuple.set(name, value);
-  };
-
-  const end = (ref: ItemRef, item: LiveItem, blobFields: readonly string[]): { record: ItemRecord; blobRefs: string[] } => {
+  const end = (ref: ItemRef, item: LiveItem): ItemRecord => {
     const at = now();
     const state = item.end?.state ?? 'completed';
     const record: Omit<ItemRecord, 'events'> = { ...item.meta, state, endedMs: at };
@@ -142,14 +134,9 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
     const c = countsOf(ref.dag);
     c['in-flight'] -= 1;
     c[state] += 1;
-    const tuple = tuples.get(tupleOf(ref));
-    const blobRefs = blobFields.flatMap((f) => {
-      const v = tuple?.get(f);
-      return v ? [Buffer.from(v).toString()] : [];
-    });
-    tuples.delete(tupleOf(ref));
-    return { record: { ...record, events: item.events.map(cleanEvent) }, blobRefs };
+    return { ...record, events: item.events.map(cleanEvent) };
   };
+  const rules: LiveRules = { live, tuples, now, end, touch, endedRecord: (ref) => (findEnded(ref) ? toRecord(ref)! : undefined) };
 
   const openOne = (item: OpenItem): OpenOutcome => {
     const { ref } = item;
@@ -171,68 +158,10 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
     if (item.trigger) opened.trigger = item.trigger;
     live.set(id(ref), opened);
     touch(ref);
-    writeTuple(ref, item.fields, true);
+    writeTuple(tuples, ref, item.fields, true);
     keys.set(index, { messageId: ref.messageId, live: true });
     countsOf(ref.dag)['in-flight'] += 1;
     return { status: 'opened' };
-  };
-
-  const claimOne = (c: Claim, lease: { owner: string; leaseMs: number }, at: number): ClaimOutcome => {
-    const item = live.get(id(c.ref));
-    if (item === undefined) return findEnded(c.ref) ? { status: 'done', repair: [], ended: toRecord(c.ref)! } : { status: 'unknown' };
-    if (item.done.has(c.token)) return { status: 'done', repair: (item.successors.get(c.token) ?? []).filter((t) => item.open.has(t) && !item.everClaimed.has(t)) };
-    if (!item.open.has(c.token)) return { status: 'stale' };
-    const held = item.leases.get(c.token);
-    if (held !== undefined && held.owner !== lease.owner && held.expiresMs > at) return { status: 'busy' };
-    // A claim changes only what a restart need not keep (see the top of this file): not written.
-    if (c.join && !item.arrive(c.join.node, c.join.from, c.join.expected)) return { status: 'waiting' };
-    item.leases.set(c.token, { owner: lease.owner, expiresMs: at + lease.leaseMs });
-    item.everClaimed.add(c.token);
-    const tuple = tuples.get(tupleOf(c.ref));
-    if (tuple === undefined) return { status: 'run', fields: null };
-    const fields: FieldValues = new Map();
-    for (const f of c.reads) {
-      const v = tuple.get(f);
-      if (v !== undefined) fields.set(f, v);
-    }
-    return { status: 'run', fields };
-  };
-
-  const step = (s: Step): StepOutcome => {
-    const item = live.get(id(s.ref));
-    if (item === undefined) return findEnded(s.ref) ? { status: 'already' } : { status: 'unknown' };
-    if (item.done.has(s.token)) return { status: 'already' };
-    if (!item.open.has(s.token)) return { status: 'stale' };
-    touch(s.ref);
-    item.activeMs = now();
-    if (s.event) item.addEvent(s.event);
-    if (s.kind === 'retry') {
-      item.leases.delete(s.token);
-      return { status: 'ok', blobRefs: [] };
-    }
-    const tuple = tuples.get(tupleOf(s.ref));
-    if (s.writes && s.writes.size > 0) writeTuple(s.ref, s.writes, false);
-    if (s.end && item.end === undefined) item.end = { ...s.end };
-    if (s.kept) Object.assign(item.kept, s.kept);
-    for (const t of s.successors ?? []) if (!item.done.has(t)) item.open.add(t);
-    if (s.successors?.length) item.successors.set(s.token, [...s.successors]);
-    item.close(s.token);
-    const blobs = new Set(s.blobFields ?? []);
-    for (const f of s.detach ?? []) {
-      tuple?.delete(f);
-      blobs.delete(f);
-    }
-    if (item.open.size === 0) {
-      const { record, blobRefs } = end(s.ref, item, [...blobs]);
-      return { status: 'ok', terminal: record, blobRefs };
-    }
-    const blobRefs: string[] = [];
-    for (const f of s.releases ?? []) {
-      const v = tuple?.get(f);
-      if (v && blobs.has(f)) blobRefs.push(Buffer.from(v).toString());
-      tuple?.delete(f);
-    }
-    return { status: 'ok', blobRefs };
   };
 
   // Every call checks its whole batch before changing anything, fails fast if the journal failed
@@ -253,13 +182,14 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
       claims.forEach((c) => checkClaim(c, lease));
       begin();
       const at = now();
-      return settle(claims.map((c) => claimOne(c, lease, at)));
+      // A claim changes only what a restart need not keep (see the top of this file): not written.
+      return settle(claims.map((c) => claimLive(rules, c, lease, at)));
     },
 
     async commit(steps) {
       steps.forEach(checkStep);
       begin();
-      return settle(steps.map(step));
+      return settle(steps.map((step) => stepLive(rules, step)));
     },
 
     async redrive(items: readonly Redrive[]) {
@@ -272,7 +202,7 @@ export function createLmdbItemLedger(options: LmdbItemLedgerOptions): ItemLedger
         const count = item.reset(r.tokens);
         item.activeMs = now();
         item.addEvent({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why });
-        writeTuple(r.ref, r.fields, true);
+        writeTuple(tuples, r.ref, r.fields, true);
         return { status: 'reset', count };
       }));
     },

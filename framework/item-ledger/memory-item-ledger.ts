@@ -2,14 +2,14 @@
 // item-ledger.ts), enforced by plain single-threaded code: each step runs to completion
 // without awaiting, so it is atomic.
 import { ConfigError } from '../errors/index.ts';
-import { memoryTuplesOf, type FieldValues, type MemoryTuples, type SideCache } from '../side-cache/index.ts';
+import { memoryTuplesOf, type MemoryTuples, type SideCache } from '../side-cache/index.ts';
 import type {
-  Claim, ClaimOutcome, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome, Step, StepOutcome,
+  Claim, ClaimOutcome, ItemEvent, ItemLedger, ItemRecord, ItemRef, ItemState, OpenItem, OpenOutcome, Redrive, RedriveOutcome,
 } from './item-ledger.ts';
 import { checkClaim, checkOpenItem, checkRef, checkRetention, checkStep, cleanEvent } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
 import { LiveItem, byActivity, stalledOf } from './internal/live-item.ts';
-import { tupleRefOf } from './tuple-ref.ts';
+import { claimLive, liveId, stepLive, writeTuple, type LiveRules } from './internal/live-rules.ts';
 
 export interface MemoryItemLedgerOptions {
   /** The memory side-cache whose tuples this ledger opens, edits and drops. */
@@ -36,7 +36,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
   const byKey = new Map<string, { messageId: string; live: boolean; endedMs?: number }>();
   const counts = new Map<string, Record<ItemState, number>>();
   const poison = new Map<string, number>();
-  const id = (ref: ItemRef): string => `${ref.dag}\u0000${ref.messageId}`;
+  const id = liveId;
   const keyId = (dag: string, tenant: string | undefined, itemKey: string): string => `${dag}\u0000${tenant ?? 'default'}\u0000${itemKey}`;
   const countsOf = (dag: string): Record<ItemState, number> => {
     let c = counts.get(dag);
@@ -59,9 +59,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
     return item !== undefined && item.expiresMs > now() ? item : undefined;
   };
 
-  const tupleOf = (ref: ItemRef): string => tupleRefOf(ref.dag, ref.messageId);
-
-  const end = (ref: ItemRef, item: LiveItem, blobFields: readonly string[]): { record: ItemRecord; blobRefs: string[] } => {
+  const end = (ref: ItemRef, item: LiveItem): ItemRecord => {
     const at = now();
     const state = item.end?.state ?? 'completed';
     const record: Omit<ItemRecord, 'events'> = { ...item.meta, state, endedMs: at };
@@ -74,13 +72,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
     const c = countsOf(ref.dag);
     c['in-flight'] -= 1;
     c[state] += 1;
-    const tuple = tuples.get(tupleOf(ref));
-    const blobRefs = blobFields.flatMap((f) => {
-      const v = tuple?.get(f);
-      return v ? [Buffer.from(v).toString()] : [];
-    });
-    tuples.delete(tupleOf(ref));
-    return { record: { ...record, events: item.events.map(cleanEvent) }, blobRefs };
+    return { ...record, events: item.events.map(cleanEvent) };
   };
 
   const toRecord = (ref: ItemRef): ItemRecord | null => {
@@ -90,50 +82,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
     if (done === undefined) return null;
     return { ...done.record, ...(done.record.kept ? { kept: { ...done.record.kept } } : {}), events: done.events.map(cleanEvent) };
   };
-
-  const writeTuple = (ref: ItemRef, fields: FieldValues, fresh: boolean): void => {
-    const key = tupleOf(ref);
-    let tuple = fresh ? undefined : tuples.get(key);
-    if (tuple === undefined) tuples.set(key, (tuple = new Map()));
-    for (const [name, value] of fields) tuple.set(name, value);
-  };
-
-  const step = (s: Step): StepOutcome => {
-    checkStep(s);
-    const item = live.get(id(s.ref));
-    if (item === undefined) return findEnded(s.ref) ? { status: 'already' } : { status: 'unknown' };
-    if (item.done.has(s.token)) return { status: 'already' };
-    if (!item.open.has(s.token)) return { status: 'stale' };
-    item.activeMs = now();
-    if (s.event) item.addEvent(s.event);
-    if (s.kind === 'retry') {
-      item.leases.delete(s.token);
-      return { status: 'ok', blobRefs: [] };
-    }
-    const tuple = tuples.get(tupleOf(s.ref));
-    if (s.writes && s.writes.size > 0) writeTuple(s.ref, s.writes, false);
-    if (s.end && item.end === undefined) item.end = { ...s.end };
-    if (s.kept) Object.assign(item.kept, s.kept);
-    for (const t of s.successors ?? []) if (!item.done.has(t)) item.open.add(t);
-    if (s.successors?.length) item.successors.set(s.token, [...s.successors]);
-    item.close(s.token);
-    const blobs = new Set(s.blobFields ?? []);
-    for (const f of s.detach ?? []) {
-      tuple?.delete(f);
-      blobs.delete(f);
-    }
-    if (item.open.size === 0) {
-      const { record, blobRefs } = end(s.ref, item, [...blobs]);
-      return { status: 'ok', terminal: record, blobRefs };
-    }
-    const blobRefs: string[] = [];
-    for (const f of s.releases ?? []) {
-      const v = tuple?.get(f);
-      if (v && blobs.has(f)) blobRefs.push(Buffer.from(v).toString());
-      tuple?.delete(f);
-    }
-    return { status: 'ok', blobRefs };
-  };
+  const rules: LiveRules = { live, tuples, now, end, endedRecord: (ref) => (findEnded(ref) ? toRecord(ref)! : undefined) };
 
   return {
     async open(items: readonly OpenItem[]): Promise<OpenOutcome[]> {
@@ -155,7 +104,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
         opened.activeMs = now();
         if (item.trigger) opened.trigger = item.trigger;
         live.set(id(ref), opened);
-        writeTuple(ref, item.fields, true);
+        writeTuple(tuples, ref, item.fields, true);
         byKey.set(index, { messageId: ref.messageId, live: true });
         countsOf(ref.dag)['in-flight'] += 1;
         return { status: 'opened' };
@@ -167,32 +116,16 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
       const at = now();
       return claims.map((c): ClaimOutcome => {
         checkClaim(c, lease);
-        const item = live.get(id(c.ref));
-        if (item === undefined) {
-          const gone = findEnded(c.ref);
-          return gone ? { status: 'done', repair: [], ended: toRecord(c.ref)! } : { status: 'unknown' };
-        }
-        if (item.done.has(c.token)) return { status: 'done', repair: (item.successors.get(c.token) ?? []).filter((t) => item.open.has(t) && !item.everClaimed.has(t)) };
-        if (!item.open.has(c.token)) return { status: 'stale' };
-        const held = item.leases.get(c.token);
-        if (held !== undefined && held.owner !== lease.owner && held.expiresMs > at) return { status: 'busy' };
-        if (c.join && !item.arrive(c.join.node, c.join.from, c.join.expected)) return { status: 'waiting' };
-        item.leases.set(c.token, { owner: lease.owner, expiresMs: at + lease.leaseMs });
-        item.everClaimed.add(c.token);
-        const tuple = tuples.get(tupleOf(c.ref));
-        if (tuple === undefined) return { status: 'run', fields: null };
-        const fields: FieldValues = new Map();
-        for (const f of c.reads) {
-          const v = tuple.get(f);
-          if (v !== undefined) fields.set(f, v);
-        }
-        return { status: 'run', fields };
+        return claimLive(rules, c, lease, at);
       });
     },
 
     async commit(steps) {
       sweep();
-      return steps.map(step);
+      return steps.map((step) => {
+        checkStep(step);
+        return stepLive(rules, step);
+      });
     },
 
     async redrive(items: readonly Redrive[]): Promise<RedriveOutcome[]> {
@@ -203,7 +136,7 @@ export function createMemoryItemLedger(options: MemoryItemLedgerOptions): ItemLe
         const count = item.reset(r.tokens);
         item.activeMs = now();
         item.addEvent({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why });
-        writeTuple(r.ref, r.fields, true);
+        writeTuple(tuples, r.ref, r.fields, true);
         return { status: 'reset', count };
       });
     },
