@@ -51,12 +51,18 @@ if redis.call('EXISTS', live) == 1 then
   return { 'in-flight', reproduce }
 end
 if ended() then return { 'ended', redis.call('HGET', rec, 'state') } end
-for i = 8, 7 + n do redis.call('HSET', live, 'o:' .. ARGV[i], '1') end
-redis.call('HSET', live, 'meta', ARGV[4], 'open#', n)
-if ARGV[6] ~= '' then redis.call('HSET', live, 'trig', ARGV[6]) end
+local h = { 'meta', ARGV[4], 'open#', n }
+for i = 8, 7 + n do
+  h[#h + 1] = 'o:' .. ARGV[i]
+  h[#h + 1] = '1'
+end
+if ARGV[6] ~= '' then
+  h[#h + 1] = 'trig'
+  h[#h + 1] = ARGV[6]
+end
+redis.call('HSET', live, unpack(h))
 redis.call('DEL', events, tuple)
-redis.call('HSET', tuple, '\\0', '')
-for i = 8 + n, #ARGV, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', tuple, '\\0', '', unpack(ARGV, 8 + n, #ARGV))
 redis.call('PEXPIRE', tuple, ARGV[5])
 redis.call('HINCRBY', counts, 'in-flight', 1)
 redis.call('ZADD', flight, now, mid)
@@ -67,7 +73,10 @@ return { 'opened' }`),
   // Returns { 'run', lost (0|1), values… } | { 'waiting' } | { 'done', repair… } |
   // { 'ended', record pairs…, '\\0', events… } | { 'busy' } | { 'unknown' } | { 'stale' }
   quarryLedgerClaim: script(`
-if redis.call('EXISTS', live) == 0 then
+local t = ARGV[3]
+-- The open# field is there exactly while the item is live.
+local st = redis.call('HMGET', live, 'open#', 'd:' .. t, 'o:' .. t, 'lo:' .. t, 'le:' .. t)
+if not st[1] then
   if ended() then
     local r, e = record()
     local out = { 'ended' }
@@ -78,8 +87,7 @@ if redis.call('EXISTS', live) == 0 then
   end
   return { 'unknown' }
 end
-local t = ARGV[3]
-if redis.call('HEXISTS', live, 'd:' .. t) == 1 then
+if st[2] then
   local out = { 'done' }
   local succ = redis.call('HGET', live, 's:' .. t)
   if succ then
@@ -89,9 +97,8 @@ if redis.call('HEXISTS', live, 'd:' .. t) == 1 then
   end
   return out
 end
-if redis.call('HEXISTS', live, 'o:' .. t) == 0 then return { 'stale' } end
-local lease = redis.call('HMGET', live, 'lo:' .. t, 'le:' .. t)
-if lease[1] and lease[1] ~= ARGV[4] and tonumber(lease[2]) > now then return { 'busy' } end
+if not st[3] then return { 'stale' } end
+if st[4] and st[4] ~= ARGV[4] and tonumber(st[5]) > now then return { 'busy' } end
 local node = ARGV[6]
 local nexp = tonumber(ARGV[8])
 if node ~= '' then
@@ -112,13 +119,11 @@ if node ~= '' then
   if not fires then return { 'waiting' } end
 end
 redis.call('HSET', live, 'lo:' .. t, ARGV[4], 'le:' .. t, tostring(now + tonumber(ARGV[5])), 'x:' .. t, '1')
-if redis.call('EXISTS', tuple) == 0 then return { 'run', 1 } end
+-- The sentinel field says whether the tuple exists, in the same read as the fields.
+local values = redis.call('HMGET', tuple, '\\0', unpack(ARGV, 9 + nexp, #ARGV))
+if not values[1] then return { 'run', 1 } end
 local out = { 'run', 0 }
-local first = 9 + nexp
-if first <= #ARGV then
-  local values = redis.call('HMGET', tuple, unpack(ARGV, first, #ARGV))
-  for i = 1, #values do out[#out + 1] = values[i] or false end
-end
+for i = 2, #values do out[#out + 1] = values[i] or false end
 return out`),
 
   // ARGV 3 token, 4 kind (advance|retry), 5 end JSON or '', 6 retentionMs, 7 tuple TTL ms,
@@ -127,16 +132,16 @@ return out`),
   // Returns { 'ok', blob refs… } | { 'end', state, record pairs…, '\\0', events…, '\\0', blob refs… }
   //       | { 'already' } | { 'unknown' } | { 'stale' }
   quarryLedgerCommit: script(`
-if redis.call('EXISTS', live) == 0 then
+local t = ARGV[3]
+local st = redis.call('HMGET', live, 'open#', 'd:' .. t, 'o:' .. t)
+if not st[1] then
   if ended() then return { 'already' } end
   return { 'unknown' }
 end
-local t = ARGV[3]
-if redis.call('HEXISTS', live, 'd:' .. t) == 1 then return { 'already' } end
-if redis.call('HEXISTS', live, 'o:' .. t) == 0 then return { 'stale' } end
+if st[2] then return { 'already' } end
+if not st[3] then return { 'stale' } end
 redis.call('ZADD', flight, 'XX', now, mid)
-if ARGV[8] ~= '' then
-  redis.call('RPUSH', events, ARGV[8])
+if ARGV[8] ~= '' and redis.call('RPUSH', events, ARGV[8]) > tonumber(ARGV[9]) then
   redis.call('LTRIM', events, -tonumber(ARGV[9]), -1)
 end
 if ARGV[4] == 'retry' then
@@ -156,9 +161,16 @@ local r1, r2 = list(false)
 local d1, d2 = list(false)
 local b1, b2 = list(false)
 local k1, k2 = list(true)
-for i = w1, w2, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
+if w2 >= w1 then redis.call('HSET', tuple, unpack(ARGV, w1, w2)) end
 if ARGV[5] ~= '' then redis.call('HSETNX', live, 'end', ARGV[5]) end
-for i = k1, k2, 2 do redis.call('HSET', live, 'k:' .. ARGV[i], ARGV[i + 1]) end
+if k2 >= k1 then
+  local kept = {}
+  for i = k1, k2, 2 do
+    kept[#kept + 1] = 'k:' .. ARGV[i]
+    kept[#kept + 1] = ARGV[i + 1]
+  end
+  redis.call('HSET', live, unpack(kept))
+end
 local opened = 0
 local succ = {}
 for i = s1, s2 do
@@ -166,25 +178,22 @@ for i = s1, s2 do
   succ[#succ + 1] = s
   if redis.call('HEXISTS', live, 'd:' .. s) == 0 then opened = opened + redis.call('HSETNX', live, 'o:' .. s, '1') end
 end
-if #succ > 0 then redis.call('HSET', live, 's:' .. t, table.concat(succ, ',')) end
 redis.call('HDEL', live, 'o:' .. t, 'lo:' .. t, 'le:' .. t)
-redis.call('HSET', live, 'd:' .. t, '1')
+if #succ > 0 then redis.call('HSET', live, 'd:' .. t, '1', 's:' .. t, table.concat(succ, ','))
+else redis.call('HSET', live, 'd:' .. t, '1') end
 local blobs = {}
 for i = b1, b2 do blobs[ARGV[i]] = true end
-for i = d1, d2 do
-  blobs[ARGV[i]] = nil
-  redis.call('HDEL', tuple, ARGV[i])
-end
+for i = d1, d2 do blobs[ARGV[i]] = nil end
+if d2 >= d1 then redis.call('HDEL', tuple, unpack(ARGV, d1, d2)) end
 if redis.call('HINCRBY', live, 'open#', opened - 1) > 0 then
   local out = { 'ok' }
   for i = r1, r2 do
-    local f = ARGV[i]
-    if blobs[f] then
-      local v = redis.call('HGET', tuple, f)
+    if blobs[ARGV[i]] then
+      local v = redis.call('HGET', tuple, ARGV[i])
       if v then out[#out + 1] = v end
     end
-    redis.call('HDEL', tuple, f)
   end
+  if r2 >= r1 then redis.call('HDEL', tuple, unpack(ARGV, r1, r2)) end
   redis.call('PEXPIRE', tuple, ARGV[7])
   return out
 end
@@ -239,14 +248,19 @@ local meta, trig = unpack(redis.call('HMGET', live, 'meta', 'trig'))
 local count = (tonumber(redis.call('HGET', live, 'rd')) or 0) + 1
 local n = tonumber(ARGV[6])
 redis.call('DEL', live, tuple)
-redis.call('HSET', live, 'meta', meta, 'open#', n, 'rd', count)
-if trig then redis.call('HSET', live, 'trig', trig) end
+local h = { 'meta', meta, 'open#', n, 'rd', count }
+if trig then
+  h[#h + 1] = 'trig'
+  h[#h + 1] = trig
+end
+for i = 7, 6 + n do
+  h[#h + 1] = 'o:' .. ARGV[i]
+  h[#h + 1] = '1'
+end
+redis.call('HSET', live, unpack(h))
 redis.call('ZADD', flight, 'XX', now, mid)
-for i = 7, 6 + n do redis.call('HSET', live, 'o:' .. ARGV[i], '1') end
-redis.call('RPUSH', events, ARGV[3])
-redis.call('LTRIM', events, -tonumber(ARGV[4]), -1)
-redis.call('HSET', tuple, '\\0', '')
-for i = 7 + n, #ARGV, 2 do redis.call('HSET', tuple, ARGV[i], ARGV[i + 1]) end
+if redis.call('RPUSH', events, ARGV[3]) > tonumber(ARGV[4]) then redis.call('LTRIM', events, -tonumber(ARGV[4]), -1) end
+redis.call('HSET', tuple, '\\0', '', unpack(ARGV, 7 + n, #ARGV))
 redis.call('PEXPIRE', tuple, ARGV[5])
 return { 'reset', count }`),
 } as const;
