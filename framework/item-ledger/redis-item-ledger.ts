@@ -39,6 +39,10 @@ export interface RedisItemLedgerOptions {
 }
 
 type Reply = (string | Buffer | number | null)[];
+type Arg = string | number | Buffer;
+type ItemScript = 'quarryLedgerOpen' | 'quarryLedgerClaimBuffer' | 'quarryLedgerCommit' | 'quarryLedgerRedrive';
+/** Items per script call: bounds one call's time on the server (it blocks other clients meanwhile). */
+const MANY_ITEMS = 128;
 const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString() : String(v));
 
 export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedger {
@@ -51,7 +55,7 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
   const tupleTtlMs = options.tupleTtlMs ?? 24 * 3600_000;
   const now = options.now ?? Date.now;
   const { client, release } = useRedis(options.redis);
-  for (const [name, lua] of Object.entries(LEDGER_SCRIPTS)) client.defineCommand(name, { numberOfKeys: 6, lua });
+  for (const [name, lua] of Object.entries(LEDGER_SCRIPTS)) client.defineCommand(name, { lua }); // the key count goes first
   for (const [name, lua] of Object.entries({ ...INDEX_SCRIPTS, ...SWEEP_SCRIPTS })) client.defineCommand(name, { numberOfKeys: 1, lua });
   const send: Send = (calls) => sendAll(client, calls);
 
@@ -59,6 +63,32 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
     checkRef(ref);
     const tag = bucketTag(ref.dag, bucketOf(ref.messageId));
     return [`${namespace}:i:${tag}${ref.messageId}`, `${namespace}:r:${tag}${ref.messageId}`, `${namespace}:e:${tag}${ref.messageId}`, tupleKey(tupleNamespace, `${tag}${ref.messageId}`), `${namespace}:c:${tag}`, `${namespace}:f:${tag}`];
+  };
+  // One script call for many items: all of them on a single node, the items of one slot (bucket)
+  // on a Cluster, at most MANY_ITEMS per call. Replies come back in the items' order.
+  const many = async (script: ItemScript, items: readonly { ref: ItemRef; args: readonly Arg[] }[]): Promise<unknown[]> => {
+    const keysOf = items.map(({ ref }) => itemKeys(ref));
+    const groups = new Map<string, number[]>();
+    items.forEach(({ ref }, i) => {
+      const group = client.isCluster ? bucketTag(ref.dag, bucketOf(ref.messageId)) : '';
+      const members = groups.get(group);
+      if (members) members.push(i);
+      else groups.set(group, [i]);
+    });
+    const chunks: number[][] = [];
+    for (const members of groups.values()) for (let j = 0; j < members.length; j += MANY_ITEMS) chunks.push(members.slice(j, j + MANY_ITEMS));
+    const replies = await send(chunks.map((chunk) => {
+      const keys: string[] = [];
+      const args: Arg[] = [chunk.length];
+      for (const i of chunk) {
+        keys.push(...keysOf[i]!);
+        args.push(items[i]!.args.length, ...items[i]!.args);
+      }
+      return (c) => c[script](keys.length, ...keys, ...args);
+    }));
+    const out = new Array<unknown>(items.length);
+    chunks.forEach((chunk, k) => chunk.forEach((i, j) => (out[i] = (replies[k] as unknown[])[j])));
+    return out;
   };
   const indexKey = (dag: string, tenant: string | undefined, itemKey: string): string => `${namespace}:k:${dag}:${tenant ?? 'default'}:${itemKey}`;
   const poisonKey = (fp: string): string => `${namespace}:q:${fp}`;
@@ -106,9 +136,10 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
         }
       }
       const opening = items.map((item, i) => ({ item, i })).filter(({ i }) => dup[i] === null);
-      const replies = await send(opening.flatMap(({ item }) => [
-        (c) => c.quarryLedgerOpen(...itemKeys(item.ref), now(), item.ref.messageId, item.createdMs, JSON.stringify(metaOf(item)), tupleTtlMs, item.trigger ? Buffer.from(item.trigger.buffer, item.trigger.byteOffset, item.trigger.byteLength) : '', item.tokens.length, ...item.tokens, ...pairs(item.fields)),
-      ]));
+      const replies = await many('quarryLedgerOpen', opening.map(({ item }) => ({
+        ref: item.ref,
+        args: [now(), item.ref.messageId, item.createdMs, JSON.stringify(metaOf(item)), tupleTtlMs, item.trigger ? Buffer.from(item.trigger.buffer, item.trigger.byteOffset, item.trigger.byteLength) : '', item.tokens.length, ...item.tokens, ...pairs(item.fields)],
+      })));
       const out: OpenOutcome[] = items.map((_, i) => ({ status: 'duplicate', of: dup[i] ?? '' }));
       const opened: number[] = [];
       const live: number[] = [];
@@ -135,10 +166,11 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
     async claim(claims, lease) {
       claims.forEach((c) => checkClaim(c, lease));
       if (claims.length === 0) return [];
-      const replies = await send(claims.map((cl) => (c) => c.quarryLedgerClaimBuffer(
-        ...itemKeys(cl.ref), now(), cl.ref.messageId, cl.token, lease.owner, lease.leaseMs,
-        cl.join?.node ?? '', cl.join?.from ?? '', cl.join?.expected.length ?? 0, ...(cl.join?.expected ?? []), ...cl.reads,
-      )));
+      const replies = await many('quarryLedgerClaimBuffer', claims.map((cl) => ({
+        ref: cl.ref,
+        args: [now(), cl.ref.messageId, cl.token, lease.owner, lease.leaseMs,
+          cl.join?.node ?? '', cl.join?.from ?? '', cl.join?.expected.length ?? 0, ...(cl.join?.expected ?? []), ...cl.reads],
+      })));
       return claims.map((cl, i): ClaimOutcome => {
         const r = replies[i] as Reply;
         const status = str(r[0]);
@@ -164,16 +196,17 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
     async commit(steps) {
       steps.forEach(checkStep);
       if (steps.length === 0) return [];
-      const replies = await send(steps.map((s) => (c) => c.quarryLedgerCommit(
-        ...itemKeys(s.ref), now(), s.ref.messageId, s.token, s.kind, s.end ? JSON.stringify(s.end) : '', retentionMs, tupleTtlMs,
-        s.event ? JSON.stringify(s.event) : '', MAX_EVENTS,
-        s.successors?.length ?? 0, ...(s.successors ?? []),
-        s.writes?.size ?? 0, ...(s.writes ? pairs(s.writes) : []),
-        s.releases?.length ?? 0, ...(s.releases ?? []),
-        s.detach?.length ?? 0, ...(s.detach ?? []),
-        s.blobFields?.length ?? 0, ...(s.blobFields ?? []),
-        Object.keys(s.kept ?? {}).length, ...Object.entries(s.kept ?? {}).flat(),
-      )));
+      const replies = await many('quarryLedgerCommit', steps.map((s) => ({
+        ref: s.ref,
+        args: [now(), s.ref.messageId, s.token, s.kind, s.end ? JSON.stringify(s.end) : '', retentionMs, tupleTtlMs,
+          s.event ? JSON.stringify(s.event) : '', MAX_EVENTS,
+          s.successors?.length ?? 0, ...(s.successors ?? []),
+          s.writes?.size ?? 0, ...(s.writes ? pairs(s.writes) : []),
+          s.releases?.length ?? 0, ...(s.releases ?? []),
+          s.detach?.length ?? 0, ...(s.detach ?? []),
+          s.blobFields?.length ?? 0, ...(s.blobFields ?? []),
+          Object.keys(s.kept ?? {}).length, ...Object.entries(s.kept ?? {}).flat()],
+      })));
       const out = steps.map((_, i): StepOutcome => {
         const r = (replies[i] as Reply).map(str);
         if (r[0] === 'ok') return { status: 'ok', blobRefs: r.slice(1) };
@@ -193,10 +226,11 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
 
     async redrive(items) {
       if (items.length === 0) return [];
-      const replies = await send(items.map((r) => (c) => c.quarryLedgerRedrive(
-        ...itemKeys(r.ref), now(), r.ref.messageId, JSON.stringify({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why }), MAX_EVENTS, tupleTtlMs,
-        r.tokens.length, ...r.tokens, ...pairs(r.fields),
-      )));
+      const replies = await many('quarryLedgerRedrive', items.map((r) => ({
+        ref: r.ref,
+        args: [now(), r.ref.messageId, JSON.stringify({ node: r.node, status: 'redriven', atMs: r.atMs, detail: r.why }), MAX_EVENTS, tupleTtlMs,
+          r.tokens.length, ...r.tokens, ...pairs(r.fields)],
+      })));
       return replies.map((reply): RedriveOutcome => {
         const r = (reply as Reply).map(str);
         return r[0] === 'reset' ? { status: 'reset', count: Number(r[1]) } : { status: 'gone' };

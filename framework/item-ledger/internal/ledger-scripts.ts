@@ -35,7 +35,23 @@ local function record()
 end
 `;
 
-const script = (body: string): string => PRELUDE + body;
+// Every item script takes a batch of items: KEYS are six per item (in the order above), ARGV[1]
+// is the number of items, then each item's argument count followed by its arguments (the layout
+// each script documents); the reply holds one reply per item. Items of one call run atomically
+// together. On Redis Cluster a call holds the items of one slot (one bucket of one DAG).
+const script = (body: string): string => `
+local function run(KEYS, ARGV)
+${PRELUDE}${body}
+end
+local out = {}
+local at = 2
+for i = 1, tonumber(ARGV[1]) do
+  local argc = tonumber(ARGV[at])
+  local k = 6 * (i - 1)
+  out[i] = run({ KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6] }, { unpack(ARGV, at + 1, at + argc) })
+  at = at + 1 + argc
+end
+return out`;
 
 export const LEDGER_SCRIPTS = {
   // ARGV 3 createdMs, 4 meta JSON, 5 tuple TTL ms, 6 entry trigger ('' = none), 7 n tokens,
