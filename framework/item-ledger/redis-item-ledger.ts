@@ -56,7 +56,8 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
   const now = options.now ?? Date.now;
   const { client, release } = useRedis(options.redis);
   for (const [name, lua] of Object.entries(LEDGER_SCRIPTS)) client.defineCommand(name, { lua }); // the key count goes first
-  for (const [name, lua] of Object.entries({ ...INDEX_SCRIPTS, ...SWEEP_SCRIPTS })) client.defineCommand(name, { numberOfKeys: 1, lua });
+  for (const [name, lua] of Object.entries(SWEEP_SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
+  for (const [name, lua] of Object.entries(INDEX_SCRIPTS)) client.defineCommand(name, { lua }); // the key count goes first
   const send: Send = (calls) => sendAll(client, calls);
 
   const itemKeys = (ref: ItemRef): string[] => {
@@ -219,7 +220,11 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
       // The by-key index learns of each ending (its own slot, so a second command).
       const ends = out.flatMap((o) => (o.status === 'ok' && o.terminal ? [o.terminal] : []));
       if (ends.length > 0) {
-        await send(ends.map((rec) => (c) => c.quarryLedgerIndexEnded(indexKey(rec.dag, rec.tenant, rec.itemKey), rec.messageId, retentionMs, rec.endedMs ?? now())));
+        // One call on a single node; on a Cluster every entry is in a slot of its own.
+        const calls = client.isCluster ? ends.map((rec) => [rec]) : [ends];
+        await send(calls.map((recs) => (c) => c.quarryLedgerIndexEnded(
+          recs.length, ...recs.map((rec) => indexKey(rec.dag, rec.tenant, rec.itemKey)), retentionMs, ...recs.flatMap((rec) => [rec.messageId, rec.endedMs ?? now()]),
+        )));
       }
       return out;
     },

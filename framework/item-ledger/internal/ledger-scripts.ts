@@ -319,12 +319,16 @@ return out`,
 // kept by these one-key scripts, sent in the same pipeline as the item scripts. An entry is
 // `<messageId>|L` while the item is live and `<messageId>|E|<endedMs>` once it ended. An end
 // writes a missing entry too (the process that opened the item may have died before writing it).
-// KEYS 1 index entry; ARGV 1 messageId, 2 retentionMs, 3 endedMs.
+// KEYS the index entries of n items (one call holds one slot's on a Redis Cluster); ARGV 1
+// retentionMs, then per item its messageId and endedMs.
 export const INDEX_SCRIPTS = {
   quarryLedgerIndexEnded: `
-local v = redis.call('GET', KEYS[1])
-if not v or string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. '|' then
-  redis.call('SET', KEYS[1], ARGV[1] .. '|E|' .. ARGV[3], 'PX', ARGV[2])
+for i = 1, #KEYS do
+  local mid = ARGV[2 * i]
+  local v = redis.call('GET', KEYS[i])
+  if not v or string.sub(v, 1, string.len(mid) + 1) == mid .. '|' then
+    redis.call('SET', KEYS[i], mid .. '|E|' .. ARGV[2 * i + 1], 'PX', ARGV[1])
+  end
 end
-return 1`,
+return #KEYS`,
 } as const;
