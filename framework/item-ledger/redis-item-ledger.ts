@@ -1,7 +1,7 @@
 // The Redis item ledger: every per-item rule of item-ledger.ts is one Lua script
-// (internal/ledger-scripts.ts) over the item's keys and its tuple, and a batch of them goes in
-// one pipeline, so a miner's claim or commit of a whole batch is one round trip while
-// concurrent miners still see each token, join and ending happen exactly once.
+// (internal/ledger-scripts.ts) over the item's keys and its tuple, and one script call runs it
+// for a whole batch (for each slot's items on a Cluster), so a miner's claim or commit of a batch
+// is one round trip while concurrent miners still see each token, join and ending happen once.
 //
 // Keys under `namespace`, with the item's tag `{dag#bucket}` (tuple-ref.ts): `i:` live hash,
 // `r:` ended record, `e:` events list, `c:` the bucket's counters, `f:` the bucket's in-flight
