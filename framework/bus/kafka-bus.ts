@@ -1,7 +1,7 @@
 // The Kafka TriggerBus (kafkajs): an idempotent producer with acks=all, consumer groups that
 // commit by hand after each handled batch, lag from committed vs end offsets, and `read`
 // through a throwaway group. Nothing Kafka-specific crosses the port.
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin } from 'kafkajs';
 import { ConfigError, QuarryError, type ConfigProblem } from '../errors/index.ts';
 import type { ConsumedBatch, Subscription, TopicLag, TriggerBus } from './trigger-bus.ts';
 import {
@@ -89,6 +89,24 @@ async function topicsServed(admin: Admin, topics: readonly string[], timeoutMs: 
   }
 }
 
+/** A connection opened on first use and shared; `forget` drops it, so the next `get` opens anew. */
+function lazyConnection<T>(open: () => Promise<T>) {
+  let current: Promise<T> | undefined;
+  const forget = (p: Promise<T>): void => {
+    if (current === p) current = undefined;
+  };
+  return {
+    get(): Promise<T> {
+      if (current) return current;
+      const p = open();
+      p.catch(() => forget(p));
+      return (current = p);
+    },
+    forget,
+    current: (): Promise<T> | undefined => current,
+  };
+}
+
 export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
   checkOptions(options);
   const kafka = new Kafka({
@@ -108,49 +126,40 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
-  // Connections open on first use and are shared by every call.
-  let producer: Promise<Producer> | undefined;
-  let admin: Promise<Admin> | undefined;
-  const getProducer = (): Promise<Producer> =>
-    (producer ??= (async () => {
-      const p = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        // Explicit partitioner: keys hash as in the Java client, and no kafkajs v2 warning.
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await p.connect();
-      return p;
-    })());
+  // Connections open on first use and are shared by every call; one that failed to open is
+  // opened anew on the next call.
+  const producer = lazyConnection(async () => {
+    const p = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Explicit partitioner: keys hash as in the Java client, and no kafkajs v2 warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await p.connect();
+    return p;
+  });
+  const admin = lazyConnection(async () => {
+    const a = kafka.admin();
+    await a.connect();
+    return a;
+  });
   // A failed request ends its producer session: the next one starts a new session (a new
   // producer id, sequences from 0). kafkajs rewinds the sequence of every partition of a failed
   // request, also of those the broker did append (a request refused in part, or a broker killed
   // after its append), and the same session would then be refused there with
-  // OUT_OF_ORDER_SEQUENCE_NUMBER for good. A failed connect also leaves no broken producer behind.
+  // OUT_OF_ORDER_SEQUENCE_NUMBER for good.
   const send = coalesceProduces(async (batches) => {
-    const session = getProducer();
+    const session = producer.get();
     try {
       const p = await session;
       await p.sendBatch({ acks: -1, topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toKafkaMessage) })) });
     } catch (err) {
-      if (producer === session) producer = undefined;
+      producer.forget(session);
       void session.then((p) => p.disconnect()).catch(() => {});
       throw err;
     }
   });
-  const getAdmin = (): Promise<Admin> => {
-    if (admin) return admin;
-    const connecting = (async () => {
-      const a = kafka.admin();
-      await a.connect();
-      return a;
-    })();
-    // A connect that failed is tried again on the next call, not kept.
-    connecting.catch(() => {
-      if (admin === connecting) admin = undefined;
-    });
-    return (admin = connecting);
-  };
+  const getAdmin = admin.get;
   const assertOpen = (): void => {
     if (closed) throw busClosedError('Kafka');
   };
@@ -245,10 +254,9 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions].map((s) => s.close()));
-      const [p, a] = [producer, admin];
       await Promise.all([
-        p?.then((x) => x.disconnect()).catch(() => {}),
-        a?.then((x) => x.disconnect()).catch(() => {}),
+        producer.current()?.then((x) => x.disconnect()).catch(() => {}),
+        admin.current()?.then((x) => x.disconnect()).catch(() => {}),
       ]);
     },
   };

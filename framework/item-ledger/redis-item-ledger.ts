@@ -70,8 +70,8 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
   const many = async (script: ItemScript, items: readonly { ref: ItemRef; args: readonly Arg[] }[]): Promise<unknown[]> => {
     const keysOf = items.map(({ ref }) => itemKeys(ref));
     const groups = new Map<string, number[]>();
-    items.forEach(({ ref }, i) => {
-      const group = client.isCluster ? bucketTag(ref.dag, bucketOf(ref.messageId)) : '';
+    items.forEach((_, i) => {
+      const group = client.isCluster ? keysOf[i]![4]! : ''; // the bucket's counters key: one per slot
       const members = groups.get(group);
       if (members) members.push(i);
       else groups.set(group, [i]);
