@@ -20,12 +20,18 @@ export interface RedisClientOptions {
   noReconnect?: boolean;
 }
 
-/** Builds the client a URL names: a `Redis` for one node, a `Cluster` for several seeds. */
+/**
+ * Builds the client a URL names: a `Redis` for one node, a `Cluster` for several seeds.
+ * A single node auto-pipelines: commands issued while a pipeline is on the wire go together in
+ * the next one, so concurrent callers (a miner's nodes) share socket writes. A Cluster does not:
+ * ioredis picks an auto-pipeline's slot from the first argument, which for the ledger's scripts
+ * is their key count, not a key.
+ */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): RedisClient {
   const target = parseRedisUrl(url);
   const { maxRetriesPerRequest = 3, lazyConnect = false, noReconnect = false } = options;
   if (target.kind === 'node') {
-    return new Redis(target.url, { maxRetriesPerRequest, lazyConnect, ...(noReconnect ? { retryStrategy: () => null } : {}) });
+    return new Redis(target.url, { maxRetriesPerRequest, lazyConnect, enableAutoPipelining: true, ...(noReconnect ? { retryStrategy: () => null } : {}) });
   }
   return new Cluster(target.seeds, {
     lazyConnect,

@@ -1,6 +1,6 @@
 // A batch of commands as one round trip: one pipeline on a single Redis node. On Redis Cluster a
-// pipeline may not cross nodes, so there the commands go out together and the client's
-// auto-pipelining groups them per node (each command touches one slot).
+// pipeline may not cross nodes, so there the commands go out together, each to its slot's node
+// (each command touches one slot).
 import type { Redis } from 'ioredis';
 import type { RedisClient } from '../../redis/index.ts';
 import { QuarryError } from '../../errors/index.ts';
