@@ -116,10 +116,18 @@ export class PageCache {
 
 /** Resolves content records (vertex + reverse oc edges) into their validated relations, in order. */
 export async function relateMany(store: RelationStore, recs: readonly ContentRecord[], pages: PageCache = new PageCache()): Promise<(ContentRelation | undefined)[]> {
-  const linkUrls = [...new Set(recs.flatMap((r) => (r.vertex ? r.links.map((e) => e.link) : [])))];
+  const linkSet = new Set<string>();
+  for (const r of recs) if (r.vertex) for (const e of r.links) linkSet.add(e.link);
+  const linkUrls = [...linkSet];
   const linkRecs = new Map<string, LinkRecord>();
-  (await store.readLinks(linkUrls)).forEach((l, i) => linkRecs.set(linkUrls[i]!, l));
-  const missing = [...new Set([...linkRecs.values()].flatMap((l) => l.pages.map((p) => p.page)))].filter((p) => !pages.has(p));
+  const read = await store.readLinks(linkUrls);
+  const missingSet = new Set<string>();
+  for (let i = 0; i < linkUrls.length; i++) {
+    const l = read[i]!;
+    linkRecs.set(linkUrls[i]!, l);
+    for (const p of l.pages) if (!pages.has(p.page)) missingSet.add(p.page);
+  }
+  const missing = [...missingSet];
   if (missing.length > 0) (await store.readPageVertices(missing)).forEach((v, i) => pages.set(missing[i]!, v));
   return recs.map((rec) => {
     if (!rec.vertex) return undefined;
@@ -134,9 +142,11 @@ export async function relateMany(store: RelationStore, recs: readonly ContentRec
         const v = pages.get(fe.page);
         if (v && isFoLive(fe, v)) sources.push({ url: fe.page, pageTitle: v.title, pageType: v.pageType, alt: fe.alt, title: fe.title, context: fe.context });
       }
-      links.push({ url: e.link, crawledAtMs: e.crawledAtMs, pages: sources.sort(byUrl) });
+      if (sources.length > 1) sources.sort(byUrl);
+      links.push({ url: e.link, crawledAtMs: e.crawledAtMs, pages: sources });
     }
-    return { ...vertexFields(rec.vertex), links: links.sort(byUrl) };
+    if (links.length > 1) links.sort(byUrl);
+    return withLinks(rec.vertex, links);
   });
 }
 
@@ -144,12 +154,13 @@ export async function relate(store: RelationStore, rec: ContentRecord): Promise<
   return (await relateMany(store, [rec]))[0];
 }
 
-function vertexFields(v: ContentVertex): Omit<ContentRelation, 'links'> {
-  return {
-    sign: v.sign,
-    ...(v.features ? { features: v.features } : {}),
-    ...(v.ocrText !== undefined ? { ocrText: v.ocrText } : {}),
-    ...(v.ocrLines !== undefined ? { ocrLines: v.ocrLines } : {}),
-    ...(v.thumbnailRef !== undefined ? { thumbnailRef: v.thumbnailRef } : {}),
-  };
+/** The vertex's fields, then its links: the key order of an exported line. */
+function withLinks(v: ContentVertex, links: SourceLink[]): ContentRelation {
+  const out: Partial<ContentRelation> = { sign: v.sign };
+  if (v.features) out.features = v.features;
+  if (v.ocrText !== undefined) out.ocrText = v.ocrText;
+  if (v.ocrLines !== undefined) out.ocrLines = v.ocrLines;
+  if (v.thumbnailRef !== undefined) out.thumbnailRef = v.thumbnailRef;
+  out.links = links;
+  return out as ContentRelation;
 }

@@ -1,20 +1,32 @@
 // Binary keys for the embedded store, laid out like the Cassandra tables so both scan alike:
 // parts are UTF-8 joined by a NUL byte (URLs and signs never contain NUL; the engine checks).
-const SEP = Buffer.from([0]);
+type Part = string | Buffer;
 
-export function key(...parts: (string | Buffer)[]): Buffer {
-  const chunks: Buffer[] = [];
-  parts.forEach((p, i) => {
-    if (i > 0) chunks.push(SEP);
-    chunks.push(typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
-  });
-  return Buffer.concat(chunks);
+/** The parts joined by NUL, plus a `tail` byte when given, in one allocation (no concat). */
+function join(parts: readonly Part[], tail?: number): Buffer {
+  let n = Math.max(0, parts.length - 1) + (tail === undefined ? 0 : 1);
+  for (const p of parts) n += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+  const out = Buffer.allocUnsafe(n);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) out[at++] = 0;
+    const p = parts[i]!;
+    at += typeof p === 'string' ? out.write(p, at, 'utf8') : p.copy(out, at);
+  }
+  if (tail !== undefined) out[at] = tail;
+  return out;
+}
+
+export function key(...parts: Part[]): Buffer {
+  return join(parts);
 }
 
 /** The [start, end) range of every key beginning with `prefix` followed by NUL. */
-export function under(...parts: (string | Buffer)[]): { start: Buffer; end: Buffer } {
-  const base = key(...parts);
-  return { start: Buffer.concat([base, Buffer.from([0])]), end: Buffer.concat([base, Buffer.from([1])]) };
+export function under(...parts: Part[]): { start: Buffer; end: Buffer } {
+  const start = join(parts, 0);
+  const end = Buffer.from(start);
+  end[end.length - 1] = 1;
+  return { start, end };
 }
 
 export function splitKey(k: Uint8Array, from = 0): string[] {

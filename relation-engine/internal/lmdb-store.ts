@@ -2,7 +2,7 @@
 // yields contents in the same (bucket, sign) order. One write set is one transaction (atomic,
 // and lmdb-js coalesces concurrent transactions into one commit). Data survives a restart.
 import { existsSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 import type {
   ChurnEntry, ContentRecord, ContentVertex, EdgeCopy, FoEdge, LinkRecord, LinkVertex, OcEdge, PageRecord, PageVertex,
 } from '../model.ts';
@@ -16,7 +16,6 @@ type Row = Record<string, unknown>;
 
 const fo = (page: string, link: string, v: Row): FoEdge => ({ page, link, alt: v['alt'] as string, title: v['title'] as string, context: v['context'] as string, fVersion: v['fVersion'] as number });
 const oc = (link: string, sign: string, v: Row): OcEdge => ({ link, sign, crawledAtMs: v['crawledAtMs'] as number, oVersion: v['oVersion'] as number });
-const str = (k: Uint8Array, from: number, to = k.length) => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('utf8', from, to);
 
 export interface LmdbStoreOptions {
   path: string;
@@ -29,7 +28,12 @@ export interface LmdbStoreOptions {
 export async function openLmdbStore(options: LmdbStoreOptions): Promise<RelationStore> {
   if (options.mustExist && !existsSync(`${options.path}/data.mdb`)) throw new StoreMissingError(`embedded:${options.path}`, options.path);
   if (options.buckets !== undefined) checkBuckets(options.buckets, 65_536);
-  const root = open({ path: options.path, compression: false, maxDbs: 16 });
+  // Values are plain msgpack maps. lmdb-js's default (msgpackr records with no shared structures)
+  // stores each value's key list inside it and builds a new reader for every value decoded: 15 %
+  // of an export's CPU. Values written under that default still decode (each carries its keys).
+  // (lmdb-js hands its msgpackr options through, untyped.)
+  const lmdbOptions: RootDatabaseOptionsWithPath & { useRecords: false } = { path: options.path, compression: false, maxDbs: 16, useRecords: false };
+  const root = open(lmdbOptions);
   const meta = root.openDB<Row, string>({ name: 'meta' });
   const stored = meta.get('buckets') as { value: number } | undefined;
   const buckets = stored?.value ?? options.buckets ?? DEFAULT_BUCKETS;
@@ -54,7 +58,7 @@ class LmdbStore implements RelationStore {
     const at = Buffer.byteLength(url) + 1;
     for (const { key: k, value } of this.t.f.getRange(under(url))) {
       if (k.length === at) rec.vertex = value as unknown as PageVertex;
-      else rec.edges.push(fo(url, str(k, at), value));
+      else rec.edges.push(fo(url, k.toString('utf8', at), value));
     }
     return rec;
   }
@@ -64,8 +68,8 @@ class LmdbStore implements RelationStore {
     const at = Buffer.byteLength(url) + 1;
     for (const { key: k, value } of this.t.o.getRange(under(url))) {
       if (k.length === at) rec.vertex = value as unknown as LinkVertex;
-      else if (k[at] === 0x63) rec.contents.push(oc(url, str(k, at + 2), value));
-      else rec.pages.push(fo(str(k, at + 2), url, value));
+      else if (k[at] === 0x63) rec.contents.push(oc(url, k.toString('utf8', at + 2), value));
+      else rec.pages.push(fo(k.toString('utf8', at + 2), url, value));
     }
     return rec;
   }
@@ -75,7 +79,7 @@ class LmdbStore implements RelationStore {
     const base = cbase(sign, this.buckets);
     for (const { key: k, value } of this.t.c.getRange(under(base))) {
       if (k.length === base.length + 1) rec.vertex = value as unknown as ContentVertex;
-      else rec.links.push(oc(str(k, base.length + 1), sign, value));
+      else rec.links.push(oc(k.toString('utf8', base.length + 1), sign, value));
     }
     return rec;
   }
@@ -193,7 +197,7 @@ class LmdbStore implements RelationStore {
       }
       cur ??= { sign, links: [] };
       if (sep === k.length - 1) cur.vertex = value as unknown as ContentVertex;
-      else cur.links.push(oc(str(k, sep + 1), sign, value));
+      else cur.links.push(oc(k.toString('utf8', sep + 1), sign, value));
     }
     if (cur) batch.push(cur);
     if (batch.length > 0) yield batch;
@@ -212,7 +216,7 @@ class LmdbStore implements RelationStore {
     for (const { key: k, value } of this.t.c.getRange({})) {
       const sep = k.indexOf(0, 2);
       if (sep === k.length - 1) continue;
-      yield { kind: 'co', from: str(k, sep + 1), to: str(k, 2, sep), version: value['oVersion'] as number };
+      yield { kind: 'co', from: k.toString('utf8', sep + 1), to: k.toString('utf8', 2, sep), version: value['oVersion'] as number };
     }
   }
 

@@ -4,7 +4,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { ChurnEntry, EdgeCopy } from '../model.ts';
 import { bucketOf } from '../model.ts';
 import type { RemovalSet, WriteSet } from '../relation-store.ts';
-import { bucketPrefix, key, u64, under } from './keys.ts';
+import { key, u64, under } from './keys.ts';
 
 type Row = Record<string, unknown>;
 
@@ -27,8 +27,12 @@ export interface Tables {
   n: Database<number, string>;
 }
 
+/** A content's key prefix: its bucket (2 bytes, big-endian), then its sign. */
 export function cbase(sign: string, buckets: number): Buffer {
-  return Buffer.concat([bucketPrefix(bucketOf(sign, buckets)), Buffer.from(sign, 'utf8')]);
+  const b = Buffer.allocUnsafe(2 + Buffer.byteLength(sign, 'utf8'));
+  b.writeUInt16BE(bucketOf(sign, buckets));
+  b.write(sign, 2, 'utf8');
+  return b;
 }
 
 export function journalKey(e: Pick<ChurnEntry, 'recordedAtMs'> & Partial<ChurnEntry>): Buffer {
