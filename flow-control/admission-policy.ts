@@ -8,6 +8,8 @@ export interface AdmissionDecision {
   limit: number;
   /** Items the gate may admit now: the window's free room, capped by the rate. */
   budget: number;
+  /** Items high priority may take now: the room of the window and its high reserve, capped by the rate. */
+  highBudget: number;
   reason: CongestionReason;
 }
 
@@ -94,13 +96,15 @@ export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPo
       }
 
       let budget = Math.max(0, Math.floor(limit - s.inFlight));
+      let highBudget = Math.max(0, Math.floor(limit + cfg.highReserve - s.inFlight));
       if (cfg.maxRatePerSec !== undefined) {
         const dt = lastRefill === undefined ? 0 : (nowMs - lastRefill) / 1000;
         lastRefill = nowMs;
         tokens = Math.min(cfg.maxRatePerSec, tokens + dt * cfg.maxRatePerSec);
         budget = Math.min(budget, Math.floor(tokens));
+        highBudget = Math.min(highBudget, Math.floor(tokens));
       }
-      return { limit, budget, reason };
+      return { limit, budget, highBudget, reason };
     },
   };
 }

@@ -29,13 +29,31 @@ function harness(config: object, capacityPerTick = 10, startMs = Date.UTC(2026, 
 }
 
 test('high is admitted before a larger, older normal/low backlog', async () => {
-  const h = harness({ admission: { initialLimit: 5, maxLimit: 5 }, priority: { highMaxShare: 0.8 } });
+  const h = harness({ admission: { initialLimit: 5, maxLimit: 5, highReserve: 0 }, priority: { highMaxShare: 0.8 } });
   await h.gate.submit(Array.from({ length: 50 }, () => item('low')));
   await h.gate.submit(Array.from({ length: 50 }, () => item('normal')));
   await h.gate.submit(Array.from({ length: 20 }, () => item('high')));
   await h.gate.tick();
   assert.equal(h.admitted.length, 5);
   assert.equal(h.admitted.filter((i) => i.priority === 'high').length, 4);
+});
+
+test('a full window does not hold high back: it goes past it by its reserve, and nothing else does', async () => {
+  const full = async (highReserve?: number) => {
+    const h = harness({ admission: { initialLimit: 5, maxLimit: 5, ...(highReserve === undefined ? {} : { highReserve }) } });
+    h.setInFlight(5); // the window is full of earlier work
+    await h.gate.submit(Array.from({ length: 10 }, () => item('normal')));
+    await h.gate.submit(Array.from({ length: 10 }, () => item('high')));
+    await h.gate.tick();
+    const first = h.admitted.map((i) => i.priority);
+    await h.gate.tick(); // the reserve is spent until something ends
+    return { first, second: h.admitted.length - first.length };
+  };
+  const byDefault = await full();
+  assert.deepEqual(byDefault.first, ['high', 'high', 'high', 'high'], 'the default reserve of 4, high only');
+  assert.equal(byDefault.second, 0);
+  assert.deepEqual((await full(2)).first, ['high', 'high']);
+  assert.deepEqual((await full(0)).first, [], 'no reserve: high waits for the window like the rest');
 });
 
 test('bounded intake answers try-later with a retry-after, per class and per tenant', async () => {

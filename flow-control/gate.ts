@@ -123,6 +123,9 @@ export function createGate(opts: GateOptions): Gate {
     });
     s.oldestAgeMs = ages;
     const alloc = policy.classes.allocate(decision.budget, wanted, ages);
+    // High may go past a full window by its reserve: its triggers travel on their own lane at
+    // every node, so they never queue behind the window's work, and the reserve bounds them.
+    alloc.high += Math.max(0, Math.min(wanted.high - alloc.high, decision.highBudget - decision.budget));
     lastLimited = wanted.high + wanted.normal + wanted.low + wanted.deferred > decision.budget;
     const contendedNow = alloc.high < wanted.high || alloc.normal < wanted.normal || alloc.low < wanted.low
       || staging.high.size + staging.normal.size + staging.low.size > wanted.high + wanted.normal + wanted.low;
