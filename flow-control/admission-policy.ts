@@ -8,7 +8,7 @@ export interface AdmissionDecision {
   limit: number;
   /** Items the gate may admit now: the window's free room, capped by the rate. */
   budget: number;
-  /** Items high priority may take now: the room of the window and its high reserve, capped by the rate. */
+  /** Items high priority may take now: the window's free room plus the bypass tokens, capped by the rate. */
   highBudget: number;
   reason: CongestionReason;
 }
@@ -19,8 +19,8 @@ export interface AdmissionPolicy {
    * Defaults to judging by in-flight items alone.
    */
   decide(signals: AdmissionSignals, nowMs: number, limited?: boolean): AdmissionDecision;
-  /** Items actually admitted from the last budget (charges the rate cap). */
-  spent(n: number): void;
+  /** Items actually admitted from the last decision (charges the rate cap), `bypassed` of them past the window. */
+  spent(n: number, bypassed?: number): void;
   readonly limit: number;
 }
 
@@ -60,12 +60,19 @@ export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPo
   let tokens = cfg.maxRatePerSec ?? 0;
   let lastRefill: number | undefined;
   let pendingHard = false;
+  // High's bypass of a full window: a token bucket of highBypassPerSec, one second deep.
+  const bypassDepth = Math.max(1, cfg.highBypassPerSec);
+  let bypass = cfg.highBypassPerSec > 0 ? bypassDepth : 0;
+  let lastBypassRefill: number | undefined;
 
   const clamp = (v: number) => Math.min(cfg.maxLimit, Math.max(cfg.minLimit, v));
 
   return {
     get limit() { return limit; },
-    spent(n) { if (cfg.maxRatePerSec !== undefined) tokens = Math.max(0, tokens - n); },
+    spent(n, bypassed = 0) {
+      if (cfg.maxRatePerSec !== undefined) tokens = Math.max(0, tokens - n);
+      bypass = Math.max(0, bypass - bypassed);
+    },
     decide(s, nowMs, limited) {
       const exhausted = lastExhausted === undefined ? 0 : Math.max(0, s.resourceExhausted - lastExhausted);
       const timedOut = lastTimeouts === undefined ? 0 : Math.max(0, s.timeouts - lastTimeouts);
@@ -96,7 +103,12 @@ export function createAdmissionPolicy(cfg: GateConfig['admission']): AdmissionPo
       }
 
       let budget = Math.max(0, Math.floor(limit - s.inFlight));
-      let highBudget = Math.max(0, Math.floor(limit + cfg.highReserve - s.inFlight));
+      if (cfg.highBypassPerSec > 0) {
+        const dt = lastBypassRefill === undefined ? 0 : (nowMs - lastBypassRefill) / 1000;
+        bypass = Math.min(bypassDepth, bypass + dt * cfg.highBypassPerSec);
+      }
+      lastBypassRefill = nowMs;
+      let highBudget = budget + Math.floor(bypass);
       if (cfg.maxRatePerSec !== undefined) {
         const dt = lastRefill === undefined ? 0 : (nowMs - lastRefill) / 1000;
         lastRefill = nowMs;

@@ -20,7 +20,7 @@ export const gateConfigSchema = z.object({
     backoff: z.number().gt(0).lt(1).default(0.7).describe('multiplicative decrease on RESOURCE_EXHAUSTED, timeouts or a lag flood'),
     adjustIntervalMs: pos.default(250).describe('the window changes at most this often'),
     maxRatePerSec: pos.optional().describe('hard cap on admissions per second'),
-    highReserve: nonNeg.int().default(4).describe('items high priority may have in flight beyond the window, so a full window never holds it back (0: none)'),
+    highBypassPerSec: nonNeg.default(10).describe('items/s high priority may be admitted past a full window (bursts of up to one second\'s worth), so a window that is full, or shrinking under load, never holds it back (0: never)'),
   }).default({}),
   priority: z.object({
     highMaxShare: z.number().gt(0).max(1).default(0.8).describe('share of each admission round high may take while others wait'),

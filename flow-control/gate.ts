@@ -123,9 +123,10 @@ export function createGate(opts: GateOptions): Gate {
     });
     s.oldestAgeMs = ages;
     const alloc = policy.classes.allocate(decision.budget, wanted, ages);
-    // High may go past a full window by its reserve: its triggers travel on their own lane at
-    // every node, so they never queue behind the window's work, and the reserve bounds them.
-    alloc.high += Math.max(0, Math.min(wanted.high - alloc.high, decision.highBudget - decision.budget));
+    // High may go past a full window at highBypassPerSec: its triggers travel on their own lane
+    // at every node, so they never queue behind the window's work, and the rate bounds them.
+    const bypassed = Math.max(0, Math.min(wanted.high - alloc.high, decision.highBudget - decision.budget));
+    alloc.high += bypassed;
     lastLimited = wanted.high + wanted.normal + wanted.low + wanted.deferred > decision.budget;
     const contendedNow = alloc.high < wanted.high || alloc.normal < wanted.normal || alloc.low < wanted.low
       || staging.high.size + staging.normal.size + staging.low.size > wanted.high + wanted.normal + wanted.low;
@@ -171,7 +172,7 @@ export function createGate(opts: GateOptions): Gate {
       }
     } else if (unreleased.length > 0) await releaseCounts();
     const nDeferred = batch.length - PRIORITIES.reduce((a, p) => a + (taken[p]?.length ?? 0), 0);
-    policy.admission.spent(batch.length);
+    policy.admission.spent(batch.length, Math.max(0, (taken.high?.length ?? 0) - (alloc.high - bypassed)));
     policy.deferral.spend(nDeferred);
     s.deferred = Math.max(0, s.deferred - nDeferred);
     const dt = lastTickAt === undefined ? 0 : (t - lastTickAt) / 1000;

@@ -7,8 +7,7 @@
 // the intake counts they share in Redis. Afterwards:
 // * `bulk` was told "try later" with a retry-after and resubmitted; `web` never was;
 // * high-priority p99 (accepted → ended) under the burst, against its unloaded p99 measured in
-//   the same run: the issue asks for 2×; on a shared 2-core machine the test asserts a generous
-//   4× (the figures, and whether 2× held, are in its diagnostic output) and that high stayed
+//   the same run: within 2× (the figures are in its diagnostic output), and high stayed
 //   well ahead of the burst's own work;
 // * low-priority gpu work was parked in the deferred store while the cpu lanes were busy (the
 //   gate read the miners' utilisation), and drained afterwards;
@@ -255,10 +254,10 @@ describe('the gate under a 3× burst in a deployment: gate, two miners and opera
       assert.ok(refused.every((r) => r.retryAfterMs > 0 && /try later/.test(r.reason)), `refusals say "try later" with a retry-after: ${JSON.stringify(refused.slice(0, 3))}`);
       assert.equal(figures.refusals.web, 0, 'high-priority traffic of another tenant was never refused');
       assert.ok(figures.burstNormal.p99 > 3 * figures.unloadedHigh.p99, 'the burst really overloaded the DAG: normal work queued');
-      // High priority kept its latency: the issue asks for 2× its unloaded p99. Asserted with room for a
-      // shared, loaded 2-core machine (4×; the diagnostic says whether 2× held), and well ahead of the
+      // High priority kept its latency: within 2× its unloaded p99 (high goes past a full window at
+      // highBypassPerSec, and a slow item never holds back its partition), and well ahead of the
       // burst's own work, which an ungated deployment would queue it behind.
-      assert.ok(ratio <= 4, `high p99 ${figures.burstHigh.p99} ms under the burst > 4 × ${figures.unloadedHigh.p99} ms unloaded`);
+      assert.ok(ratio <= 2, `high p99 ${figures.burstHigh.p99} ms under the burst > 2 × ${figures.unloadedHigh.p99} ms unloaded`);
       assert.ok(figures.burstHigh.p99 * 2 < figures.burstNormal.p99, `high p99 ${figures.burstHigh.p99} ms stayed well ahead of normal's ${figures.burstNormal.p99} ms`);
       // The gate hosts no node: it saw the miners' utilisation through the board, and parked the gpu work while they were busy.
       assert.ok(peaks.utilization >= 0.7, `the gate read the miners' utilisation (peak ${peaks.utilization})`);

@@ -123,3 +123,47 @@ describe('the idempotent producer after a request the broker took in part', () =
     }
   });
 });
+
+describe('a slow batch and the messages behind it', () => {
+  it('does not hold back later messages of its partition while the window has room, and commits in order', async () => {
+    await (reachable ??= assertReachable());
+    const bus = createKafkaBus({ brokers, clientId: 'quarry-test-window', maxWaitTimeMs: 100 });
+    const topic = `quarry-test-window-${process.pid}-${Date.now()}`;
+    const groupId = `${topic}-g`;
+    const text = (m: { value: Uint8Array }) => new TextDecoder().decode(m.value);
+    let release = (): void => {};
+    const slowHeld = new Promise<void>((r) => (release = r));
+    let slowStarted = (): void => {};
+    const started = new Promise<void>((r) => (slowStarted = r));
+    const done: string[] = [];
+    try {
+      await bus.ensureTopics([topic], 1);
+      const sub = await bus.subscribe({
+        groupId, topics: [topic], maxBatchSize: 1, concurrency: 2,
+        async handleBatch(batch) {
+          for (const m of batch.messages) {
+            if (text(m) === 'slow') {
+              slowStarted();
+              await slowHeld;
+            }
+            done.push(text(m));
+          }
+        },
+      });
+      await bus.produce(topic, [{ key: 'k', value: new TextEncoder().encode('slow') }]);
+      await started; // fetched alone, and running
+      await bus.produce(topic, ['a', 'b', 'c'].map((t) => ({ key: 'k', value: new TextEncoder().encode(t) })));
+      for (let i = 0; done.length < 3 && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(done, ['a', 'b', 'c'], 'the messages fetched after the slow one ran in its window\'s free slot while it was running');
+      await new Promise((r) => setTimeout(r, 300)); // a commit round: nothing past the running slow one may be committed
+      assert.deepEqual((await bus.lag(groupId, [topic])).map((l) => l.lag), [4], 'nothing committed past a batch still running');
+      release();
+      await sub.close();
+      assert.deepEqual(done, ['a', 'b', 'c', 'slow']);
+      assert.deepEqual((await bus.lag(groupId, [topic])).map((l) => l.lag), [0], 'all committed once the slow one resolved');
+    } finally {
+      release();
+      await bus.close();
+    }
+  });
+});

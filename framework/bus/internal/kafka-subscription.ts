@@ -1,7 +1,10 @@
 // One consumer-group member on Kafka. A fetched batch is cut into chunks of `maxBatchSize`; up to
-// `concurrency` chunks are handled at once. Offsets are committed by hand, in order, only past
+// `concurrency` chunks per partition are handled at once, across fetches: a chunk's messages are
+// marked fetched as soon as it starts, so the next fetch of its partition does not wait for the
+// slowest chunk before it (one slow item never holds back the items behind it while the
+// partition has a free slot). Offsets are committed by hand, in order, only past
 // chunks whose handlers all resolved; a rejected chunk is not committed and the partition is
-// rewound to its first message once the chunks before it settled, so the same messages come
+// rewound to its first message once the chunks in its window settled, so the same messages come
 // again (at-least-once).
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { QuarryError } from '../../errors/index.ts';
@@ -18,6 +21,11 @@ export interface KafkaSubscriptionConfig {
 }
 
 const COMMIT_EVERY_MS = 100;
+/**
+ * Chunks a partition may have started but not committed, per slot of its concurrency: a slow
+ * chunk lets the others run past it up to this far (all of them are redone if the process dies).
+ */
+const UNCOMMITTED_PER_SLOT = 16;
 
 export async function subscribeKafka(
   kafka: Kafka,
@@ -52,62 +60,79 @@ export async function subscribeKafka(
     timer ??= setTimeout(() => void flush(), COMMIT_EVERY_MS);
   };
 
-  // Closing: batches in flight finish (and their offsets are committed) before the member leaves.
+  // Closing: chunks in flight finish (and their offsets are committed) before the member leaves.
   let closingNow = false;
   let active = 0;
   let idle: (() => void) | undefined;
+  const lanes = new Map<string, Lane>();
+  const laneOf = (topic: string, partition: number): Lane => {
+    const k = `${topic}\u0000${partition}`;
+    let lane = lanes.get(k);
+    if (!lane) lanes.set(k, (lane = new Lane()));
+    return lane;
+  };
 
   async function eachBatch(p: EachBatchPayload): Promise<void> {
-    if (closingNow) return; // not resolved, not committed: it comes again to whoever consumes next
-    active += 1;
-    try {
-      await handleFetched(p);
-    } finally {
-      active -= 1;
-      if (active === 0) idle?.();
-    }
-  }
-
-  async function handleFetched(p: EachBatchPayload): Promise<void> {
     const { topic, partition } = p.batch;
+    const lane = laneOf(topic, partition);
+    // Rewinding: hold this partition's fetches until the seek; what was fetched comes again.
+    if (lane.rewound) await lane.rewound;
     const high = BigInt(p.batch.highWatermark);
     const all = p.batch.messages;
-    const chunks: (typeof all)[] = [];
-    for (let i = 0; i < all.length; i += max) chunks.push(all.slice(i, i + max));
-    // A sliding window of chunks in flight; the head is committed as soon as it and every chunk
-    // before it resolved.
-    const running: { chunk: (typeof all); done: Promise<unknown> }[] = [];
-    let next = 0;
-
-    const launch = (): void => {
-      const chunk = chunks[next++]!;
-      const after = nextOffset(chunk[chunk.length - 1]!.offset);
+    for (let i = 0; i < all.length; i += max) {
+      // A full window holds the partition's fetches: backpressure, with heartbeats meanwhile.
+      while ((lane.inFlight >= concurrency || lane.running.length >= concurrency * UNCOMMITTED_PER_SLOT) && !closingNow && !lane.rewound) {
+        await lane.slotFreed(1_000);
+        await p.heartbeat(); // a rebalance throws here, and kafkajs rejoins
+      }
+      // Closing, rewinding or seeked: start nothing more; unstarted messages are fetched again.
+      if (closingNow || lane.rewound || !p.isRunning() || p.isStale()) return;
+      const chunk = all.slice(i, i + max);
+      const last = chunk[chunk.length - 1]!.offset;
+      const after = nextOffset(last);
       const lag = high > BigInt(after) ? Number(high - BigInt(after)) : 0;
       const batch: ConsumedBatch = { topic, partition, messages: chunk.map((m) => fromKafkaMessage(topic, partition, m)), lag };
-      const done = o.handleBatch(batch).then(() => undefined, (err: unknown) => {
+      const entry: Running = { first: chunk[0]!.offset, after, settled: false, failed: false, done: Promise.resolve() };
+      active += 1;
+      lane.inFlight += 1;
+      entry.done = o.handleBatch(batch).then(() => undefined, (err: unknown) => {
         cfg.onHandlerError?.(err, batch);
-        return err instanceof Error ? err : new Error(String(err));
+        entry.failed = true;
+      }).finally(() => {
+        entry.settled = true;
+        active -= 1;
+        lane.inFlight -= 1;
+        advance(topic, partition, lane);
+        if (active === 0) idle?.();
       });
-      running.push({ chunk, done });
-    };
-    while (running.length > 0 || next < chunks.length) {
-      // Closing (or the partition moved): finish what runs, start nothing new.
-      if (!closingNow && p.isRunning() && !p.isStale()) while (next < chunks.length && running.length < concurrency) launch();
-      const head = running.shift();
-      if (!head) return;
-      const failed = await head.done;
-      if (failed) {
-        // Let the chunks after it settle (their work is redone: at-least-once), then rewind.
-        await Promise.all(running.splice(0).map((r) => r.done));
-        await sleep(cfg.redeliveryDelayMs);
-        consumer.seek({ topic, partition, offset: head.chunk[0]!.offset }); // autoCommit is off: seek commits nothing
+      lane.running.push(entry);
+      p.resolveOffset(last); // the next fetch starts after it; autoCommit is off, so nothing is committed
+    }
+    await p.heartbeat();
+  }
+
+  /** Commits past the settled head of the window; a failed head rewinds the partition. */
+  function advance(topic: string, partition: number, lane: Lane): void {
+    if (lane.rewound) return; // the window is being dropped
+    while (lane.running[0]?.settled) {
+      const head = lane.running.shift()!;
+      if (head.failed) {
+        lane.rewind(async () => {
+          // Let the chunks after it settle (their work is redone: at-least-once), then rewind.
+          await Promise.all(lane.running.splice(0).map((r) => r.done));
+          await sleep(cfg.redeliveryDelayMs);
+          if (closingNow) return;
+          try {
+            consumer.seek({ topic, partition, offset: head.first }); // seek commits nothing
+          } catch {
+            // The partition moved to another member meanwhile: it starts at the committed offset.
+          }
+        });
         return;
       }
-      if (p.isStale()) continue; // another member owns the partition now: its offsets are not ours to commit
-      for (const m of head.chunk) p.resolveOffset(m.offset);
-      commitSoon(topic, partition, nextOffset(head.chunk[head.chunk.length - 1]!.offset));
-      await p.heartbeat();
+      commitSoon(topic, partition, head.after);
     }
+    lane.wake();
   }
 
   let joined = (): void => {};
@@ -144,9 +169,10 @@ export async function subscribeKafka(
   let closing: Promise<void> | undefined;
   return {
     close() {
-      // stop() waits for the in-flight batches; their offsets are committed before the member leaves.
+      // Chunks in flight finish, and their offsets are committed, before the member leaves.
       closing ??= (async () => {
         closingNow = true;
+        for (const lane of lanes.values()) lane.wake();
         await crashWatch.stop();
         if (active > 0) await new Promise<void>((resolve) => (idle = resolve));
         clearTimeout(timer);
@@ -156,4 +182,50 @@ export async function subscribeKafka(
       return closing;
     },
   };
+}
+
+interface Running {
+  first: string;
+  /** The offset after its last message: committed once it and every chunk before it resolved. */
+  after: string;
+  settled: boolean;
+  failed: boolean;
+  done: Promise<void>;
+}
+
+/** One partition's window of chunks in flight, in offset order. */
+class Lane {
+  /** Started and not yet committed, in offset order (settled ones wait behind an unsettled head). */
+  readonly running: Running[] = [];
+  /** Started and not yet settled. */
+  inFlight = 0;
+  /** Set while the partition is rewound to a failed chunk; resolves after the seek. */
+  rewound: Promise<void> | undefined;
+  private waiters: (() => void)[] = [];
+
+  /** Resolves when a slot may be free (or after `ms`, to heartbeat). */
+  slotFreed(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+  }
+
+  wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  rewind(work: () => Promise<void>): void {
+    this.rewound = work().finally(() => {
+      this.rewound = undefined;
+      this.wake();
+    });
+    this.wake();
+  }
 }
