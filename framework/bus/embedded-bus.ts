@@ -1,6 +1,6 @@
 // The in-process TriggerBus: one append-only log per topic (a single partition), committed
 // offsets per consumer group, and the same at-least-once rule as Kafka: a batch is committed
-// only when its handler resolves, and redelivered after it rejects.
+// only when its handler and every batch before it resolved, and redelivered after it rejects.
 import type {
   BusMessage,
   ConsumedBatch,
@@ -47,6 +47,25 @@ interface Group {
 }
 
 const PARTITION = 0;
+/** Batches a member may have started but not committed per slot of its concurrency (as on Kafka). */
+const UNCOMMITTED_PER_SLOT = 16;
+
+interface Started {
+  /** The offset after its last message: committed once it and every batch before it resolved. */
+  end: number;
+  settled: boolean;
+  failed: boolean;
+  done: Promise<void>;
+}
+
+/** One topic's batches started and not yet committed, in offset order, and where the next starts. */
+interface Lane {
+  next: number;
+  running: Started[];
+  inFlight: number;
+  retryAtMs: number;
+  rewinding: boolean;
+}
 
 export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus {
   const now = options.now ?? Date.now;
@@ -96,36 +115,73 @@ export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus 
   async function runMember(group: Group, member: Member, o: SubscribeOptions): Promise<void> {
     const max = o.maxBatchSize ?? defaultMax;
     const window = Math.max(1, o.concurrency ?? 1);
+    const lanes = new Map<string, Lane>();
+    const started = new Set<Promise<void>>();
+    const laneOf = (topic: string): Lane => {
+      let lane = lanes.get(topic);
+      if (!lane) lanes.set(topic, (lane = { next: 0, running: [], inFlight: 0, retryAtMs: 0, rewinding: false }));
+      return lane;
+    };
+    /** Commits past the settled head; a failed head drops the window and redelivers from it. */
+    const advance = (topic: string, lane: Lane): void => {
+      while (!lane.rewinding && lane.running[0]?.settled) {
+        const head = lane.running.shift()!;
+        if (head.failed) {
+          // The batches after it settle first (their work is redone: at-least-once).
+          lane.rewinding = true;
+          void Promise.all(lane.running.splice(0).map((r) => r.done)).then(() => {
+            lane.rewinding = false;
+            lane.retryAtMs = Date.now() + redeliveryDelayMs;
+            notify();
+          });
+          return;
+        }
+        group.committed.set(topic, head.end);
+      }
+    };
     while (!member.closing) {
       const wake = changed.promise;
-      let worked = false;
-      let failed = false;
+      let retryInMs: number | undefined;
       for (const topic of member.topics) {
         if (member.closing) break;
         const owner = group.members.find((m) => !m.closing && m.topics.includes(topic));
         if (owner !== member) continue;
+        const lane = laneOf(topic);
+        if (lane.rewinding) continue;
+        // An empty window starts at the committed offset (first delivery, takeover, redelivery).
+        if (lane.running.length === 0) lane.next = group.committed.get(topic) ?? 0;
+        const wait = lane.retryAtMs - Date.now();
+        if (wait > 0) {
+          retryInMs = Math.min(retryInMs ?? wait, wait);
+          continue;
+        }
+        // Up to `concurrency` batches at once, across deliveries: a slow one never holds back the
+        // messages behind it while a slot is free (at most UNCOMMITTED_PER_SLOT run past it).
         const log = logOf(topic);
-        const from = group.committed.get(topic) ?? 0;
-        if (from >= log.length) continue;
-        // Up to `concurrency` consecutive batches at once; the offset moves past the ones that
-        // succeeded in order (a failed one, and those after it, come again).
-        const batches: ConsumedBatch[] = [];
-        for (let start = from; start < log.length && batches.length < window; start += max) {
+        while (lane.inFlight < window && lane.running.length < window * UNCOMMITTED_PER_SLOT && lane.next < log.length) {
+          const start = lane.next;
           const end = Math.min(log.length, start + max);
-          batches.push({ topic, partition: PARTITION, messages: log.slice(start, end).map((m, i) => toConsumed(topic, m, start + i)), lag: log.length - end });
+          const batch: ConsumedBatch = { topic, partition: PARTITION, messages: log.slice(start, end).map((m, i) => toConsumed(topic, m, start + i)), lag: log.length - end };
+          const entry: Started = { end, settled: false, failed: false, done: Promise.resolve() };
+          lane.inFlight += 1;
+          entry.done = o.handleBatch(batch).then(() => undefined, () => {
+            entry.failed = true;
+          }).finally(() => {
+            entry.settled = true;
+            lane.inFlight -= 1;
+            started.delete(entry.done);
+            advance(topic, lane);
+            notify();
+          });
+          started.add(entry.done);
+          lane.running.push(entry);
+          lane.next = end;
         }
-        const settled = await Promise.allSettled(batches.map((b) => o.handleBatch(b)));
-        const ok = settled.findIndex((r) => r.status === 'rejected');
-        const done = ok === -1 ? batches.length : ok;
-        if (done > 0) {
-          group.committed.set(topic, from + batches.slice(0, done).reduce((n, b) => n + b.messages.length, 0));
-          worked = true;
-        }
-        if (done < batches.length) failed = true; // not committed: the same batches come again
       }
-      if (failed) await Promise.race([sleep(redeliveryDelayMs), wake]);
-      else if (!worked) await wake;
+      await (retryInMs === undefined ? wake : Promise.race([wake, sleep(retryInMs)]));
     }
+    // Closing: what runs finishes, and is committed, before the member leaves.
+    while (started.size > 0) await Promise.all([...started]);
   }
 
   return {

@@ -308,6 +308,46 @@ export function busContract(name: string, makeBus: () => Promise<TriggerBus>): v
       );
     });
 
+    it('a slow batch does not hold back the messages behind it while a slot is free; offsets still commit in order', async () => {
+      const topic = fresh('window');
+      const groupId = fresh('g');
+      await bus.ensureTopics([topic]);
+      let release = (): void => {};
+      const slowHeld = new Promise<void>((r) => (release = r));
+      let slowStarted = (): void => {};
+      const started = new Promise<void>((r) => (slowStarted = r));
+      const done: string[] = [];
+      const w = waiter('the messages behind the slow one', () => done.length >= 3, () => done);
+      const sub = await bus.subscribe({
+        groupId, topics: [topic], maxBatchSize: 1, concurrency: 2,
+        async handleBatch(batch) {
+          for (const m of batch.messages) {
+            if (m.key === 'slow') {
+              slowStarted();
+              await slowHeld;
+            }
+            done.push(m.key);
+            w.poke();
+          }
+        },
+      });
+      open.push(sub);
+      try {
+        await bus.produce(topic, [{ key: 'slow', value: enc.encode('s') }]);
+        await started; // delivered alone, and running
+        await bus.produce(topic, msgs('m', 3));
+        await w.promise;
+        assert.deepEqual(done, ['m0', 'm1', 'm2'], 'delivered after the slow one, they ran in its free slot while it ran');
+        await new Promise((r) => setTimeout(r, 300)); // a commit round: nothing past the running slow one is committed
+        assert.deepEqual((await bus.lag(groupId, [topic])).map((l) => l.lag), [4]);
+      } finally {
+        release();
+      }
+      await sub.close();
+      assert.deepEqual(done, ['m0', 'm1', 'm2', 'slow']);
+      assert.deepEqual((await bus.lag(groupId, [topic])).map((l) => l.lag), [0], 'all committed once the slow one resolved');
+    });
+
     it('closing a subscription waits for the in-flight batch and commits it', async () => {
       const topic = fresh('close');
       const groupId = fresh('g');
