@@ -53,11 +53,13 @@ export interface Miner {
 }
 
 /**
- * How a node's `concurrency` (items in flight at the node in one miner) is spent: in a few
- * batches at once, so one batch's round trips overlap another's, each at most `maxBatch` items.
+ * How a node's `concurrency` (items in flight at the node in one miner) is spent: in two
+ * batches at once (each at most `maxBatch` items), so one batch's round trips overlap the
+ * other's. The bus starts a batch as soon as a slot is free, so more, smaller batches would
+ * only cost more calls per item.
  */
 export function batching(concurrency: number, maxBatch: number): { maxBatchSize: number; concurrency: number } {
-  const size = Math.max(1, Math.min(maxBatch, Math.ceil(concurrency / 4)));
+  const size = Math.max(1, Math.min(maxBatch, Math.ceil(concurrency / 2)));
   return { maxBatchSize: size, concurrency: Math.max(1, Math.ceil(concurrency / size)) };
 }
 

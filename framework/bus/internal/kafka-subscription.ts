@@ -80,11 +80,7 @@ export async function subscribeKafka(
     const high = BigInt(p.batch.highWatermark);
     const all = p.batch.messages;
     for (let i = 0; i < all.length; i += max) {
-      // A full window holds the partition's fetches: backpressure, with heartbeats meanwhile.
-      while ((lane.inFlight >= concurrency || lane.running.length >= concurrency * UNCOMMITTED_PER_SLOT) && !closingNow && !lane.rewound) {
-        await lane.slotFreed(1_000);
-        await p.heartbeat(); // a rebalance throws here, and kafkajs rejoins
-      }
+      await waitForSlot(lane, p);
       // Closing, rewinding or seeked: start nothing more; unstarted messages are fetched again.
       if (closingNow || lane.rewound || !p.isRunning() || p.isStale()) return;
       const chunk = all.slice(i, i + max);
@@ -108,7 +104,17 @@ export async function subscribeKafka(
       lane.running.push(entry);
       p.resolveOffset(last); // the next fetch starts after it; autoCommit is off, so nothing is committed
     }
-    await p.heartbeat();
+    // The next fetch waits for a free slot, so it takes what arrived meanwhile in full chunks
+    // instead of one small fetch per message.
+    await waitForSlot(lane, p);
+  }
+
+  /** A full window holds the partition's fetches: backpressure, with heartbeats meanwhile. */
+  async function waitForSlot(lane: Lane, p: EachBatchPayload): Promise<void> {
+    while ((lane.inFlight >= concurrency || lane.running.length >= concurrency * UNCOMMITTED_PER_SLOT) && !closingNow && !lane.rewound) {
+      await lane.slotFreed(1_000);
+      await p.heartbeat(); // a rebalance throws here, and kafkajs rejoins
+    }
   }
 
   /** Commits past the settled head of the window; a failed head rewinds the partition. */
