@@ -10,6 +10,7 @@ import type {
   TopicLag,
   TriggerBus,
 } from './trigger-bus.ts';
+import { ChunkWindow } from './internal/chunk-window.ts';
 import {
   busClosedError,
   checkMessages,
@@ -47,24 +48,11 @@ interface Group {
 }
 
 const PARTITION = 0;
-/** Batches a member may have started but not committed per slot of its concurrency (as on Kafka). */
-const UNCOMMITTED_PER_SLOT = 16;
-
-interface Started {
-  /** The offset after its last message: committed once it and every batch before it resolved. */
-  end: number;
-  settled: boolean;
-  failed: boolean;
-  done: Promise<void>;
-}
-
-/** One topic's batches started and not yet committed, in offset order, and where the next starts. */
+/** One topic's window, where its next batch starts, and when a rewound one may be delivered again. */
 interface Lane {
+  window: ChunkWindow<number>;
   next: number;
-  running: Started[];
-  inFlight: number;
   retryAtMs: number;
-  rewinding: boolean;
 }
 
 export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus {
@@ -116,28 +104,23 @@ export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus 
     const max = o.maxBatchSize ?? defaultMax;
     const window = Math.max(1, o.concurrency ?? 1);
     const lanes = new Map<string, Lane>();
-    const started = new Set<Promise<void>>();
     const laneOf = (topic: string): Lane => {
       let lane = lanes.get(topic);
-      if (!lane) lanes.set(topic, (lane = { next: 0, running: [], inFlight: 0, retryAtMs: 0, rewinding: false }));
-      return lane;
-    };
-    /** Commits past the settled head; a failed head drops the window and redelivers from it. */
-    const advance = (topic: string, lane: Lane): void => {
-      while (!lane.rewinding && lane.running[0]?.settled) {
-        const head = lane.running.shift()!;
-        if (head.failed) {
-          // The batches after it settle first (their work is redone: at-least-once).
-          lane.rewinding = true;
-          void Promise.all(lane.running.splice(0).map((r) => r.done)).then(() => {
-            lane.rewinding = false;
-            lane.retryAtMs = Date.now() + redeliveryDelayMs;
-            notify();
-          });
-          return;
-        }
-        group.committed.set(topic, head.end);
+      if (!lane) {
+        const l: Lane = {
+          next: 0,
+          retryAtMs: 0,
+          window: new ChunkWindow<number>(window, {
+            commit: (after) => group.committed.set(topic, after),
+            rewind: async () => {
+              l.retryAtMs = Date.now() + redeliveryDelayMs;
+            },
+            settled: notify,
+          }),
+        };
+        lanes.set(topic, (lane = l));
       }
+      return lane;
     };
     while (!member.closing) {
       const wake = changed.promise;
@@ -147,41 +130,26 @@ export function createEmbeddedBus(options: EmbeddedBusOptions = {}): TriggerBus 
         const owner = group.members.find((m) => !m.closing && m.topics.includes(topic));
         if (owner !== member) continue;
         const lane = laneOf(topic);
-        if (lane.rewinding) continue;
         // An empty window starts at the committed offset (first delivery, takeover, redelivery).
-        if (lane.running.length === 0) lane.next = group.committed.get(topic) ?? 0;
+        if (lane.window.empty && !lane.window.rewound) lane.next = group.committed.get(topic) ?? 0;
         const wait = lane.retryAtMs - Date.now();
         if (wait > 0) {
           retryInMs = Math.min(retryInMs ?? wait, wait);
           continue;
         }
-        // Up to `concurrency` batches at once, across deliveries: a slow one never holds back the
-        // messages behind it while a slot is free (at most UNCOMMITTED_PER_SLOT run past it).
         const log = logOf(topic);
-        while (lane.inFlight < window && lane.running.length < window * UNCOMMITTED_PER_SLOT && lane.next < log.length) {
+        while (lane.window.hasSlot && lane.next < log.length) {
           const start = lane.next;
           const end = Math.min(log.length, start + max);
           const batch: ConsumedBatch = { topic, partition: PARTITION, messages: log.slice(start, end).map((m, i) => toConsumed(topic, m, start + i)), lag: log.length - end };
-          const entry: Started = { end, settled: false, failed: false, done: Promise.resolve() };
-          lane.inFlight += 1;
-          entry.done = o.handleBatch(batch).then(() => undefined, () => {
-            entry.failed = true;
-          }).finally(() => {
-            entry.settled = true;
-            lane.inFlight -= 1;
-            started.delete(entry.done);
-            advance(topic, lane);
-            notify();
-          });
-          started.add(entry.done);
-          lane.running.push(entry);
+          lane.window.start(start, end, () => o.handleBatch(batch));
           lane.next = end;
         }
       }
       await (retryInMs === undefined ? wake : Promise.race([wake, sleep(retryInMs)]));
     }
     // Closing: what runs finishes, and is committed, before the member leaves.
-    while (started.size > 0) await Promise.all([...started]);
+    await Promise.all([...lanes.values()].map((l) => l.window.drain()));
   }
 
   return {

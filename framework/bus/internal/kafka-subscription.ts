@@ -9,6 +9,7 @@
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { QuarryError } from '../../errors/index.ts';
 import type { ConsumedBatch, SubscribeOptions, Subscription } from '../trigger-bus.ts';
+import { ChunkWindow } from './chunk-window.ts';
 import { fromKafkaMessage, nextOffset, sleep } from './kafka-convert.ts';
 import { restartOnCrash } from './restart-on-crash.ts';
 
@@ -21,11 +22,6 @@ export interface KafkaSubscriptionConfig {
 }
 
 const COMMIT_EVERY_MS = 100;
-/**
- * Chunks a partition may have started but not committed, per slot of its concurrency: a slow
- * chunk lets the others run past it up to this far (all of them are redone if the process dies).
- */
-const UNCOMMITTED_PER_SLOT = 16;
 
 export async function subscribeKafka(
   kafka: Kafka,
@@ -62,13 +58,25 @@ export async function subscribeKafka(
 
   // Closing: chunks in flight finish (and their offsets are committed) before the member leaves.
   let closingNow = false;
-  let active = 0;
-  let idle: (() => void) | undefined;
-  const lanes = new Map<string, Lane>();
-  const laneOf = (topic: string, partition: number): Lane => {
+  const lanes = new Map<string, ChunkWindow<string>>();
+  const laneOf = (topic: string, partition: number): ChunkWindow<string> => {
     const k = `${topic}\u0000${partition}`;
     let lane = lanes.get(k);
-    if (!lane) lanes.set(k, (lane = new Lane()));
+    if (!lane) {
+      lane = new ChunkWindow<string>(concurrency, {
+        commit: (after) => commitSoon(topic, partition, after),
+        async rewind(first) {
+          await sleep(cfg.redeliveryDelayMs);
+          if (closingNow) return;
+          try {
+            consumer.seek({ topic, partition, offset: first }); // seek commits nothing
+          } catch {
+            // The partition moved to another member meanwhile: it starts at the committed offset.
+          }
+        },
+      });
+      lanes.set(k, lane);
+    }
     return lane;
   };
 
@@ -88,20 +96,10 @@ export async function subscribeKafka(
       const after = nextOffset(last);
       const lag = high > BigInt(after) ? Number(high - BigInt(after)) : 0;
       const batch: ConsumedBatch = { topic, partition, messages: chunk.map((m) => fromKafkaMessage(topic, partition, m)), lag };
-      const entry: Running = { first: chunk[0]!.offset, after, settled: false, failed: false, done: Promise.resolve() };
-      active += 1;
-      lane.inFlight += 1;
-      entry.done = o.handleBatch(batch).then(() => undefined, (err: unknown) => {
+      lane.start(chunk[0]!.offset, after, () => o.handleBatch(batch).catch((err: unknown) => {
         cfg.onHandlerError?.(err, batch);
-        entry.failed = true;
-      }).finally(() => {
-        entry.settled = true;
-        active -= 1;
-        lane.inFlight -= 1;
-        advance(topic, partition, lane);
-        if (active === 0) idle?.();
-      });
-      lane.running.push(entry);
+        throw err;
+      }));
       p.resolveOffset(last); // the next fetch starts after it; autoCommit is off, so nothing is committed
     }
     // The next fetch waits for a free slot, so it takes what arrived meanwhile in full chunks
@@ -110,35 +108,11 @@ export async function subscribeKafka(
   }
 
   /** A full window holds the partition's fetches: backpressure, with heartbeats meanwhile. */
-  async function waitForSlot(lane: Lane, p: EachBatchPayload): Promise<void> {
-    while ((lane.inFlight >= concurrency || lane.running.length >= concurrency * UNCOMMITTED_PER_SLOT) && !closingNow && !lane.rewound) {
-      await lane.slotFreed(1_000);
+  async function waitForSlot(lane: ChunkWindow<string>, p: EachBatchPayload): Promise<void> {
+    while (!lane.hasSlot && !closingNow && !lane.rewound) {
+      await lane.settledOrAfter(1_000);
       await p.heartbeat(); // a rebalance throws here, and kafkajs rejoins
     }
-  }
-
-  /** Commits past the settled head of the window; a failed head rewinds the partition. */
-  function advance(topic: string, partition: number, lane: Lane): void {
-    if (lane.rewound) return; // the window is being dropped
-    while (lane.running[0]?.settled) {
-      const head = lane.running.shift()!;
-      if (head.failed) {
-        lane.rewind(async () => {
-          // Let the chunks after it settle (their work is redone: at-least-once), then rewind.
-          await Promise.all(lane.running.splice(0).map((r) => r.done));
-          await sleep(cfg.redeliveryDelayMs);
-          if (closingNow) return;
-          try {
-            consumer.seek({ topic, partition, offset: head.first }); // seek commits nothing
-          } catch {
-            // The partition moved to another member meanwhile: it starts at the committed offset.
-          }
-        });
-        return;
-      }
-      commitSoon(topic, partition, head.after);
-    }
-    lane.wake();
   }
 
   let joined = (): void => {};
@@ -180,7 +154,7 @@ export async function subscribeKafka(
         closingNow = true;
         for (const lane of lanes.values()) lane.wake();
         await crashWatch.stop();
-        if (active > 0) await new Promise<void>((resolve) => (idle = resolve));
+        await Promise.all([...lanes.values()].map((lane) => lane.drain()));
         clearTimeout(timer);
         await flush();
         await consumer.disconnect();
@@ -190,48 +164,3 @@ export async function subscribeKafka(
   };
 }
 
-interface Running {
-  first: string;
-  /** The offset after its last message: committed once it and every chunk before it resolved. */
-  after: string;
-  settled: boolean;
-  failed: boolean;
-  done: Promise<void>;
-}
-
-/** One partition's window of chunks in flight, in offset order. */
-class Lane {
-  /** Started and not yet committed, in offset order (settled ones wait behind an unsettled head). */
-  readonly running: Running[] = [];
-  /** Started and not yet settled. */
-  inFlight = 0;
-  /** Set while the partition is rewound to a failed chunk; resolves after the seek. */
-  rewound: Promise<void> | undefined;
-  private waiters: (() => void)[] = [];
-
-  /** Resolves when a slot may be free (or after `ms`, to heartbeat). */
-  slotFreed(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.waiters.push(done);
-    });
-  }
-
-  wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  rewind(work: () => Promise<void>): void {
-    this.rewound = work().finally(() => {
-      this.rewound = undefined;
-      this.wake();
-    });
-    this.wake();
-  }
-}
