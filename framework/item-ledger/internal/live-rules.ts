@@ -64,8 +64,9 @@ export function stepLive(r: LiveRules, s: Step): StepOutcome {
     item.leases.delete(s.token);
     return { status: 'ok', blobRefs: [] };
   }
-  const tuple = r.tuples.get(tupleOf(s.ref));
   if (s.writes && s.writes.size > 0) writeTuple(r.tuples, s.ref, s.writes, false);
+  // Read after the writes: a step's own writes may be detached or released by it.
+  const tuple = r.tuples.get(tupleOf(s.ref));
   if (s.end && item.end === undefined) item.end = { ...s.end };
   if (s.kept) Object.assign(item.kept, s.kept);
   for (const t of s.successors ?? []) if (!item.done.has(t)) item.open.add(t);
@@ -77,7 +78,7 @@ export function stepLive(r: LiveRules, s: Step): StepOutcome {
     blobs.delete(f);
   }
   const refsOf = (fields: Iterable<string>): string[] => [...fields].flatMap((f) => {
-    const v = r.tuples.get(tupleOf(s.ref))?.get(f);
+    const v = tuple?.get(f);
     return v ? [Buffer.from(v).toString()] : [];
   });
   if (item.open.size === 0) {
