@@ -183,12 +183,12 @@ async function chaosRun(t: TestContext, inst: ServiceInstance, procs: ProcessGro
     sampling = false;
     await sampler;
     const totalMs = Date.now() - started;
-    const base0 = series.find((s) => s.at >= backAt)?.ended ?? endedAtFault;
-    const resumed = series.find((s) => s.at >= backAt && s.ended > base0);
-    const recoveryMs = resumed ? resumed.at - faultAt : -1;
-    // An operator fault leaves a miner and an operator up: they may end every item before the
-    // killed processes are back, and then there is nothing left to resume.
+    // Recovery: the first sample after the faulted parts are back that shows more items ended
+    // than the last sample before. An operator fault leaves a miner and an operator up: they may
+    // end every item before the killed processes are back, and then there is nothing to resume.
     const endedAtBack = series.filter((s) => s.at <= backAt).at(-1)?.ended ?? endedAtFault;
+    const resumed = series.find((s) => s.at >= backAt && s.ended > endedAtBack);
+    const recoveryMs = resumed ? resumed.at - faultAt : -1;
 
     // Every item: exactly one terminal state (one record under its key, counts adding up), its designed one.
     const counts = await ledger.counts(dag.name);
