@@ -73,6 +73,22 @@ function checkOptions(o: KafkaBusOptions): void {
  * freshly started broker acknowledges `createTopics` (even `waitForLeaders`) before it serves
  * the topics: a consumer subscribing at once fails with UNKNOWN_TOPIC_OR_PARTITION.
  */
+/**
+ * An admin read that a broker refused for a moment (a partition whose leader is being elected
+ * answers NOT_LEADER_FOR_PARTITION, as after a broker restart or a topic's creation) is asked
+ * again, a few times, before the error goes to the caller.
+ */
+async function patientRead<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= 5 || (err as { retriable?: boolean }).retriable !== true || kafkaErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 async function topicsServed(admin: Admin, topics: readonly string[], timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -223,13 +239,13 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
       const ends = new Map<string, Awaited<ReturnType<Admin['fetchTopicOffsets']>>>();
       for (const topic of new Set(topics)) {
         try {
-          ends.set(topic, await a.fetchTopicOffsets(topic));
+          ends.set(topic, await patientRead(() => a.fetchTopicOffsets(topic)));
         } catch (err) {
           if (kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
         }
       }
       if (ends.size === 0) return [];
-      const committed = await a.fetchOffsets({ groupId, topics: [...ends.keys()] });
+      const committed = await patientRead(() => a.fetchOffsets({ groupId, topics: [...ends.keys()] }));
       for (const [topic, partitions] of ends) {
         const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
         for (const p of [...partitions].sort((x, y) => x.partition - y.partition)) {
