@@ -137,7 +137,8 @@ describe('fair failure handling with real operator processes', () => {
 
 describe('pressure is not the input\'s fault: RESOURCE_EXHAUSTED spends no attempt; a timeout spends one, never quarantines', () => {
   // A real gRPC service with room for 4 items at once; an input `late-*` is slow (1 s, past the
-  // node's 300 ms timeout) the first two times it is asked, then quick. Another operator always
+  // node's 600 ms timeout) the first two times it is asked, then quick (20 ms: far inside the
+  // timeout even on a loaded machine). Another operator always
   // hangs (its own DAG, so it never shares a batch with the others).
   const asked = new Map<string, number>();
   const busy = defineOperator({
@@ -145,7 +146,7 @@ describe('pressure is not the input\'s fault: RESOURCE_EXHAUSTED spends no attem
     async handler({ text }) {
       const n = (asked.get(text) ?? 0) + 1;
       asked.set(text, n);
-      await sleep(text.startsWith('late') && n <= 2 ? 1_000 : 100);
+      await sleep(text.startsWith('late') && n <= 2 ? 1_000 : 20);
       return { ok: text };
     },
   });
@@ -157,10 +158,10 @@ describe('pressure is not the input\'s fault: RESOURCE_EXHAUSTED spends no attem
     },
   });
   const one = defineDag({ name: 'pressed', source: ['text'], keep: ['ok'] }, [
-    { id: 'work', operator: 'busy', reads: ['text'], writes: ['ok'], timeoutMs: 300, concurrency: 64, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 200 } },
+    { id: 'work', operator: 'busy', reads: ['text'], writes: ['ok'], timeoutMs: 600, concurrency: 64, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 200 } },
   ]);
   const hung = defineDag({ name: 'hung', source: ['text'], keep: ['ok'] }, [
-    { id: 'work', operator: 'stuck', reads: ['text'], writes: ['ok'], timeoutMs: 300, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 200 } },
+    { id: 'work', operator: 'stuck', reads: ['text'], writes: ['ok'], timeoutMs: 600, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 200 } },
   ]);
 
   it('items pushed back by a saturated service spend nothing; timeouts spend an attempt each; an input that always hangs is dead-lettered', async () => {
