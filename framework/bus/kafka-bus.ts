@@ -69,11 +69,6 @@ function checkOptions(o: KafkaBusOptions): void {
 }
 
 /**
- * Resolves once the broker answers metadata for every topic with a leader for each partition. A
- * freshly started broker acknowledges `createTopics` (even `waitForLeaders`) before it serves
- * the topics: a consumer subscribing at once fails with UNKNOWN_TOPIC_OR_PARTITION.
- */
-/**
  * An admin read that a broker refused for a moment (a partition whose leader is being elected
  * answers NOT_LEADER_FOR_PARTITION, as after a broker restart or a topic's creation) is asked
  * again, a few times, before the error goes to the caller.
@@ -89,6 +84,11 @@ async function patientRead<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Resolves once the broker answers metadata for every topic with a leader for each partition. A
+ * freshly started broker acknowledges `createTopics` (even `waitForLeaders`) before it serves
+ * the topics: a consumer subscribing at once fails with UNKNOWN_TOPIC_OR_PARTITION.
+ */
 async function topicsServed(admin: Admin, topics: readonly string[], timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
