@@ -12,10 +12,9 @@ import { startRuntime, type RuntimeOptions } from '../framework/runtime/index.ts
 import { tupleRefOf, type ItemLedger } from '../framework/item-ledger/index.ts';
 import { decodeDeadLetter, encodeTrigger } from '../framework/wire/index.ts';
 
-type Backends = Pick<RuntimeOptions, 'bus' | 'sideCache' | 'blobs' | 'ledger'> & { grpc?: boolean };
+type Backends = Pick<RuntimeOptions, 'bus' | 'sideCache' | 'blobs' | 'ledger' | 'chain'> & { grpc?: boolean };
 
-scenarios('the embedded adapters (operators in-process)', async () => ({}));
-scenarios('Kafka + Redis (operators over gRPC)', async () => {
+function kafkaRedis(chain: boolean): Backends {
   const redis = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
   const namespace = `scn-${Math.random().toString(36).slice(2, 8)}`;
   return {
@@ -24,8 +23,14 @@ scenarios('Kafka + Redis (operators over gRPC)', async () => {
     blobs: createRedisBlobStore({ redis, namespace }),
     ledger: createRedisItemLedger({ redis, namespace }),
     grpc: true,
+    ...(chain ? { chain: true } : {}),
   };
-});
+}
+
+scenarios('the embedded adapters (operators in-process)', async () => ({}));
+scenarios('Kafka + Redis (operators over gRPC)', async () => kafkaRedis(false));
+// Chained: every successor trigger goes to its node in process; only entries, retries and repairs use Kafka.
+scenarios('Kafka + Redis, chained (operators over gRPC)', async () => kafkaRedis(true));
 
 /** Start the runtime on the backends; over gRPC the operators are served on loopback, as a deployment would. */
 async function start(b: Backends, options: Omit<RuntimeOptions, 'operators'> & { operators: readonly OperatorDefinition[] }) {

@@ -27,6 +27,7 @@ interface MinerCliOptions extends RawBackendOptions, ChannelFlags {
   partitions?: string;
   strandedAfter?: string;
   gate?: boolean;
+  chain?: boolean;
 }
 
 export function registerMinerCommand(program: Command): void {
@@ -44,6 +45,7 @@ export function registerMinerCommand(program: Command): void {
     .option('--dedupe-window <seconds>', 'skip child items whose key was seen this recently', '3600')
     .option('--partitions <n>', 'partitions of node topics created by this miner', '4')
     .option('--stranded-after <seconds>', 'produce again the triggers of items quiet this long whose open tokens nobody holds (0: never)', String(DEFAULT_STRANDED_AFTER_MS / 1000))
+    .option('--chain', 'hand each successor trigger to its node in this process when it hosts it, instead of through Kafka')
     .option('--gate', 'send fan-out children and deferred edges through the gate (run `quarry gate run`)');
   addClientChannelFlags(command)
     .action(async (files: string[], opts: MinerCliOptions) => {
@@ -70,6 +72,7 @@ export function registerMinerCommand(program: Command): void {
         admission: gate?.admission ?? ingress, ingress, now: Date.now, dedupeWindowMs, blobTtlMs: 24 * 3600_000, endedTopic: endedTopic(config.namespace),
         partitions: parsePositiveInt('partitions', opts.partitions, 4), shadowLog: backends.shadowLog, ...(opts.id ? { minerId: opts.id } : {}),
         strandedAfterMs: parsePositiveInt('stranded-after', opts.strandedAfter, DEFAULT_STRANDED_AFTER_MS / 1000) * 1000,
+        ...(opts.chain ? { chain: true } : {}),
       });
       await miner.start();
       // This miner's load, where every `quarry gate run` reads it (its deferral and window react to it).

@@ -99,6 +99,11 @@ export interface Claim {
   reads: readonly string[];
   /** A join: this arrival is recorded; the claim runs only for the arrival that completes it. */
   join?: { node: string; from: string; expected: readonly string[] };
+  /**
+   * Handed over in process by the node before it (chained): the token has no trigger of its own,
+   * so a redelivery of the token that opened it repairs it, and what it opens, like an unclaimed one.
+   */
+  chained?: boolean;
 }
 
 export type ClaimOutcome =
@@ -106,7 +111,11 @@ export type ClaimOutcome =
   | { status: 'run'; fields: FieldValues | null }
   /** A join arrival that does not complete the join: recorded and closed. */
   | { status: 'waiting' }
-  /** Done before (a redelivery). `repair`: successor tokens it opened that were never claimed. */
+  /**
+   * Done before (a redelivery). `repair`: open tokens whose trigger may be lost — successors it
+   * opened that were never claimed or were claimed chained, and the same, transitively, below
+   * successors that ran chained.
+   */
   | { status: 'done'; repair: readonly string[]; ended?: ItemRecord }
   /** Another owner holds an unexpired lease: try again later. */
   | { status: 'busy' }

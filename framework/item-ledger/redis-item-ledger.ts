@@ -169,7 +169,7 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
       if (claims.length === 0) return [];
       const replies = await many('quarryLedgerClaimBuffer', claims.map((cl) => ({
         ref: cl.ref,
-        args: [now(), cl.ref.messageId, cl.token, lease.owner, lease.leaseMs,
+        args: [now(), cl.ref.messageId, cl.token, lease.owner, lease.leaseMs, cl.chained ? '1' : '',
           cl.join?.node ?? '', cl.join?.from ?? '', cl.join?.expected.length ?? 0, ...(cl.join?.expected ?? []), ...cl.reads],
       })));
       return claims.map((cl, i): ClaimOutcome => {

@@ -40,6 +40,14 @@ export interface MinerOptions extends MinerDeps {
    * (see sweeper.ts). Default 10 min; 0 turns the sweep off.
    */
   strandedAfterMs?: number;
+  /**
+   * Chaining: a successor's trigger goes straight to the successor in process when this miner
+   * hosts it, instead of through the bus — no produce, fetch or offset commit for that hop. The
+   * hand-off keeps the node's claim, commit, history, retries and concurrency; the batch that
+   * started a chain is acknowledged only after it, so a crash redelivers it and its claim
+   * repairs what the chain left open (item-ledger.ts). Default false.
+   */
+  chain?: boolean;
 }
 
 export const DEFAULT_STRANDED_AFTER_MS = 600_000;
@@ -78,6 +86,9 @@ export function createMiner(options: MinerOptions): Miner {
   const runners = new Map<string, NodeRunner>();
   const shadowLog = options.shadowLog ?? createMemoryShadowLog();
   let sweeper: Sweeper | undefined;
+  // Chaining: the hosted node runners by their topics (both lanes).
+  const byTopic = new Map<string, NodeRunner>();
+  const chainTo = options.chain ? (topic: string): NodeRunner | undefined => byTopic.get(topic) : undefined;
 
   async function forward(plan: DagPlan, topic: string, tierMs: number, messages: readonly { key: string; value: Uint8Array }[]): Promise<void> {
     // Messages of one tier are due in the order they arrived: hand each back to its node when
@@ -134,9 +145,11 @@ export function createMiner(options: MinerOptions): Miner {
             node,
             ...(node.kind === 'operator' ? { echo: routeNode(plan, node, { operators: options.operators, shadowLog, now: options.now }) } : {}),
             ...(description ? { description } : {}),
+            ...(chainTo ? { chainTo } : {}),
             minerId: id,
           });
           runners.set(`${plan.name}/${node.id}`, runner);
+          byTopic.set(node.topic, runner).set(node.highTopic, runner);
           const { maxBatchSize, concurrency } = batching(node.concurrency, options.maxBatchSize ?? 64);
           // Two lanes, each its own group: a high-priority trigger never waits behind the others' backlog.
           const lanes = await Promise.all([node.topic, node.highTopic].map((topic) => options.bus.subscribe({ groupId: nodeGroup(topic), topics: [topic], maxBatchSize, concurrency, handleBatch: (b) => runner.handleBatch(b) })));

@@ -19,7 +19,8 @@ import { decideFilter } from './decide.ts';
 import { Outbox } from './outbox.ts';
 import { runDefer } from './runners/defer.ts';
 import { runOperator } from './runners/operator.ts';
-import type { BatchContext, MinerDeps, Work } from './work.ts';
+import type { BatchContext, ChainTarget, MinerDeps, Work } from './work.ts';
+import { ChainSlots } from './chain-slots.ts';
 import type { DagPlan, PlanNode } from '../dag/index.ts';
 
 const tracer = trace.getTracer('quarry-miner');
@@ -33,6 +34,8 @@ export interface NodeRunnerOptions extends MinerDeps {
   /** The operator's declared fields, to pass blob inputs as bytes or as references. */
   description?: OperatorDescription;
   minerId: string;
+  /** Chaining: where successor triggers go in process (see BatchContext). */
+  chainTo?: BatchContext['chainTo'];
 }
 
 export interface NodeStats {
@@ -45,7 +48,7 @@ export interface NodeStats {
   handled: number;
 }
 
-export interface NodeRunner {
+export interface NodeRunner extends ChainTarget {
   handleBatch(batch: ConsumedBatch): Promise<void>;
   stats(): NodeStats;
 }
@@ -69,79 +72,100 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
   // The running one commits for both; if it fails, its own trigger comes again.
   const running = new Set<string>();
 
-  const claimOf = (w: Work): Claim => ({
+  const claimOf = (w: Work, chained: boolean): Claim => ({
     ref: { dag: w.t.dag, messageId: w.t.messageId },
     token: w.token,
     reads: node.reads,
     ...(node.join ? { join: { node: node.id, from: w.t.fromNode, expected: node.predecessors } } : {}),
+    ...(chained ? { chained: true } : {}),
   });
+  // Chained hand-offs come from any number of predecessor batches at once: the node's declared
+  // concurrency bounds them (the bus's lanes bound what comes through the bus).
+  const slots = new ChainSlots(node.concurrency);
 
-  return {
+  const runner: NodeRunner = {
     stats: () => ({ ...stats }),
-    async handleBatch(batch) {
-      const started = now();
-      const box = new Outbox(ctx);
-      const works: Work[] = [];
-      const mine: string[] = [];
-      for (const m of batch.messages) {
-        let t: Trigger;
-        try {
-          t = decodeTrigger(m.value);
-        } catch (err) {
-          box.undecodable(m, errorMessage(err));
-          continue;
-        }
-        if (t.notBeforeMs > now()) {
-          box.retryLater(t, t.attempt, t.notBeforeMs - now()); // early (a tier released it before time): back it goes
-          continue;
-        }
-        const token = `${node.id}<${t.fromNode}`;
-        const key = `${t.messageId}\u0000${token}`;
-        if (running.has(key)) {
-          telemetry.opStatus(plan.name, node.id, 'DUPLICATE');
-          continue;
-        }
-        running.add(key);
-        mine.push(key);
-        const parent = trace.setSpanContext(context.active(), spanContextOf(t.traceparent));
-        works.push({ m, t, token, span: tracer.startSpan(`node ${plan.name}/${node.id}`, { attributes: { 'quarry.dag': plan.name, 'quarry.node': node.id, 'quarry.item_key': t.itemKey, 'quarry.attempt': t.attempt } }, parent) });
-      }
-      stats.inFlight += works.length;
-      telemetry.inFlight(plan.name, node.id, works.length);
+    handleBatch: (batch) => handle(batch, false),
+    async handleChained(messages) {
+      const first = messages[0];
+      if (!first) return;
+      const taken = await slots.acquire(messages.length, first.topic === node.highTopic);
       try {
-        const claims = works.length > 0 ? await ledger.claim(works.map(claimOf), { owner: o.minerId, leaseMs }) : [];
-        const runnable: Work[] = [];
-        works.forEach((w, i) => {
-          const c = claims[i]!;
-          if (c.status === 'run') {
-            if (c.fields === null) box.lostTuple(w, 'tuple missing from the side-cache');
-            else {
-              w.fields = c.fields;
-              runnable.push(w);
-            }
-          } else box.claimed(w, c);
-        });
-        if (runnable.length > 0) {
-          const working = now();
-          if (node.kind === 'operator') await runOperator(ctx, o.echo!, o.description, runnable, box);
-          else if (node.kind === 'filter') {
-            for (const w of runnable) box.decide(w, decideFilter(node, Object.fromEntries([...w.fields!].map(([k, v]) => [k, parseJson(v)]))));
-          } else await runDefer(ctx, runnable, box);
-          const took = now() - working;
-          for (const w of runnable) w.tookMs ??= took;
-        }
-        await box.apply();
+        await handle({ topic: first.topic, partition: -1, messages, lag: 0 }, true);
       } finally {
-        for (const key of mine) running.delete(key);
-        const took = now() - started;
-        stats.inFlight -= works.length;
-        stats.busyMs += took * works.length;
-        stats.handled += works.length;
-        telemetry.inFlight(plan.name, node.id, -works.length);
-        for (const w of works) w.span.end();
+        slots.release(taken);
       }
     },
   };
+  return runner;
+
+  async function handle(batch: ConsumedBatch, chained: boolean): Promise<void> {
+    const started = now();
+    const box = new Outbox(ctx);
+    const works: Work[] = [];
+    const mine: string[] = [];
+    for (const m of batch.messages) {
+      let t: Trigger;
+      try {
+        t = decodeTrigger(m.value);
+      } catch (err) {
+        box.undecodable(m, errorMessage(err));
+        continue;
+      }
+      if (t.notBeforeMs > now()) {
+        box.retryLater(t, t.attempt, t.notBeforeMs - now()); // early (a tier released it before time): back it goes
+        continue;
+      }
+      const token = `${node.id}<${t.fromNode}`;
+      const key = `${t.messageId}\u0000${token}`;
+      if (running.has(key)) {
+        telemetry.opStatus(plan.name, node.id, 'DUPLICATE');
+        continue;
+      }
+      running.add(key);
+      mine.push(key);
+      const parent = trace.setSpanContext(context.active(), spanContextOf(t.traceparent));
+      works.push({ m, t, token, span: tracer.startSpan(`node ${plan.name}/${node.id}`, { attributes: { 'quarry.dag': plan.name, 'quarry.node': node.id, 'quarry.item_key': t.itemKey, 'quarry.attempt': t.attempt } }, parent) });
+    }
+    stats.inFlight += works.length;
+    telemetry.inFlight(plan.name, node.id, works.length);
+    try {
+      const claims = works.length > 0 ? await ledger.claim(works.map((w) => claimOf(w, chained)), { owner: o.minerId, leaseMs }) : [];
+      const runnable: Work[] = [];
+      works.forEach((w, i) => {
+        const c = claims[i]!;
+        if (c.status === 'run') {
+          if (c.fields === null) box.lostTuple(w, 'tuple missing from the side-cache');
+          else {
+            w.fields = c.fields;
+            runnable.push(w);
+          }
+        } else box.claimed(w, c);
+      });
+      if (runnable.length > 0) {
+        const working = now();
+        if (node.kind === 'operator') await runOperator(ctx, o.echo!, o.description, runnable, box);
+        else if (node.kind === 'filter') {
+          for (const w of runnable) box.decide(w, decideFilter(node, Object.fromEntries([...w.fields!].map(([k, v]) => [k, parseJson(v)]))));
+        } else await runDefer(ctx, runnable, box);
+        const took = now() - working;
+        for (const w of runnable) w.tookMs ??= took;
+      }
+      // Once committed, a second trigger of these tokens finds them done: the guard ends there, not
+    // after a chain this batch hands on (where a re-driven item's new trigger must not be skipped).
+    await box.apply(() => {
+      for (const key of mine) running.delete(key);
+    });
+    } finally {
+      for (const key of mine) running.delete(key);
+      const took = now() - started;
+      stats.inFlight -= works.length;
+      stats.busyMs += took * works.length;
+      stats.handled += works.length;
+      telemetry.inFlight(plan.name, node.id, -works.length);
+      for (const w of works) w.span.end();
+    }
+  }
 }
 
 function spanContextOf(traceparent: string): { traceId: string; spanId: string; traceFlags: number; isRemote: boolean } {

@@ -18,7 +18,7 @@ import { blobKey, keptValues } from './blob-keys.ts';
 import { entryToken, tokenTrigger, type Outgoing } from './triggers.ts';
 import type { FieldValues } from '../side-cache/index.ts';
 import { fieldsAt } from './resume.ts';
-import type { BatchContext, Work } from './work.ts';
+import type { BatchContext, ChainTarget, Work } from './work.ts';
 
 /** A blob gone missing more often than this is not re-driven again: it is dead-lettered. */
 export const MAX_REDRIVES = 3;
@@ -183,7 +183,8 @@ export class Outbox {
     };
   }
 
-  async apply(): Promise<void> {
+  /** `committed`: told once the ledger commit is durable, before the successors are produced or handed on. */
+  async apply(committed?: () => void): Promise<void> {
     const { plan, node, ledger } = this.c;
     await this.prepare();
     const inputs = await this.lettersInputs();
@@ -204,6 +205,7 @@ export class Outbox {
     const outcomes = steps.length > 0 ? await ledger.commit(steps.map((s) => s.step)) : [];
     const deletes: string[] = [];
     steps.forEach(({ x, w, step }, i) => this.committed(w, step, outcomes[i]!, x?.d, deletes));
+    committed?.();
     try {
       await this.redrive();
       if (this.reopen.length > 0) await this.c.ingress.reopen(this.reopen);
@@ -230,7 +232,7 @@ export class Outbox {
       if (o.status === 'ok') this.retryLater(w.t, d.attempt, d.delayMs);
       return;
     }
-    if (step.successors && !step.end) for (const token of step.successors) this.out.push(tokenTrigger(plan, w.t, token));
+    if (step.successors && !step.end) for (const token of step.successors) this.out.push({ ...tokenTrigger(plan, w.t, token), successor: true });
     if (o.status !== 'ok') return;
     deletes.push(...o.blobRefs);
     if (o.terminal) {
@@ -269,14 +271,29 @@ export class Outbox {
     }
   }
 
+  /**
+   * One produce for every topic; successor triggers of a node this process hosts go to it in
+   * process instead when chaining, awaited, so this batch is acknowledged only after them (a
+   * crash meanwhile redelivers it, and its claim repairs what the chain left open).
+   */
   private async produce(list: Outgoing[]): Promise<void> {
     if (list.length === 0) return;
     const byTopic = new Map<string, { key: string; value: Uint8Array }[]>();
+    const chained = new Map<ChainTarget, ConsumedMessage[]>();
+    const at = this.c.now();
     for (const o of list.splice(0)) {
+      const target = o.successor ? this.c.chainTo?.(o.topic) : undefined;
+      if (target) {
+        const l = chained.get(target) ?? [];
+        l.push({ topic: o.topic, partition: -1, offset: '-1', timestampMs: at, key: o.key, value: o.value });
+        chained.set(target, l);
+        continue;
+      }
       const l = byTopic.get(o.topic);
       if (l) l.push({ key: o.key, value: o.value });
       else byTopic.set(o.topic, [{ key: o.key, value: o.value }]);
     }
-    await this.c.bus.produceMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    if (byTopic.size > 0) await this.c.bus.produceMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    if (chained.size > 0) await Promise.all([...chained].map(([target, messages]) => target.handleChained(messages)));
   }
 }

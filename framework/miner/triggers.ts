@@ -10,6 +10,8 @@ export interface Outgoing {
   topic: string;
   key: string;
   value: Uint8Array;
+  /** A successor's trigger, which a chaining miner hands to the node in process when it hosts it. */
+  successor?: true;
 }
 
 /** The topic a node's trigger goes to: high priority has a lane of its own. */

@@ -31,10 +31,17 @@ export interface MinerDeps {
   sideCache?: SideCache;
 }
 
+/** A successor node hosted in this process, which takes its triggers without the bus. */
+export interface ChainTarget {
+  handleChained(messages: readonly ConsumedMessage[]): Promise<void>;
+}
+
 export interface BatchContext extends MinerDeps {
   plan: DagPlan;
   node: PlanNode;
   minerId: string;
+  /** Chaining: the hosted node a topic's successor triggers go to in process (none: the bus). */
+  chainTo?: (topic: string) => ChainTarget | undefined;
 }
 
 /** A trigger in a batch, from its claim to its commit. */

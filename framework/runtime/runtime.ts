@@ -66,6 +66,8 @@ export interface RuntimeOptions {
   endedTopic?: string;
   /** Items quiet this long with unheld open tokens get their triggers produced again (default 10 min; 0: never). */
   strandedAfterMs?: number;
+  /** Hand successor triggers to their node in process instead of through the bus (see MinerOptions.chain). */
+  chain?: boolean;
   now?: () => number;
 }
 
@@ -103,6 +105,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     shadowLog,
     ...(options.endedTopic ? { endedTopic: options.endedTopic } : {}),
     ...(options.strandedAfterMs !== undefined ? { strandedAfterMs: options.strandedAfterMs } : {}),
+    ...(options.chain ? { chain: true } : {}),
     onTerminal: (r) => {
       terminal.push(r);
       options.onTerminal?.(r);

@@ -75,6 +75,27 @@ export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFa
       assert.deepEqual(await ledger.inFlight(ref.dag), []);
     }));
 
+    it('repairs through chained successors: what they claimed or opened has no trigger of its own', withLedger(async (ledger) => {
+      const ref = uniqueRef();
+      await ledger.open([openItem(ref, ['a<'])]);
+      await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE);
+      await ledger.commit([advance(ref, 'a<', { successors: ['b<a', 'c<a'] })]);
+      // b is handed over chained and crashes mid-run; c came through its own trigger.
+      await ledger.claim([{ ref, token: 'b<a', reads: [], chained: true }], LEASE);
+      await ledger.claim([{ ref, token: 'c<a', reads: [] }], LEASE);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'done', repair: ['b<a'] }]);
+      // b finishes chained and opens d; d is chained too and commits, opening e, then the process dies.
+      await ledger.commit([advance(ref, 'b<a', { successors: ['d<b'] })]);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'done', repair: ['d<b'] }]);
+      await ledger.claim([{ ref, token: 'd<b', reads: [], chained: true }], LEASE);
+      await ledger.commit([advance(ref, 'd<b', { successors: ['e<d'] })]);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'done', repair: ['e<d'] }]);
+      // Below a successor that ran from its own trigger, its own redelivery repairs: c is not looked through.
+      await ledger.commit([advance(ref, 'c<a', { successors: ['f<c'] })]);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'done', repair: ['e<d'] }]);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'c<a', reads: [] }], LEASE), [{ status: 'done', repair: ['f<c'] }]);
+    }));
+
     it('makes redelivery harmless and repairs successors whose trigger never came', withLedger(async (ledger) => {
       const ref = uniqueRef();
       await ledger.open([openItem(ref, ['a<'])]);

@@ -13,6 +13,8 @@ export interface StoredLive {
   d: string[];
   l: [token: string, owner: string, expiresMs: number][];
   x: string[];
+  /** Chained claims (absent when none). */
+  n?: string[];
   s: [token: string, successors: string[]][];
   a: [node: string, from: string[]][];
   f: [node: string, from: string][];
@@ -41,7 +43,7 @@ export interface StoredKey {
 /** A copy: the item goes on changing in memory before the copy is written. */
 export function encodeLive(item: LiveItem): StoredLive {
   const out: StoredLive = {
-    m: item.meta, o: [...item.open], d: [...item.done], l: [...item.leases].map(([t, l]) => [t, l.owner, l.expiresMs]), x: [...item.everClaimed],
+    m: item.meta, o: [...item.open], d: [...item.done], l: [...item.leases].map(([t, l]) => [t, l.owner, l.expiresMs]), x: [...item.everClaimed], ...(item.chained.size > 0 ? { n: [...item.chained] } : {}),
     s: [...item.successors], a: [...item.arrivals].map(([n, from]) => [n, [...from]]), f: [...item.fired], k: { ...item.kept }, v: [...item.events], r: item.redrives,
   };
   if (item.end) out.e = item.end;
@@ -54,6 +56,7 @@ export function decodeLive(s: StoredLive): LiveItem {
   item.done = new Set(s.d);
   item.leases = new Map(s.l.map(([t, owner, expiresMs]) => [t, { owner, expiresMs }]));
   item.everClaimed = new Set(s.x);
+  item.chained = new Set(s.n ?? []);
   item.successors = new Map(s.s);
   item.arrivals = new Map(s.a.map(([n, from]) => [n, new Set(from)]));
   item.fired = new Map(s.f);

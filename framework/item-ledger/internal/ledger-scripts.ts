@@ -8,6 +8,7 @@
 //
 // Live hash fields: `meta` (JSON), `open#` (open token count), `o:<token>` open, `d:<token>`
 // done, `lo:<token>`/`le:<token>` lease owner/expiry, `x:<token>` claimed at least once,
+// `n:<token>` claimed in process (chained: the token never had a trigger of its own),
 // `s:<token>` the successor tokens it opened (comma-joined), `a:<len(node)>:<node><from>` join
 // arrival, `f:<node>` the arrival that fired the join, `end` (JSON, first early end wins),
 // `k:<field>` kept result fields, `rd` re-drive count, `trig` the entry trigger.
@@ -84,8 +85,9 @@ redis.call('HINCRBY', counts, 'in-flight', 1)
 redis.call('ZADD', flight, now, mid)
 return { 'opened' }`),
 
-  // ARGV 3 token, 4 owner, 5 leaseMs, 6 join node ('' = no join), 7 join from, 8 n expected,
-  // 9.. expected, then the fields to read.
+  // ARGV 3 token, 4 owner, 5 leaseMs, 6 chained ('1' = handed over in process, no trigger of
+  // its own), 7 join node ('' = no join), 8 join from, 9 n expected, 10.. expected, then the
+  // fields to read.
   // Returns { 'run', lost (0|1), values… } | { 'waiting' } | { 'done', repair… } |
   // { 'ended', record pairs…, '\\0', events… } | { 'busy' } | { 'unknown' } | { 'stale' }
   quarryLedgerClaim: script(`
@@ -104,21 +106,32 @@ if not st[1] then
   return { 'unknown' }
 end
 if st[2] then
+  -- What this token opened and nobody claimed may have lost its trigger; so may what a chained
+  -- successor (one with no trigger of its own) left open, however deep the chain went.
   local out = { 'done' }
-  local succ = redis.call('HGET', live, 's:' .. t)
-  if succ then
-    for s in string.gmatch(succ, '[^,]+') do
-      if redis.call('HEXISTS', live, 'o:' .. s) == 1 and redis.call('HEXISTS', live, 'x:' .. s) == 0 then out[#out + 1] = s end
+  local queue, seen, q = { t }, {}, 1
+  while queue[q] do
+    local succ = redis.call('HGET', live, 's:' .. queue[q])
+    q = q + 1
+    if succ then
+      for s in string.gmatch(succ, '[^,]+') do
+        if not seen[s] then
+          seen[s] = true
+          local f = redis.call('HMGET', live, 'o:' .. s, 'x:' .. s, 'n:' .. s, 'd:' .. s)
+          if f[1] and (not f[2] or f[3]) then out[#out + 1] = s
+          elseif f[4] and f[3] then queue[#queue + 1] = s end
+        end
+      end
     end
   end
   return out
 end
 if not st[3] then return { 'stale' } end
 if st[4] and st[4] ~= ARGV[4] and tonumber(st[5]) > now then return { 'busy' } end
-local node = ARGV[6]
-local nexp = tonumber(ARGV[8])
+local node = ARGV[7]
+local nexp = tonumber(ARGV[9])
 if node ~= '' then
-  local from = ARGV[7]
+  local from = ARGV[8]
   local fired = redis.call('HGET', live, 'f:' .. node)
   local fires = false
   if fired then
@@ -127,7 +140,7 @@ if node ~= '' then
     local prefix = 'a:' .. string.len(node) .. ':' .. node
     redis.call('HSET', live, prefix .. from, '1')
     fires = true
-    for i = 9, 8 + nexp do
+    for i = 10, 9 + nexp do
       if redis.call('HEXISTS', live, prefix .. ARGV[i]) == 0 then fires = false end
     end
     if fires then redis.call('HSET', live, 'f:' .. node, from) end
@@ -135,8 +148,9 @@ if node ~= '' then
   if not fires then return { 'waiting' } end
 end
 redis.call('HSET', live, 'lo:' .. t, ARGV[4], 'le:' .. t, tostring(now + tonumber(ARGV[5])), 'x:' .. t, '1')
+if ARGV[6] == '1' then redis.call('HSET', live, 'n:' .. t, '1') end
 -- The sentinel field says whether the tuple exists, in the same read as the fields.
-local values = redis.call('HMGET', tuple, '\\0', unpack(ARGV, 9 + nexp, #ARGV))
+local values = redis.call('HMGET', tuple, '\\0', unpack(ARGV, 10 + nexp, #ARGV))
 if not values[1] then return { 'run', 1 } end
 local out = { 'run', 0 }
 for i = 2, #values do out[#out + 1] = values[i] or false end

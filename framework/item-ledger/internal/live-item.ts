@@ -10,6 +10,8 @@ export class LiveItem {
   leases = new Map<string, { owner: string; expiresMs: number }>();
   /** Tokens some owner claimed at least once (an unclaimed open token's trigger may be lost). */
   everClaimed = new Set<string>();
+  /** Tokens claimed chained: handed over in process, with no trigger of their own. */
+  chained = new Set<string>();
   /** The successor tokens each token opened. */
   successors = new Map<string, string[]>();
   arrivals = new Map<string, Set<string>>();
@@ -60,6 +62,7 @@ export class LiveItem {
     this.done.clear();
     this.leases.clear();
     this.everClaimed.clear();
+    this.chained.clear();
     this.successors.clear();
     this.arrivals.clear();
     this.fired.clear();

@@ -29,19 +29,39 @@ export function writeTuple(tuples: MemoryTuples, ref: ItemRef, fields: FieldValu
   for (const [name, value] of fields) tuple.set(name, value);
 }
 
+/**
+ * The open tokens below a done token whose trigger may be lost: those never claimed, or claimed
+ * chained (no trigger of their own), looking through successors that ran chained.
+ */
+function repairOf(item: LiveItem, token: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const queue = [token];
+  for (let q = 0; q < queue.length; q++) {
+    for (const s of item.successors.get(queue[q]!) ?? []) {
+      if (seen.has(s)) continue;
+      seen.add(s);
+      if (item.open.has(s) && (!item.everClaimed.has(s) || item.chained.has(s))) out.push(s);
+      else if (item.done.has(s) && item.chained.has(s)) queue.push(s);
+    }
+  }
+  return out;
+}
+
 export function claimLive(r: LiveRules, c: Claim, lease: { owner: string; leaseMs: number }, at: number): ClaimOutcome {
   const item = r.live.get(liveId(c.ref));
   if (item === undefined) {
     const ended = r.endedRecord(c.ref);
     return ended ? { status: 'done', repair: [], ended } : { status: 'unknown' };
   }
-  if (item.done.has(c.token)) return { status: 'done', repair: (item.successors.get(c.token) ?? []).filter((t) => item.open.has(t) && !item.everClaimed.has(t)) };
+  if (item.done.has(c.token)) return { status: 'done', repair: repairOf(item, c.token) };
   if (!item.open.has(c.token)) return { status: 'stale' };
   const held = item.leases.get(c.token);
   if (held !== undefined && held.owner !== lease.owner && held.expiresMs > at) return { status: 'busy' };
   if (c.join && !item.arrive(c.join.node, c.join.from, c.join.expected)) return { status: 'waiting' };
   item.leases.set(c.token, { owner: lease.owner, expiresMs: at + lease.leaseMs });
   item.everClaimed.add(c.token);
+  if (c.chained) item.chained.add(c.token);
   const tuple = r.tuples.get(tupleOf(c.ref));
   if (tuple === undefined) return { status: 'run', fields: null };
   const fields: FieldValues = new Map();
