@@ -43,9 +43,10 @@ async function run(name: string, chain: boolean, tamper?: (ledger: ItemLedger) =
   const bus = createKafkaBus({ brokers: KAFKA, clientId: namespace });
   const sideCache = createRedisSideCache({ redis: REDIS, namespace });
   const ledger = createRedisItemLedger({ redis: REDIS, namespace });
+  const blobs = createRedisBlobStore({ redis: REDIS, namespace });
   tamper?.(ledger);
   const dag = dagOf(`chain-${name}-${ns}`);
-  const rt = await startRuntime({ dags: [dag], operators, bus, sideCache, ledger, blobs: createRedisBlobStore({ redis: REDIS, namespace }), namespace, ...(chain ? { chain: true } : {}) });
+  const rt = await startRuntime({ dags: [dag], operators, bus, sideCache, ledger, blobs, namespace, ...(chain ? { chain: true } : {}) });
   const keys = Array.from({ length: 40 }, (_, i) => `${name}-${i}`);
   try {
     await rt.submit(keys.map((k, i) => ({ dag: dag.name, itemKey: k, source: { n: String(i) } })));
@@ -55,7 +56,7 @@ async function run(name: string, chain: boolean, tamper?: (ledger: ItemLedger) =
     return { records, topics, keys };
   } finally {
     await rt.close();
-    await Promise.all([bus.close(), sideCache.close(), ledger.close()]);
+    await Promise.all([bus.close(), sideCache.close(), ledger.close(), blobs.close()]);
   }
 }
 

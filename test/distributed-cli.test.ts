@@ -1,5 +1,7 @@
 // The distributed deployment from the command line, on real Kafka + Redis: an operator service,
 // a gate and a miner as separate `quarry` processes, items entering with `quarry submit --gate`.
+// The miner chains (`--chain`): the demo job runs with successors handed over in process (the
+// other deployment tests run unchained miners).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { createKafkaBus } from '../framework/bus/index.ts';
 import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
 import { startDemoSite, type DemoSite } from '../demo-site/index.ts';
 import { waitForDemoJob } from './fixtures/demo-job.ts';
@@ -36,7 +39,7 @@ async function start(args: string[]): Promise<Record<string, unknown>> {
 
 const quarry = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args]);
 
-describe('the distributed deployment from the CLI: quarry operator + gate run + miner --gate + submit --gate', () => {
+describe('the distributed deployment from the CLI: quarry operator + gate run + miner --gate --chain + submit --gate', () => {
   let site: DemoSite;
   before(async () => {
     site = await startDemoSite();
@@ -51,7 +54,7 @@ describe('the distributed deployment from the CLI: quarry operator + gate run + 
     const stores = ['--relations', `embedded:${join(dir, 'relations')}`, '--index', `embedded:${join(dir, 'index')}`];
     const op = await start(['operator', 'page-spider', 'image-extract', 'image-spider', 'image-feature', 'ocr', 'index-builder', 'relation-page', 'relation-link', 'relation-content', 'relation-ocr', '--allow-private', '127.0.0.0/8', ...stores]);
     await start(['gate', 'run', ...backend]);
-    await start(['miner', '--operators', String(op.listening), '--gate', '--partitions', '2', ...backend]);
+    await start(['miner', '--operators', String(op.listening), '--gate', '--chain', '--partitions', '2', ...backend]);
     const { stdout } = await quarry(['submit', 'page-ingest', '--source', `url=${site.url}`, 'depth=0', `maxDepth=${site.groundTruth.maxDepth}`, '--gate', ...backend]);
     assert.equal(JSON.parse(stdout).status, 'accepted');
 
@@ -71,6 +74,14 @@ describe('the distributed deployment from the CLI: quarry operator + gate run + 
     assert.equal(counts.contentsWithOcr >= truth.ocr.length, true);
     const dlq = await quarry(['dlq', 'list', 'page-ingest', '--kafka', KAFKA, '--namespace', ns]);
     assert.equal(dlq.stdout.trim(), '', 'nothing dead-lettered');
+    // Chained: the page spider's successors were handed over in process, never through their topics.
+    const bus = createKafkaBus({ brokers: [KAFKA], clientId: `${ns}-check` });
+    try {
+      assert.ok((await bus.read(`${ns}.page-ingest.spider`)).length > 0, 'entries come through Kafka');
+      assert.equal((await bus.read(`${ns}.page-ingest.extract`)).length, 0, 'extract was chained');
+    } finally {
+      await bus.close();
+    }
 
     // Why was this page not ingested? The ledger knows, by URL.
     const missing = truth.rejections.find((r) => r.kind === 'page' && r.reason === 'http-404')!;

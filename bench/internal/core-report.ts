@@ -82,10 +82,13 @@ function targetTable(r: CoreReport): string[] {
   const rows: [string, number | undefined, (x: number) => boolean, (x: number) => string][] = [
     ['Kafka + Redis, 1 KB: ≥ 0.7× BullMQ items/s', ratio('quarry-kafka-redis-1kb'), (x) => x >= 0.7, times],
     ['Kafka + Redis, 100 KB: ≥ 2× BullMQ items/s', ratio('quarry-kafka-redis-100kb'), (x) => x >= 2, times],
+    ['Kafka + Redis chained, 1 KB: ≥ 0.7× BullMQ items/s', ratio('quarry-kafka-redis-chained-1kb'), (x) => x >= 0.7, times],
+    ['Kafka + Redis chained, 100 KB: ≥ 2× BullMQ items/s', ratio('quarry-kafka-redis-chained-100kb'), (x) => x >= 2, times],
     ['embedded, 1 KB: ≥ 2× BullMQ items/s', ratio('quarry-embedded-1kb'), (x) => x >= 2, times],
     ['Kafka + Redis, 1 KB: Redis round trips/item ≤ 1 per node (6)', sc('quarry-kafka-redis-1kb')?.redisClient?.roundTripsPerItem, (x) => x <= 6, (x) => n(x, 2)],
     ['Kafka + Redis, 100 KB: Redis round trips/item ≤ 1 per node (6)', sc('quarry-kafka-redis-100kb')?.redisClient?.roundTripsPerItem, (x) => x <= 6, (x) => n(x, 2)],
     ['Kafka + Redis, 1 KB: unloaded p99 no worse than before (≤ 90 ms)', sc('quarry-kafka-redis-1kb')?.unloadedLatencyMs.p99, (x) => x <= 90, ms],
+    ['Kafka + Redis chained, 1 KB: unloaded p99 no worse than before (≤ 90 ms)', sc('quarry-kafka-redis-chained-1kb')?.unloadedLatencyMs.p99, (x) => x <= 90, ms],
   ];
   const measured = rows.filter(([, v]) => v !== undefined);
   if (measured.length === 0) return [];

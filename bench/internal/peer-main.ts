@@ -18,7 +18,7 @@ import { openKafkaProducer } from './quarry-adapter.ts';
 import type { LoopResult } from './closed-loop.ts';
 import type { ProduceRun } from './fat-baseline.ts';
 
-export type PeerName = 'quarry-kafka-redis' | 'quarry-kafka-memory' | 'quarry-embedded' | 'bullmq' | 'bullmq-flow' | 'redis-streams' | 'fat-baseline';
+export type PeerName = 'quarry-kafka-redis' | 'quarry-kafka-redis-chained' | 'quarry-kafka-memory' | 'quarry-embedded' | 'bullmq' | 'bullmq-flow' | 'redis-streams' | 'fat-baseline';
 
 export interface PhaseReply {
   loop: LoopResult;
@@ -46,6 +46,7 @@ async function plainPeer(p: { onTerminal: Peer['target']['onTerminal']; submit: 
 async function start(): Promise<Peer> {
   switch (name) {
     case 'quarry-kafka-redis': return startQuarryPeer('kafka-redis', config, root);
+    case 'quarry-kafka-redis-chained': return startQuarryPeer('kafka-redis-chained', config, root);
     case 'quarry-kafka-memory': return startQuarryPeer('kafka-memory', config, root);
     case 'quarry-embedded': return startQuarryPeer('embedded', config, root);
     case 'bullmq': return plainPeer(startBullmq({ ...config, shape: 'chain' }));

@@ -11,7 +11,7 @@ import { createMemorySideCache, createRedisSideCache, type SideCache } from '../
 import type { PipelineTarget } from './closed-loop.ts';
 import { coreDag, coreOperators } from './core-dag.ts';
 
-export type QuarryBackend = 'embedded' | 'kafka-memory' | 'kafka-redis';
+export type QuarryBackend = 'embedded' | 'kafka-memory' | 'kafka-redis' | 'kafka-redis-chained';
 
 export interface QuarryOptions {
   backend: QuarryBackend;
@@ -42,18 +42,20 @@ export interface QuarryPeer extends PipelineTarget {
 
 export async function startQuarry(o: QuarryOptions): Promise<QuarryPeer> {
   // Short names, as a deployment's are (`image-ingest`, `quarry`): every Redis key and trigger carries them.
-  const dag = `core-${o.runId.slice(-6)}-${{ embedded: 'em', 'kafka-memory': 'km', 'kafka-redis': 'kr' }[o.backend]}`;
+  const dag = `core-${o.runId.slice(-6)}-${{ embedded: 'em', 'kafka-memory': 'km', 'kafka-redis': 'kr', 'kafka-redis-chained': 'kc' }[o.backend]}`;
   const tally = { messages: 0, valueBytes: 0, keyBytes: 0 };
   const nodeTopics = new Set<string>();
   const bus = counted(o.backend === 'embedded' ? createEmbeddedBus() : createKafkaBus({ brokers: [...o.brokers], clientId: dag }), nodeTopics, tally);
-  const sideCache: SideCache = o.backend === 'kafka-redis' ? createRedisSideCache({ redis: o.redis, namespace: dag }) : createMemorySideCache();
+  const redisState = o.backend === 'kafka-redis' || o.backend === 'kafka-redis-chained';
+  const sideCache: SideCache = redisState ? createRedisSideCache({ redis: o.redis, namespace: dag }) : createMemorySideCache();
   // The ledger keeps its tuples in the side-cache of the same namespace (one Redis, one script per item).
-  const ledger: ItemLedger = o.backend === 'kafka-redis' ? createRedisItemLedger({ redis: o.redis, namespace: dag, retentionMs: 120_000 }) : createMemoryItemLedger({ sideCache });
+  const ledger: ItemLedger = redisState ? createRedisItemLedger({ redis: o.redis, namespace: dag, retentionMs: 120_000 }) : createMemoryItemLedger({ sideCache });
   let terminal: (key: string, state: string) => void = () => {};
   const rt = await startRuntime({
     dags: [coreDag(dag, o.concurrency)],
     ...(o.endpoints ? { endpoints: o.endpoints } : { operators: coreOperators() }),
     bus, sideCache, ledger,
+    ...(o.backend === 'kafka-redis-chained' ? { chain: true } : {}),
     onTerminal: (r) => terminal(r.itemKey, r.state),
   });
   for (const node of rt.plans.get(dag)!.nodes) nodeTopics.add(node.topic);

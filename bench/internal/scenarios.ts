@@ -16,6 +16,7 @@ export const SIZE_BYTES: Record<string, number> = { '1kb': 1024, '100kb': 100 * 
 
 export const PEERS: readonly PeerSpec[] = [
   { name: 'quarry-kafka-redis', label: 'Quarry Kafka + Redis', sizes: ['1kb', '100kb'], uses: { redis: true, kafka: true, operatorProcess: true } },
+  { name: 'quarry-kafka-redis-chained', label: 'Quarry Kafka + Redis, chained (`--chain`)', sizes: ['1kb', '100kb'], uses: { redis: true, kafka: true, operatorProcess: true } },
   { name: 'quarry-kafka-memory', label: 'Quarry Kafka bus, in-memory state', sizes: ['1kb', '100kb'], uses: { redis: false, kafka: true, operatorProcess: true } },
   { name: 'quarry-embedded', label: 'Quarry embedded', sizes: ['1kb', '100kb'], uses: { redis: false, kafka: false, operatorProcess: false } },
   { name: 'bullmq', label: 'BullMQ, chain of 6 queues', sizes: ['1kb', '100kb'], uses: { redis: true, kafka: false, operatorProcess: false } },

@@ -150,7 +150,11 @@ export function createMiner(options: MinerOptions): Miner {
           });
           runners.set(`${plan.name}/${node.id}`, runner);
           byTopic.set(node.topic, runner).set(node.highTopic, runner);
-          const { maxBatchSize, concurrency } = batching(node.concurrency, options.maxBatchSize ?? 64);
+          const { maxBatchSize, concurrency: chunks } = batching(node.concurrency, options.maxBatchSize ?? 64);
+          // Chained, a batch from the bus waits after its commit for the chain it started, while
+          // the runner's slots bound the node's own work: the lanes start a batch per node the
+          // chain may pass, so every node of it has batches to work on.
+          const concurrency = chainTo ? chunks * plan.nodes.length : chunks;
           // Two lanes, each its own group: a high-priority trigger never waits behind the others' backlog.
           const lanes = await Promise.all([node.topic, node.highTopic].map((topic) => options.bus.subscribe({ groupId: nodeGroup(topic), topics: [topic], maxBatchSize, concurrency, handleBatch: (b) => runner.handleBatch(b) })));
           subs.push(...lanes);

@@ -79,28 +79,27 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
     ...(node.join ? { join: { node: node.id, from: w.t.fromNode, expected: node.predecessors } } : {}),
     ...(chained ? { chained: true } : {}),
   });
-  // Chained hand-offs come from any number of predecessor batches at once: the node's declared
-  // concurrency bounds them (the bus's lanes bound what comes through the bus).
-  const slots = new ChainSlots(node.concurrency);
+  // Chaining: hand-offs come from any number of predecessor batches at once, and a batch waits
+  // for the chain it started after its own commit. So the node's declared concurrency bounds its
+  // own work here — from the claim to the commit, for batches from the bus and chained ones alike
+  // — and not the bus's lanes, which the miner widens (a batch's slots are free again once it
+  // committed, so no batch holds slots while it waits for another node's).
+  const slots = o.chainTo ? new ChainSlots(node.concurrency) : undefined;
 
   const runner: NodeRunner = {
     stats: () => ({ ...stats }),
     handleBatch: (batch) => handle(batch, false),
     async handleChained(messages) {
       const first = messages[0];
-      if (!first) return;
-      const taken = await slots.acquire(messages.length, first.topic === node.highTopic);
-      try {
-        await handle({ topic: first.topic, partition: -1, messages, lag: 0 }, true);
-      } finally {
-        slots.release(taken);
-      }
+      if (first) await handle({ topic: first.topic, partition: -1, messages, lag: 0 }, true);
     },
   };
   return runner;
 
   async function handle(batch: ConsumedBatch, chained: boolean): Promise<void> {
+    const taken = slots ? await slots.acquire(batch.messages.length, batch.topic === node.highTopic) : 0;
     const started = now();
+    let finished = false;
     const box = new Outbox(ctx);
     const works: Work[] = [];
     const mine: string[] = [];
@@ -151,19 +150,26 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         const took = now() - working;
         for (const w of runnable) w.tookMs ??= took;
       }
-      // Once committed, a second trigger of these tokens finds them done: the guard ends there, not
-    // after a chain this batch hands on (where a re-driven item's new trigger must not be skipped).
-    await box.apply(() => {
-      for (const key of mine) running.delete(key);
-    });
+      // Chained, the node's work on the batch is over once it committed: a second trigger of these
+    // tokens finds them done, so the guard ends there, and so do the slots and the in-flight
+    // count — not after the chain the batch hands on (where a re-driven item's new trigger must
+    // not be skipped, and the node is not busy). Unchained, they end once the batch produced.
+    await box.apply(slots ? finish : undefined);
     } finally {
+      finish();
+      for (const w of works) w.span.end();
+    }
+
+    function finish(): void {
+      if (finished) return;
+      finished = true;
       for (const key of mine) running.delete(key);
       const took = now() - started;
       stats.inFlight -= works.length;
       stats.busyMs += took * works.length;
       stats.handled += works.length;
       telemetry.inFlight(plan.name, node.id, -works.length);
-      for (const w of works) w.span.end();
+      slots?.release(taken);
     }
   }
 }
