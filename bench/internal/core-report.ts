@@ -163,6 +163,7 @@ const METHOD = (c: CoreReport['config']): string[] => [
   '',
   '* **Quarry Kafka + Redis**: the miner (with the driver) in one process, the six operators served over gRPC from a second process (`bench/internal/operator-process.ts`, as `quarry operator` would), ' +
     `KRaft single node (acks=all), Redis side-cache and item ledger; node concurrency ${c.concurrency}, operator server capacity ${c.operatorCapacity}. ` +
+    '**Kafka + Redis, chained**: the same miner with `chain` on (`quarry miner --chain`): successor triggers go to their node in process, only the entry through Kafka. ' +
     '**Kafka bus, in-memory state**: the same with the embedded side-cache and ledger, to tell the bus\'s share from Redis\'s. **Embedded**: one process, in-process bus and state, operators as the embedded runtime serves them.',
   `* **BullMQ** (${'`bullmq`'} from package.json): one queue per stage and one worker each (concurrency ${c.concurrency}), in one process; every job \`removeOnComplete\`. A stage adds the next stage's job from its processor. Jobs carry the payload in their data, as BullMQ jobs do. ` +
     'Two shapes: the **chain of 6 queues** a → b → c → d → e → f (issue #8\'s definition, the idiomatic BullMQ pipeline, with no join: the reference of every Quarry ÷ BullMQ ratio), and the DAG\'s own shape with the join as a **flow**: ' +
