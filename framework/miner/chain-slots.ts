@@ -1,6 +1,7 @@
-// A chained node's in-process hand-offs, bounded by its declared concurrency: a batch waits until
-// its items fit, high priority before normal, in arrival order within a priority. The DAG is
-// acyclic, so a batch holding a node's slots while it waits for its successor's cannot deadlock.
+// A chaining miner's bound on one node's own work (claim to commit), its declared concurrency in
+// items: a batch waits until its items fit, high priority before normal, in arrival order within
+// a priority. A batch frees its slots when it committed, before it hands anything on, so no
+// batch holds one node's slots while it waits for another's.
 
 interface Waiter {
   n: number;
