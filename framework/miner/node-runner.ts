@@ -151,10 +151,10 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         for (const w of runnable) w.tookMs ??= took;
       }
       // Chained, the node's work on the batch is over once it committed: a second trigger of these
-    // tokens finds them done, so the guard ends there, and so do the slots and the in-flight
-    // count — not after the chain the batch hands on (where a re-driven item's new trigger must
-    // not be skipped, and the node is not busy). Unchained, they end once the batch produced.
-    await box.apply(slots ? finish : undefined);
+      // tokens finds them done, so the guard ends there, and so do the slots and the in-flight
+      // count — not after the chain the batch hands on (where a re-driven item's new trigger must
+      // not be skipped, and the node is not busy). Unchained, they end once the batch produced.
+      await box.apply(slots ? finish : undefined);
     } finally {
       finish();
       for (const w of works) w.span.end();
