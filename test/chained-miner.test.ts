@@ -68,14 +68,29 @@ describe('chaining on Kafka + Redis', () => {
   });
 
   it('hands each successor over in process: only the entry hop uses Kafka, and every item ends with its whole history', async () => {
-    const chained = await run('on', true);
+    // What each node's claims read from the side-cache, by token.
+    const reads = (into: Map<string, Set<string>>) => (ledger: ItemLedger) => {
+      const claim = ledger.claim.bind(ledger);
+      ledger.claim = async (claims, lease) => {
+        for (const c of claims) into.set(c.token, new Set([...(into.get(c.token) ?? []), c.reads.join(',')]));
+        return claim(claims, lease);
+      };
+    };
+    const chainedReads = new Map<string, Set<string>>();
+    const chained = await run('on', true, reads(chainedReads));
     for (const [i, r] of chained.records.entries()) {
       assert.equal(r?.state, 'completed', JSON.stringify(r));
       assert.equal(r?.kept?.out, String(i * 2 + i + 1));
       assert.deepEqual(r?.events.filter((e) => e.status === 'ok').map((e) => e.node).sort(), ['a', 'b', 'c', 'd']);
     }
     assert.deepEqual(chained.topics, { a: 40, b: 0, c: 0, d: 0 });
-    const plain = await run('off', false);
+    // Handed on with what its predecessor held: b and c read nothing (a wrote m), d only the
+    // other branch's field; the outputs above show the values were the right ones.
+    const sets = (m: Map<string, Set<string>>) => Object.fromEntries([...m].map(([k, v]) => [k, [...v].sort()]));
+    assert.deepEqual(sets(chainedReads), { 'a<': ['n'], 'b<a': [''], 'c<a': [''], 'd<b': ['c'], 'd<c': ['b'] });
+    const plainReads = new Map<string, Set<string>>();
+    const plain = await run('off', false, reads(plainReads));
+    assert.deepEqual(sets(plainReads), { 'a<': ['n'], 'b<a': ['m'], 'c<a': ['m'], 'd<b': ['b,c'], 'd<c': ['b,c'] });
     assert.ok(plain.records.every((r) => r?.state === 'completed'));
     assert.deepEqual(plain.topics, { a: 40, b: 40, c: 40, d: 80 }, 'without chaining every hop is a Kafka message (d: one per arrival)');
   });

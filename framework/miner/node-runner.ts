@@ -9,7 +9,8 @@
 //      token, history, released fields, the tuple of an ended item), one produce per topic.
 // The bus commits the batch's offsets only after all of it (at-least-once; effects once).
 import { context, trace } from '@opentelemetry/api';
-import type { ConsumedBatch } from '../bus/trigger-bus.ts';
+import type { ConsumedBatch, ConsumedMessage } from '../bus/trigger-bus.ts';
+import type { FieldValues } from '../side-cache/index.ts';
 import type { Claim } from '../item-ledger/index.ts';
 import type { EchoBatchFn } from '../operator-client/index.ts';
 import { telemetry } from '../telemetry/index.ts';
@@ -25,6 +26,7 @@ import type { DagPlan, PlanNode } from '../dag/index.ts';
 
 const tracer = trace.getTracer('quarry-miner');
 const dec = new TextDecoder();
+const NO_BYTES = new Uint8Array(0);
 
 export interface NodeRunnerOptions extends MinerDeps {
   plan: DagPlan;
@@ -75,7 +77,8 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
   const claimOf = (w: Work, chained: boolean): Claim => ({
     ref: { dag: w.t.dag, messageId: w.t.messageId },
     token: w.token,
-    reads: node.reads,
+    // Handed on in process, the fields the predecessor held need no read.
+    reads: w.fields && w.fields.size > 0 ? node.reads.filter((f) => !w.fields!.has(f)) : node.reads,
     ...(node.join ? { join: { node: node.id, from: w.t.fromNode, expected: node.predecessors } } : {}),
     ...(chained ? { chained: true } : {}),
   });
@@ -87,26 +90,29 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
   const slots = o.chainTo ? new ChainSlots(node.concurrency) : undefined;
 
   const runner: NodeRunner = {
+    node,
     stats: () => ({ ...stats }),
-    handleBatch: (batch) => handle(batch, false),
-    async handleChained(messages) {
-      const first = messages[0];
-      if (first) await handle({ topic: first.topic, partition: -1, messages, lag: 0 }, true);
+    handleBatch: (batch) => handle(batch.topic, batch.messages.map((m) => ({ m })), false),
+    async handleChained(items) {
+      const first = items[0];
+      const at = now();
+      if (first) await handle(first.topic, items.map(({ topic, trigger: t, held }) => ({ m: { topic, partition: -1, offset: '-1', timestampMs: at, key: t.itemKey, value: NO_BYTES }, t, held })), true);
     },
   };
   return runner;
 
-  async function handle(batch: ConsumedBatch, chained: boolean): Promise<void> {
-    const taken = slots ? await slots.acquire(batch.messages.length, batch.topic === node.highTopic) : 0;
+  /** Triggers from the bus (`m` only, decoded here) or handed on in process (decoded, with fields held). */
+  async function handle(topic: string, batch: readonly { m: ConsumedMessage; t?: Trigger; held?: FieldValues }[], chained: boolean): Promise<void> {
+    const taken = slots ? await slots.acquire(batch.length, topic === node.highTopic) : 0;
     const started = now();
     let finished = false;
     const box = new Outbox(ctx);
     const works: Work[] = [];
     const mine: string[] = [];
-    for (const m of batch.messages) {
+    for (const { m, t: given, held } of batch) {
       let t: Trigger;
       try {
-        t = decodeTrigger(m.value);
+        t = given ?? decodeTrigger(m.value);
       } catch (err) {
         box.undecodable(m, errorMessage(err));
         continue;
@@ -124,7 +130,7 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
       running.add(key);
       mine.push(key);
       const parent = trace.setSpanContext(context.active(), spanContextOf(t.traceparent));
-      works.push({ m, t, token, span: tracer.startSpan(`node ${plan.name}/${node.id}`, { attributes: { 'quarry.dag': plan.name, 'quarry.node': node.id, 'quarry.item_key': t.itemKey, 'quarry.attempt': t.attempt } }, parent) });
+      works.push({ m, t, token, ...(held && held.size > 0 ? { fields: held } : {}), span: tracer.startSpan(`node ${plan.name}/${node.id}`, { attributes: { 'quarry.dag': plan.name, 'quarry.node': node.id, 'quarry.item_key': t.itemKey, 'quarry.attempt': t.attempt } }, parent) });
     }
     stats.inFlight += works.length;
     telemetry.inFlight(plan.name, node.id, works.length);
@@ -136,7 +142,7 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
         if (c.status === 'run') {
           if (c.fields === null) box.lostTuple(w, 'tuple missing from the side-cache');
           else {
-            w.fields = c.fields;
+            w.fields = w.fields ? new Map([...w.fields, ...c.fields]) : c.fields;
             runnable.push(w);
           }
         } else box.claimed(w, c);

@@ -15,10 +15,11 @@ import { encodeDeadLetter, encodeTrigger, traceIdOf, type Trigger } from '../wir
 import { tryLater, type Decision } from './decide.ts';
 import { assignMessageId, sourceFields } from './ingress.ts';
 import { blobKey, keptValues } from './blob-keys.ts';
-import { entryToken, tokenTrigger, type Outgoing } from './triggers.ts';
+import { encodedTrigger, entryToken, nextTrigger, tokenTrigger, type Outgoing, type Successor } from './triggers.ts';
+import { handOffFields, heldFields } from './chain-fields.ts';
 import type { FieldValues } from '../side-cache/index.ts';
 import { fieldsAt } from './resume.ts';
-import type { BatchContext, ChainTarget, Work } from './work.ts';
+import type { BatchContext, ChainTarget, Chained, Work } from './work.ts';
 
 /** A blob gone missing more often than this is not re-driven again: it is dead-lettered. */
 export const MAX_REDRIVES = 3;
@@ -44,6 +45,7 @@ export class Outbox {
   private readonly decided: Decided[] = [];
   private readonly letters: Outgoing[] = [];
   private readonly out: Outgoing[] = [];
+  private readonly successors: Successor[] = [];
   private readonly waits: Work[] = [];
   private readonly lost: { w: Work; why: string }[] = [];
   private readonly reopen: Trigger[] = [];
@@ -209,7 +211,7 @@ export class Outbox {
     try {
       await this.redrive();
       if (this.reopen.length > 0) await this.c.ingress.reopen(this.reopen);
-      await this.produce(this.out);
+      await this.produce(this.out, this.successors);
     } finally {
       // The commit is durable and released fields are read by no later node: the blobs go even
       // when producing failed (the redelivered batch finds these steps done and releases nothing
@@ -232,7 +234,10 @@ export class Outbox {
       if (o.status === 'ok') this.retryLater(w.t, d.attempt, d.delayMs);
       return;
     }
-    if (step.successors && !step.end) for (const token of step.successors) this.out.push({ ...tokenTrigger(plan, w.t, token), successor: true });
+    if (step.successors && !step.end) {
+      const writes = d?.kind === 'advance' ? d.writes : undefined;
+      for (const token of step.successors) this.successors.push({ ...nextTrigger(plan, w.t, token), ...(w.fields ? { read: w.fields } : {}), ...(writes ? { writes } : {}) });
+    }
     if (o.status !== 'ok') return;
     deletes.push(...o.blobRefs);
     if (o.terminal) {
@@ -273,27 +278,32 @@ export class Outbox {
 
   /**
    * One produce for every topic; successor triggers of a node this process hosts go to it in
-   * process instead when chaining, awaited, so this batch is acknowledged only after them (a
-   * crash meanwhile redelivers it, and its claim repairs what the chain left open).
+   * process instead when chaining (with the fields this node holds of its reads), awaited, so this
+   * batch is acknowledged only after them (a crash meanwhile redelivers it, and its claim repairs
+   * what the chain left open).
    */
-  private async produce(list: Outgoing[]): Promise<void> {
-    if (list.length === 0) return;
+  private async produce(list: Outgoing[], successors: Successor[] = []): Promise<void> {
+    if (list.length === 0 && successors.length === 0) return;
+    const { plan, node, chainTo } = this.c;
     const byTopic = new Map<string, { key: string; value: Uint8Array }[]>();
-    const chained = new Map<ChainTarget, ConsumedMessage[]>();
-    const at = this.c.now();
-    for (const o of list.splice(0)) {
-      const target = o.successor ? this.c.chainTo?.(o.topic) : undefined;
-      if (target) {
-        const l = chained.get(target) ?? [];
-        l.push({ topic: o.topic, partition: -1, offset: '-1', timestampMs: at, key: o.key, value: o.value });
-        chained.set(target, l);
-        continue;
-      }
+    const add = (o: Outgoing): void => {
       const l = byTopic.get(o.topic);
       if (l) l.push({ key: o.key, value: o.value });
       else byTopic.set(o.topic, [{ key: o.key, value: o.value }]);
+    };
+    for (const o of list.splice(0)) add(o);
+    const chained = new Map<ChainTarget, Chained[]>();
+    for (const s of successors.splice(0)) {
+      const target = chainTo?.(s.topic);
+      if (!target) {
+        add(encodedTrigger(plan, s.topic, s.trigger));
+        continue;
+      }
+      const l = chained.get(target) ?? [];
+      l.push({ topic: s.topic, trigger: s.trigger, held: heldFields(handOffFields(plan, node, target.node), s.read, s.writes) });
+      chained.set(target, l);
     }
     if (byTopic.size > 0) await this.c.bus.produceMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-    if (chained.size > 0) await Promise.all([...chained].map(([target, messages]) => target.handleChained(messages)));
+    if (chained.size > 0) await Promise.all([...chained].map(([target, items]) => target.handleChained(items)));
   }
 }

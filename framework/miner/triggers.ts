@@ -5,13 +5,24 @@ import type { DagPlan, PlanNode } from '../dag/index.ts';
 import { tupleRefOf } from '../item-ledger/index.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { encodeTrigger, type Trigger } from '../wire/index.ts';
+import type { FieldValues } from '../side-cache/index.ts';
 
 export interface Outgoing {
   topic: string;
   key: string;
   value: Uint8Array;
-  /** A successor's trigger, which a chaining miner hands to the node in process when it hosts it. */
-  successor?: true;
+}
+
+/**
+ * A successor's trigger, not yet encoded: a chaining miner hands it (with the fields its
+ * predecessor holds) to the node in process when it hosts it, and produces it otherwise.
+ */
+export interface Successor {
+  topic: string;
+  trigger: Trigger;
+  /** What the predecessor read of the tuple and what it wrote. */
+  read?: FieldValues;
+  writes?: ReadonlyMap<string, Uint8Array>;
 }
 
 /** The topic a node's trigger goes to: high priority has a lane of its own. */
@@ -44,19 +55,29 @@ export function entryTrigger(plan: DagPlan, item: NewItem, messageId: string, cr
   };
 }
 
-/** A trigger for `token` (`node<from`) of the item `t` belongs to. */
-export function tokenTrigger(plan: DagPlan, t: Trigger, token: string): Outgoing {
+/** The trigger for `token` (`node<from`) of the item `t` belongs to, and its topic. */
+export function nextTrigger(plan: DagPlan, t: Trigger, token: string): { topic: string; trigger: Trigger } {
   const cut = token.indexOf('<');
   const node = token.slice(0, cut);
   const fromNode = token.slice(cut + 1);
   const target = plan.nodes.find((n) => n.id === node);
   if (!target) throw new Error(`token \`${token}\` names no node of DAG \`${plan.name}\``);
-  const next: Trigger = fromNode === ''
+  const trigger: Trigger = fromNode === ''
     ? { ...t, node, fromNode, attempt: 0, notBeforeMs: 0, tupleVersion: 1 }
     : { ...t, node, fromNode, attempt: 0, notBeforeMs: 0, tupleVersion: t.tupleVersion + 1 };
-  const value = encodeTrigger(next);
-  telemetry.triggerBytes(plan.name, node, value.length);
-  return { topic: laneTopic(target, next.priority), key: t.itemKey, value };
+  return { topic: laneTopic(target, trigger.priority), trigger };
+}
+
+/** A trigger message for `token` of the item `t` belongs to. */
+export function tokenTrigger(plan: DagPlan, t: Trigger, token: string): Outgoing {
+  const { topic, trigger } = nextTrigger(plan, t, token);
+  return encodedTrigger(plan, topic, trigger);
+}
+
+export function encodedTrigger(plan: DagPlan, topic: string, trigger: Trigger): Outgoing {
+  const value = encodeTrigger(trigger);
+  telemetry.triggerBytes(plan.name, trigger.node, value.length);
+  return { topic, key: trigger.itemKey, value };
 }
 
 /** The successor tokens of `node` for an item. */

@@ -31,9 +31,18 @@ export interface MinerDeps {
   sideCache?: SideCache;
 }
 
+/** A successor's trigger handed on in process, with the fields of the node's reads its predecessor held. */
+export interface Chained {
+  topic: string;
+  trigger: Trigger;
+  held: FieldValues;
+}
+
 /** A successor node hosted in this process, which takes its triggers without the bus. */
 export interface ChainTarget {
-  handleChained(messages: readonly ConsumedMessage[]): Promise<void>;
+  /** The node the target runs (to know which fields a predecessor may hand it). */
+  readonly node: PlanNode;
+  handleChained(items: readonly Chained[]): Promise<void>;
 }
 
 export interface BatchContext extends MinerDeps {
