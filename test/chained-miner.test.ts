@@ -68,12 +68,19 @@ describe('chaining on Kafka + Redis', () => {
   });
 
   it('hands each successor over in process: only the entry hop uses Kafka, and every item ends with its whole history', async () => {
-    // What each node's claims read from the side-cache, by token.
+    // What each node's claims read from the side-cache, by token, and the successors commits
+    // claimed at once (`claimed:` + the committing token).
     const reads = (into: Map<string, Set<string>>) => (ledger: ItemLedger) => {
       const claim = ledger.claim.bind(ledger);
+      const commit = ledger.commit.bind(ledger);
+      const add = (k: string, v: string) => into.set(k, new Set([...(into.get(k) ?? []), v]));
       ledger.claim = async (claims, lease) => {
-        for (const c of claims) into.set(c.token, new Set([...(into.get(c.token) ?? []), c.reads.join(',')]));
+        for (const c of claims) add(c.token, c.reads.join(','));
         return claim(claims, lease);
+      };
+      ledger.commit = async (steps) => {
+        for (const s of steps) if (s.claimNext) add(`claimed:${s.token}`, s.claimNext.tokens.join(','));
+        return commit(steps);
       };
     };
     const chainedReads = new Map<string, Set<string>>();
@@ -84,10 +91,11 @@ describe('chaining on Kafka + Redis', () => {
       assert.deepEqual(r?.events.filter((e) => e.status === 'ok').map((e) => e.node).sort(), ['a', 'b', 'c', 'd']);
     }
     assert.deepEqual(chained.topics, { a: 40, b: 0, c: 0, d: 0 });
-    // Handed on with what its predecessor held: b and c read nothing (a wrote m), d only the
-    // other branch's field; the outputs above show the values were the right ones.
+    // Handed on with what its predecessor held: b and c need no claim of their own (a wrote m,
+    // all they read; a's commit claimed them), the join d reads only the other branch's field;
+    // the outputs above show the values were the right ones.
     const sets = (m: Map<string, Set<string>>) => Object.fromEntries([...m].map(([k, v]) => [k, [...v].sort()]));
-    assert.deepEqual(sets(chainedReads), { 'a<': ['n'], 'b<a': [''], 'c<a': [''], 'd<b': ['c'], 'd<c': ['b'] });
+    assert.deepEqual(sets(chainedReads), { 'a<': ['n'], 'claimed:a<': ['b<a,c<a'], 'd<b': ['c'], 'd<c': ['b'] });
     const plainReads = new Map<string, Set<string>>();
     const plain = await run('off', false, reads(plainReads));
     assert.deepEqual(sets(plainReads), { 'a<': ['n'], 'b<a': ['m'], 'c<a': ['m'], 'd<b': ['b,c'], 'd<c': ['b,c'] });

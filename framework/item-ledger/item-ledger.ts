@@ -147,10 +147,17 @@ export interface Step {
   /** Which tuple fields hold blob references the item owns (returned for deletion when dropped). */
   blobFields?: readonly string[];
   event?: ItemEvent;
+  /**
+   * Chaining: successors this commit also claims for `owner`, chained, as a claim of them would
+   * (no join, no fields read), because the miner runs them next in process with the fields it
+   * holds. Only those this commit opened are claimed, and none if the tuple is gone.
+   */
+  claimNext?: { owner: string; leaseMs: number; tokens: readonly string[] };
 }
 
 export type StepOutcome =
-  | { status: 'ok'; terminal?: ItemRecord; blobRefs: string[] }
+  /** `claimed`: the successors of `claimNext` the commit claimed. */
+  | { status: 'ok'; terminal?: ItemRecord; blobRefs: string[]; claimed?: string[] }
   /** The token was already done (a duplicate commit): nothing changed. */
   | { status: 'already' }
   | { status: 'unknown' }

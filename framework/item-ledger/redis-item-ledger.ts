@@ -206,11 +206,15 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
           s.releases?.length ?? 0, ...(s.releases ?? []),
           s.detach?.length ?? 0, ...(s.detach ?? []),
           s.blobFields?.length ?? 0, ...(s.blobFields ?? []),
-          Object.keys(s.kept ?? {}).length, ...Object.entries(s.kept ?? {}).flat()],
+          Object.keys(s.kept ?? {}).length, ...Object.entries(s.kept ?? {}).flat(),
+          s.claimNext?.owner ?? '', s.claimNext?.leaseMs ?? 0, s.claimNext?.tokens.length ?? 0, ...(s.claimNext?.tokens ?? [])],
       })));
       const out = steps.map((_, i): StepOutcome => {
         const r = (replies[i] as Reply).map(str);
-        if (r[0] === 'ok') return { status: 'ok', blobRefs: r.slice(1) };
+        if (r[0] === 'ok') {
+          const n = Number(r[1]);
+          return { status: 'ok', blobRefs: r.slice(2 + n), ...(n > 0 ? { claimed: r.slice(2, 2 + n) } : {}) };
+        }
         if (r[0] !== 'end') return { status: r[0] as 'already' | 'unknown' | 'stale' };
         const a = r.indexOf('\u0000', 1);
         const b = r.indexOf('\u0000', a + 1);

@@ -11,7 +11,7 @@
 import { context, trace } from '@opentelemetry/api';
 import type { ConsumedBatch, ConsumedMessage } from '../bus/trigger-bus.ts';
 import type { FieldValues } from '../side-cache/index.ts';
-import type { Claim } from '../item-ledger/index.ts';
+import type { Claim, ClaimOutcome } from '../item-ledger/index.ts';
 import type { EchoBatchFn } from '../operator-client/index.ts';
 import { telemetry } from '../telemetry/index.ts';
 import { decodeTrigger, type OperatorDescription, type Trigger } from '../wire/index.ts';
@@ -91,25 +91,27 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
 
   const runner: NodeRunner = {
     node,
+    leaseMs,
     stats: () => ({ ...stats }),
     handleBatch: (batch) => handle(batch.topic, batch.messages.map((m) => ({ m })), false),
     async handleChained(items) {
       const first = items[0];
       const at = now();
-      if (first) await handle(first.topic, items.map(({ topic, trigger: t, held }) => ({ m: { topic, partition: -1, offset: '-1', timestampMs: at, key: t.itemKey, value: NO_BYTES }, t, held })), true);
+      if (first) await handle(first.topic, items.map(({ topic, trigger: t, held, claimed }) => ({ m: { topic, partition: -1, offset: '-1', timestampMs: at, key: t.itemKey, value: NO_BYTES }, t, held, ...(claimed ? { claimed } : {}) })), true);
     },
   };
   return runner;
 
   /** Triggers from the bus (`m` only, decoded here) or handed on in process (decoded, with fields held). */
-  async function handle(topic: string, batch: readonly { m: ConsumedMessage; t?: Trigger; held?: FieldValues }[], chained: boolean): Promise<void> {
+  async function handle(topic: string, batch: readonly { m: ConsumedMessage; t?: Trigger; held?: FieldValues; claimed?: true }[], chained: boolean): Promise<void> {
     const taken = slots ? await slots.acquire(batch.length, topic === node.highTopic) : 0;
     const started = now();
     let finished = false;
     const box = new Outbox(ctx);
     const works: Work[] = [];
     const mine: string[] = [];
-    for (const { m, t: given, held } of batch) {
+    const claimedAhead = new Set<Work>();
+    for (const { m, t: given, held, claimed } of batch) {
       let t: Trigger;
       try {
         t = given ?? decodeTrigger(m.value);
@@ -130,15 +132,20 @@ export function createNodeRunner(o: NodeRunnerOptions): NodeRunner {
       running.add(key);
       mine.push(key);
       const parent = trace.setSpanContext(context.active(), spanContextOf(t.traceparent));
-      works.push({ m, t, token, ...(held && held.size > 0 ? { fields: held } : {}), span: tracer.startSpan(`node ${plan.name}/${node.id}`, { attributes: { 'quarry.dag': plan.name, 'quarry.node': node.id, 'quarry.item_key': t.itemKey, 'quarry.attempt': t.attempt } }, parent) });
+      const w: Work = { m, t, token, ...(held && held.size > 0 ? { fields: held } : {}), span: tracer.startSpan(`node ${plan.name}/${node.id}`, { attributes: { 'quarry.dag': plan.name, 'quarry.node': node.id, 'quarry.item_key': t.itemKey, 'quarry.attempt': t.attempt } }, parent) };
+      works.push(w);
+      if (claimed) claimedAhead.add(w);
     }
     stats.inFlight += works.length;
     telemetry.inFlight(plan.name, node.id, works.length);
     try {
-      const claims = works.length > 0 ? await ledger.claim(works.map((w) => claimOf(w, chained)), { owner: o.minerId, leaseMs }) : [];
+      // Those the predecessor's commit claimed for this miner (with every read held) need no claim.
+      const toClaim = claimedAhead.size > 0 ? works.filter((w) => !claimedAhead.has(w)) : works;
+      const claims = toClaim.length > 0 ? await ledger.claim(toClaim.map((w) => claimOf(w, chained)), { owner: o.minerId, leaseMs }) : [];
       const runnable: Work[] = [];
-      works.forEach((w, i) => {
-        const c = claims[i]!;
+      let next = 0;
+      works.forEach((w) => {
+        const c: ClaimOutcome = claimedAhead.has(w) ? { status: 'run', fields: new Map() } : claims[next++]!;
         if (c.status === 'run') {
           if (c.fields === null) box.lostTuple(w, 'tuple missing from the side-cache');
           else {

@@ -15,7 +15,7 @@ import { encodeDeadLetter, encodeTrigger, traceIdOf, type Trigger } from '../wir
 import { tryLater, type Decision } from './decide.ts';
 import { assignMessageId, sourceFields } from './ingress.ts';
 import { blobKey, keptValues } from './blob-keys.ts';
-import { encodedTrigger, entryToken, nextTrigger, tokenTrigger, type Outgoing, type Successor } from './triggers.ts';
+import { encodedTrigger, entryToken, laneTopic, nextTrigger, tokenTrigger, type Outgoing, type Successor } from './triggers.ts';
 import { handOffFields, heldFields } from './chain-fields.ts';
 import type { FieldValues } from '../side-cache/index.ts';
 import { fieldsAt } from './resume.ts';
@@ -178,11 +178,32 @@ export class Outbox {
     const blobFields = plan.blobs.filter((f) => !plan.keep.includes(f));
     if (d.kind === 'end') return { ref, token: w.token, kind: 'advance', end: { state: d.state, node: node.id, reason: d.reason }, event, blobFields };
     const kept = keptValues(plan, d.writes);
+    const claimNext = this.claimAhead(w, d.writes);
     return {
       ref, token: w.token, kind: 'advance', event, blobFields,
       writes: d.writes, successors: node.successors.map((s) => `${s}<${node.id}`), releases: node.releases,
-      ...(kept ? { kept } : {}), ...(x.detach?.length ? { detach: x.detach } : {}),
+      ...(kept ? { kept } : {}), ...(x.detach?.length ? { detach: x.detach } : {}), ...(claimNext ? { claimNext } : {}),
     };
+  }
+
+  /**
+   * Chaining: the successors the commit may claim for this miner at once (one ledger call per hop
+   * instead of two) — those hosted here, with no join to record, whose every read this node holds.
+   */
+  private claimAhead(w: Work, writes: ReadonlyMap<string, Uint8Array>): Step['claimNext'] {
+    const { plan, node, chainTo, minerId } = this.c;
+    if (!chainTo) return undefined;
+    const tokens: string[] = [];
+    let leaseMs = 0;
+    for (const id of node.successors) {
+      const target = chainTo(laneTopic(plan.nodes.find((n) => n.id === id)!, w.t.priority));
+      if (!target || target.node.join) continue;
+      const fields = handOffFields(plan, node, target.node);
+      if (fields.length < target.node.reads.length || heldFields(fields, w.fields, writes).size < fields.length) continue;
+      tokens.push(`${id}<${node.id}`);
+      leaseMs = Math.max(leaseMs, target.leaseMs);
+    }
+    return tokens.length > 0 ? { owner: minerId, leaseMs, tokens } : undefined;
   }
 
   /** `committed`: told once the ledger commit is durable, before the successors are produced or handed on. */
@@ -236,7 +257,10 @@ export class Outbox {
     }
     if (step.successors && !step.end) {
       const writes = d?.kind === 'advance' ? d.writes : undefined;
-      for (const token of step.successors) this.successors.push({ ...nextTrigger(plan, w.t, token), ...(w.fields ? { read: w.fields } : {}), ...(writes ? { writes } : {}) });
+      const claimed = o.status === 'ok' ? o.claimed : undefined;
+      for (const token of step.successors) {
+        this.successors.push({ ...nextTrigger(plan, w.t, token), ...(w.fields ? { read: w.fields } : {}), ...(writes ? { writes } : {}), ...(claimed?.includes(token) ? { claimed: true } : {}) });
+      }
     }
     if (o.status !== 'ok') return;
     deletes.push(...o.blobRefs);
@@ -300,7 +324,7 @@ export class Outbox {
         continue;
       }
       const l = chained.get(target) ?? [];
-      l.push({ topic: s.topic, trigger: s.trigger, held: heldFields(handOffFields(plan, node, target.node), s.read, s.writes) });
+      l.push({ topic: s.topic, trigger: s.trigger, held: heldFields(handOffFields(plan, node, target.node), s.read, s.writes), ...(s.claimed ? { claimed: true } : {}) });
       chained.set(target, l);
     }
     if (byTopic.size > 0) await this.c.bus.produceMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));

@@ -23,6 +23,8 @@ export interface Successor {
   /** What the predecessor read of the tuple and what it wrote. */
   read?: FieldValues;
   writes?: ReadonlyMap<string, Uint8Array>;
+  /** The commit claimed it for this miner (Step.claimNext): it runs with no claim of its own. */
+  claimed?: true;
 }
 
 /** The topic a node's trigger goes to: high priority has a lane of its own. */

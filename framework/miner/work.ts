@@ -36,12 +36,16 @@ export interface Chained {
   topic: string;
   trigger: Trigger;
   held: FieldValues;
+  /** Claimed for this miner by the predecessor's commit, with every field it reads held. */
+  claimed?: true;
 }
 
 /** A successor node hosted in this process, which takes its triggers without the bus. */
 export interface ChainTarget {
   /** The node the target runs (to know which fields a predecessor may hand it). */
   readonly node: PlanNode;
+  /** The lease its claims take. */
+  readonly leaseMs: number;
   handleChained(items: readonly Chained[]): Promise<void>;
 }
 

@@ -96,6 +96,29 @@ export function itemLedgerContract(name: string, makeAdapter: (options: LedgerFa
       assert.deepEqual(await ledger.claim([{ ref, token: 'c<a', reads: [] }], LEASE), [{ status: 'done', repair: ['f<c'] }]);
     }));
 
+    it('claims chained successors at the commit that opens them (claimNext), as a chained claim would', withLedger(async (ledger, clock, sideCache) => {
+      const ref = uniqueRef();
+      const next = (tokens: string[]) => ({ owner: LEASE.owner, leaseMs: LEASE.leaseMs, tokens });
+      // c<a is open from the start, so a's commit does not open it and does not claim it.
+      await ledger.open([openItem(ref, ['a<', 'c<a'])]);
+      await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE);
+      assert.deepEqual(await ledger.commit([advance(ref, 'a<', { successors: ['b<a', 'c<a'], claimNext: next(['b<a', 'c<a']) })]), [{ status: 'ok', blobRefs: [], claimed: ['b<a'] }]);
+      // b's lease is the owner's: another miner's claim finds it busy; c is free to claim.
+      assert.deepEqual(await ledger.claim([{ ref, token: 'b<a', reads: [] }], { owner: 'w2', leaseMs: 1000 }), [{ status: 'busy' }]);
+      // A redelivered a repairs b (claimed chained: no trigger of its own) and c (never claimed).
+      assert.deepEqual(await ledger.claim([{ ref, token: 'a<', reads: [] }], LEASE), [{ status: 'done', repair: ['b<a', 'c<a'] }]);
+      assert.deepEqual(await ledger.commit([advance(ref, 'a<', { successors: ['b<a', 'c<a'], claimNext: next(['b<a']) })]), [{ status: 'already' }]);
+      // b commits with no claim of its own; its successor is claimed only while the tuple exists.
+      assert.deepEqual(await ledger.commit([advance(ref, 'b<a', { successors: ['d<b'], claimNext: next(['d<b']) })]), [{ status: 'ok', blobRefs: [], claimed: ['d<b'] }]);
+      await ledger.claim([{ ref, token: 'c<a', reads: [] }], LEASE);
+      await sideCache.deleteTuple(tupleRefOf(ref.dag, ref.messageId));
+      assert.deepEqual(await ledger.commit([advance(ref, 'c<a', { successors: ['e<c'], claimNext: next(['e<c']) })]), [{ status: 'ok', blobRefs: [] }]);
+      assert.deepEqual(await ledger.claim([{ ref, token: 'e<c', reads: [] }], LEASE), [{ status: 'run', fields: null }]);
+      clock.t += LEASE.leaseMs + 1;
+      assert.deepEqual(await ledger.claim([{ ref, token: 'd<b', reads: [] }], { owner: 'w2', leaseMs: 1000 }), [{ status: 'run', fields: null }], 'the lease of a claim at the commit expires like any');
+      await assert.rejects(ledger.commit([advance(ref, 'd<b', { successors: ['f<d'], claimNext: next(['g<d']) })]), /claimNext/);
+    }));
+
     it('makes redelivery harmless and repairs successors whose trigger never came', withLedger(async (ledger) => {
       const ref = uniqueRef();
       await ledger.open([openItem(ref, ['a<'])]);

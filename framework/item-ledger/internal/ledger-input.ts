@@ -52,6 +52,12 @@ export function checkStep(s: Step): void {
   checkEnd(s.end);
   if (s.successors) checkTokens(s.successors, 'successors');
   if (s.event) checkEvent(s.event);
+  if (s.claimNext) {
+    checkLease(s.claimNext.owner, s.claimNext.leaseMs);
+    checkTokens(s.claimNext.tokens, 'claimNext.tokens');
+    const stray = s.claimNext.tokens.filter((t) => !(s.successors ?? []).includes(t));
+    if (stray.length > 0) throw bad('claimNext.tokens', 'successors of the step', stray);
+  }
   for (const v of Object.values(s.kept ?? {})) if (typeof v !== 'string') throw bad('kept', 'a map of field names to JSON text strings', s.kept);
 }
 

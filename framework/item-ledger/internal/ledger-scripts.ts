@@ -158,8 +158,10 @@ return out`),
 
   // ARGV 3 token, 4 kind (advance|retry), 5 end JSON or '', 6 retentionMs, 7 tuple TTL ms,
   // 8 event JSON or '', 9 max events, then counted lists: successors, writes (pairs), releases,
-  // detach, blob fields, kept (pairs) — each as n followed by its entries.
-  // Returns { 'ok', blob refs… } | { 'end', state, record pairs…, '\\0', events…, '\\0', blob refs… }
+  // detach, blob fields, kept (pairs) — each as n followed by its entries — then the owner and
+  // lease ms of claimNext ('' and 0 for none) and its counted tokens.
+  // Returns { 'ok', n claimed, claimed tokens…, blob refs… }
+  //       | { 'end', state, record pairs…, '\\0', events…, '\\0', blob refs… }
   //       | { 'already' } | { 'unknown' } | { 'stale' }
   quarryLedgerCommit: script(`
 local t = ARGV[3]
@@ -176,7 +178,7 @@ if ARGV[8] ~= '' and redis.call('RPUSH', events, ARGV[8]) > tonumber(ARGV[9]) th
 end
 if ARGV[4] == 'retry' then
   redis.call('HDEL', live, 'lo:' .. t, 'le:' .. t)
-  return { 'ok' }
+  return { 'ok', 0 }
 end
 local at = 10
 local function list(paired)
@@ -191,6 +193,9 @@ local r1, r2 = list(false)
 local d1, d2 = list(false)
 local b1, b2 = list(false)
 local k1, k2 = list(true)
+local owner, leaseMs = ARGV[at], tonumber(ARGV[at + 1])
+at = at + 2
+local c1, c2 = list(false)
 if w2 >= w1 then redis.call('HSET', tuple, unpack(ARGV, w1, w2)) end
 if ARGV[5] ~= '' then redis.call('HSETNX', live, 'end', ARGV[5]) end
 if k2 >= k1 then
@@ -203,10 +208,14 @@ if k2 >= k1 then
 end
 local opened = 0
 local succ = {}
+local fresh = {}
 for i = s1, s2 do
   local s = ARGV[i]
   succ[#succ + 1] = s
-  if redis.call('HEXISTS', live, 'd:' .. s) == 0 then opened = opened + redis.call('HSETNX', live, 'o:' .. s, '1') end
+  if redis.call('HEXISTS', live, 'd:' .. s) == 0 and redis.call('HSETNX', live, 'o:' .. s, '1') == 1 then
+    opened = opened + 1
+    fresh[s] = true
+  end
 end
 redis.call('HDEL', live, 'o:' .. t, 'lo:' .. t, 'le:' .. t)
 if #succ > 0 then redis.call('HSET', live, 'd:' .. t, '1', 's:' .. t, table.concat(succ, ','))
@@ -216,7 +225,20 @@ for i = b1, b2 do blobs[ARGV[i]] = true end
 for i = d1, d2 do blobs[ARGV[i]] = nil end
 if d2 >= d1 then redis.call('HDEL', tuple, unpack(ARGV, d1, d2)) end
 if redis.call('HINCRBY', live, 'open#', opened - 1) > 0 then
-  local out = { 'ok' }
+  -- claimNext: the successors this commit opened, claimed chained for the owner.
+  local claimed = {}
+  if c2 >= c1 and redis.call('EXISTS', tuple) == 1 then
+    local expires = tostring(now + leaseMs)
+    for i = c1, c2 do
+      local s = ARGV[i]
+      if fresh[s] then
+        redis.call('HSET', live, 'lo:' .. s, owner, 'le:' .. s, expires, 'x:' .. s, '1', 'n:' .. s, '1')
+        claimed[#claimed + 1] = s
+      end
+    end
+  end
+  local out = { 'ok', #claimed }
+  for i = 1, #claimed do out[#out + 1] = claimed[i] end
   for i = r1, r2 do
     if blobs[ARGV[i]] then
       local v = redis.call('HGET', tuple, ARGV[i])

@@ -89,7 +89,12 @@ export function stepLive(r: LiveRules, s: Step): StepOutcome {
   const tuple = r.tuples.get(tupleOf(s.ref));
   if (s.end && item.end === undefined) item.end = { ...s.end };
   if (s.kept) Object.assign(item.kept, s.kept);
-  for (const t of s.successors ?? []) if (!item.done.has(t)) item.open.add(t);
+  const opened: string[] = [];
+  for (const t of s.successors ?? []) {
+    if (item.done.has(t) || item.open.has(t)) continue;
+    item.open.add(t);
+    opened.push(t);
+  }
   if (s.successors?.length) item.successors.set(s.token, [...s.successors]);
   item.close(s.token);
   const blobs = new Set(s.blobFields ?? []);
@@ -113,5 +118,12 @@ export function stepLive(r: LiveRules, s: Step): StepOutcome {
     if (v && blobs.has(f)) blobRefs.push(Buffer.from(v).toString());
     tuple?.delete(f);
   }
-  return { status: 'ok', blobRefs };
+  const next = s.claimNext;
+  const claimed = next && tuple !== undefined ? opened.filter((t) => next.tokens.includes(t)) : [];
+  for (const t of claimed) {
+    item.leases.set(t, { owner: next!.owner, expiresMs: r.now() + next!.leaseMs });
+    item.everClaimed.add(t);
+    item.chained.add(t);
+  }
+  return { status: 'ok', blobRefs, ...(claimed.length > 0 ? { claimed } : {}) };
 }
