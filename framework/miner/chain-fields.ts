@@ -7,17 +7,13 @@
 import type { DagPlan, PlanNode } from '../dag/index.ts';
 import type { FieldValues } from '../side-cache/index.ts';
 
-const cache = new WeakMap<DagPlan, Map<string, readonly string[]>>();
+const cache = new WeakMap<PlanNode, Map<PlanNode, readonly string[]>>();
 
 /** The fields of `to`'s reads that `from` (a predecessor of `to`) may hand on in process. */
 export function handOffFields(plan: DagPlan, from: PlanNode, to: PlanNode): readonly string[] {
-  let edges = cache.get(plan);
-  if (!edges) {
-    edges = new Map();
-    cache.set(plan, edges);
-  }
-  const key = `${from.id}>${to.id}`;
-  let fields = edges.get(key);
+  let edges = cache.get(from);
+  if (!edges) cache.set(from, (edges = new Map()));
+  let fields = edges.get(to);
   if (!fields) {
     const before = ancestorsOf(plan);
     const upstreamOfFrom = before.get(from.id)!;
@@ -28,7 +24,7 @@ export function handOffFields(plan: DagPlan, from: PlanNode, to: PlanNode): read
       // Every writer of f that runs before `to` runs before `from`, or is `from`.
       return plan.nodes.every((n) => !n.writes.includes(f) || !before.get(to.id)!.has(n.id) || n.id === from.id || upstreamOfFrom.has(n.id));
     });
-    edges.set(key, fields);
+    edges.set(to, fields);
   }
   return fields;
 }

@@ -15,7 +15,7 @@ import { encodeDeadLetter, encodeTrigger, traceIdOf, type Trigger } from '../wir
 import { tryLater, type Decision } from './decide.ts';
 import { assignMessageId, sourceFields } from './ingress.ts';
 import { blobKey, keptValues } from './blob-keys.ts';
-import { encodedTrigger, entryToken, laneTopic, nextTrigger, tokenTrigger, type Outgoing, type Successor } from './triggers.ts';
+import { encodedTrigger, entryToken, laneTopic, nextTrigger, nodeOf, tokenTrigger, type Outgoing, type Successor } from './triggers.ts';
 import { handOffFields, heldFields } from './chain-fields.ts';
 import type { FieldValues } from '../side-cache/index.ts';
 import { fieldsAt } from './resume.ts';
@@ -196,7 +196,7 @@ export class Outbox {
     const tokens: string[] = [];
     let leaseMs = 0;
     for (const id of node.successors) {
-      const target = chainTo(laneTopic(plan.nodes.find((n) => n.id === id)!, w.t.priority));
+      const target = chainTo(laneTopic(nodeOf(plan, id)!, w.t.priority));
       if (!target || target.node.join) continue;
       const fields = handOffFields(plan, node, target.node);
       if (fields.length < target.node.reads.length || heldFields(fields, w.fields, writes).size < fields.length) continue;
@@ -259,7 +259,11 @@ export class Outbox {
       const writes = d?.kind === 'advance' ? d.writes : undefined;
       const claimed = o.status === 'ok' ? o.claimed : undefined;
       for (const token of step.successors) {
-        this.successors.push({ ...nextTrigger(plan, w.t, token), ...(w.fields ? { read: w.fields } : {}), ...(writes ? { writes } : {}), ...(claimed?.includes(token) ? { claimed: true } : {}) });
+        const s: Successor = nextTrigger(plan, w.t, token);
+        if (w.fields) s.read = w.fields;
+        if (writes) s.writes = writes;
+        if (claimed?.includes(token)) s.claimed = true;
+        this.successors.push(s);
       }
     }
     if (o.status !== 'ok') return;

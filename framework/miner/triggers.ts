@@ -57,12 +57,21 @@ export function entryTrigger(plan: DagPlan, item: NewItem, messageId: string, cr
   };
 }
 
+const byId = new WeakMap<DagPlan, Map<string, PlanNode>>();
+
+/** The plan's node `id` (undefined if it has none). */
+export function nodeOf(plan: DagPlan, id: string): PlanNode | undefined {
+  let nodes = byId.get(plan);
+  if (!nodes) byId.set(plan, (nodes = new Map(plan.nodes.map((n) => [n.id, n]))));
+  return nodes.get(id);
+}
+
 /** The trigger for `token` (`node<from`) of the item `t` belongs to, and its topic. */
 export function nextTrigger(plan: DagPlan, t: Trigger, token: string): { topic: string; trigger: Trigger } {
   const cut = token.indexOf('<');
   const node = token.slice(0, cut);
   const fromNode = token.slice(cut + 1);
-  const target = plan.nodes.find((n) => n.id === node);
+  const target = nodeOf(plan, node);
   if (!target) throw new Error(`token \`${token}\` names no node of DAG \`${plan.name}\``);
   const trigger: Trigger = fromNode === ''
     ? { ...t, node, fromNode, attempt: 0, notBeforeMs: 0, tupleVersion: 1 }

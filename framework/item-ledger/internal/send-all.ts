@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import type { RedisClient } from '../../redis/index.ts';
 import { QuarryError } from '../../errors/index.ts';
 
-type Script = (...args: (string | number | Buffer)[]) => Promise<unknown>;
+// ioredis flattens array arguments one level (`c.quarryLedgerCommit([n, ...keys, ...args])`).
+type Script = (...args: (string | number | Buffer | (string | number | Buffer)[])[]) => Promise<unknown>;
 
 /** The client with the ledger's scripts (`defineCommand`) on it. */
 export type Commands = Redis & {
