@@ -18,6 +18,7 @@ import { MAX_EVENTS, checkClaim, checkOpenItem, checkRef, checkRetention, checkS
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
 import { INDEX_SCRIPTS, LEDGER_SCRIPTS, SWEEP_SCRIPTS } from './internal/ledger-scripts.ts';
 import { sendAll, type Call, type Send } from './internal/send-all.ts';
+import { packArgs, type Arg } from './internal/pack-args.ts';
 import { BUCKETS, bucketOf, bucketTag } from './tuple-ref.ts';
 import { useRedis, type RedisClient } from '../redis/index.ts';
 
@@ -39,7 +40,6 @@ export interface RedisItemLedgerOptions {
 }
 
 type Reply = (string | Buffer | number | null)[];
-type Arg = string | number | Buffer;
 type ItemScript = 'quarryLedgerOpen' | 'quarryLedgerClaimBuffer' | 'quarryLedgerCommit' | 'quarryLedgerRedrive';
 /** Items per script call: bounds one call's time on the server (it blocks other clients meanwhile). */
 const MANY_ITEMS = 128;
@@ -79,16 +79,11 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
     const chunks: number[][] = [];
     for (const members of groups.values()) for (let j = 0; j < members.length; j += MANY_ITEMS) chunks.push(members.slice(j, j + MANY_ITEMS));
     const replies = await send(chunks.map((chunk) => {
-      // One flat array (key count, keys, then the arguments), handed to ioredis as it is: a call
-      // spreading a thousand arguments costs a copy or two of them more.
+      // One flat array (key count, keys, then each item's arguments packed as one), handed to
+      // ioredis as it is: a call spreading a thousand arguments costs a copy or two of them more.
       const all: Arg[] = [6 * chunk.length];
       for (const i of chunk) for (const k of keysOf[i]!) all.push(k);
-      all.push(chunk.length);
-      for (const i of chunk) {
-        const a = items[i]!.args;
-        all.push(a.length);
-        for (let j = 0; j < a.length; j++) all.push(a[j]!);
-      }
+      for (const i of chunk) all.push(packArgs(items[i]!.args));
       return (c) => c[script](all);
     }));
     const out = new Array<unknown>(items.length);

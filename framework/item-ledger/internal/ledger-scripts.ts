@@ -36,21 +36,18 @@ local function record()
 end
 `;
 
-// Every item script takes a batch of items: KEYS are six per item (in the order above), ARGV[1]
-// is the number of items, then each item's argument count followed by its arguments (the layout
-// each script documents); the reply holds one reply per item. Items of one call run atomically
+// Every item script takes a batch of items: KEYS are six per item (in the order above), and each
+// item's arguments (the layout each script documents) are one ARGV, packed as a MessagePack array
+// of strings (pack-args.ts); the reply holds one reply per item. Items of one call run atomically
 // together. On Redis Cluster a call holds the items of one slot (one bucket of one DAG).
 const script = (body: string): string => `
 local function run(KEYS, ARGV)
 ${PRELUDE}${body}
 end
 local out = {}
-local at = 2
-for i = 1, tonumber(ARGV[1]) do
-  local argc = tonumber(ARGV[at])
+for i = 1, #ARGV do
   local k = 6 * (i - 1)
-  out[i] = run({ KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6] }, { unpack(ARGV, at + 1, at + argc) })
-  at = at + 1 + argc
+  out[i] = run({ KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6] }, cmsgpack.unpack(ARGV[i]))
 end
 return out`;
 
