@@ -12,7 +12,7 @@
 import { ConfigError, QuarryError } from '../errors/index.ts';
 import { tupleKey, type FieldValues } from '../side-cache/index.ts';
 import type {
-  ClaimOutcome, ItemLedger, ItemRecord, ItemRef, ItemState, OpenOutcome, RedriveOutcome, StalledItem, StepOutcome, TerminalState,
+  ClaimOutcome, ItemLedger, ItemRecord, ItemRef, ItemState, OpenOutcome, RedriveOutcome, StalledItem, Step, StepOutcome, TerminalState,
 } from './item-ledger.ts';
 import { MAX_EVENTS, checkClaim, checkOpenItem, checkRef, checkRetention, checkStalled, checkStep } from './internal/ledger-input.ts';
 import { emptyCounts, metaOf, type ItemMeta } from './internal/item-record.ts';
@@ -43,6 +43,8 @@ type Reply = (string | Buffer | number | null)[];
 type ItemScript = 'quarryLedgerOpen' | 'quarryLedgerClaimBuffer' | 'quarryLedgerCommit' | 'quarryLedgerRedrive';
 /** Items per script call: bounds one call's time on the server (it blocks other clients meanwhile). */
 const MANY_ITEMS = 128;
+/** Items per DAG whose keys are kept built (the oldest go first). */
+const KEY_CACHE_ITEMS = 8192;
 const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString() : String(v));
 
 export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedger {
@@ -60,10 +62,19 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
   for (const [name, lua] of Object.entries(INDEX_SCRIPTS)) client.defineCommand(name, { lua }); // the key count goes first
   const send: Send = (calls) => sendAll(client, calls);
 
+  // An item's keys, built once while it is in flight: a dozen script calls or so use them.
+  const keyCache = new Map<string, Map<string, string[]>>();
   const itemKeys = (ref: ItemRef): string[] => {
+    let byId = keyCache.get(ref.dag);
+    const hit = byId?.get(ref.messageId);
+    if (hit) return hit;
     checkRef(ref);
     const tag = bucketTag(ref.dag, bucketOf(ref.messageId));
-    return [`${namespace}:i:${tag}${ref.messageId}`, `${namespace}:r:${tag}${ref.messageId}`, `${namespace}:e:${tag}${ref.messageId}`, tupleKey(tupleNamespace, `${tag}${ref.messageId}`), `${namespace}:c:${tag}`, `${namespace}:f:${tag}`];
+    const keys = [`${namespace}:i:${tag}${ref.messageId}`, `${namespace}:r:${tag}${ref.messageId}`, `${namespace}:e:${tag}${ref.messageId}`, tupleKey(tupleNamespace, `${tag}${ref.messageId}`), `${namespace}:c:${tag}`, `${namespace}:f:${tag}`];
+    if (!byId) keyCache.set(ref.dag, (byId = new Map()));
+    if (byId.size >= KEY_CACHE_ITEMS) byId.delete(byId.keys().next().value!);
+    byId.set(ref.messageId, keys);
+    return keys;
   };
   // One script call for many items: all of them on a single node, the items of one slot (bucket)
   // on a Cluster, at most MANY_ITEMS per call. Replies come back in the items' order.
@@ -94,6 +105,27 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
   const poisonKey = (fp: string): string => `${namespace}:q:${fp}`;
   const failed = (op: string, err: unknown): QuarryError =>
     new QuarryError('LEDGER_REDIS', `Item ledger ${op} failed: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
+
+  // The commit script's arguments (its layout is documented there), built without temporaries.
+  const commitArgs = (s: Step): Arg[] => {
+    const a: Arg[] = [now(), s.ref.messageId, s.token, s.kind, s.end ? JSON.stringify(s.end) : '', retentionMs, tupleTtlMs, s.event ? JSON.stringify(s.event) : '', MAX_EVENTS];
+    const list = (l: readonly string[] | undefined) => {
+      a.push(l?.length ?? 0);
+      if (l) for (const x of l) a.push(x);
+    };
+    list(s.successors);
+    a.push(s.writes?.size ?? 0);
+    if (s.writes) for (const [name, value] of s.writes) a.push(name, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    list(s.releases);
+    list(s.detach);
+    list(s.blobFields);
+    const kept: [string, string][] = s.kept ? Object.entries(s.kept) : [];
+    a.push(kept.length);
+    for (const [k, v] of kept) a.push(k, v);
+    a.push(s.claimNext?.owner ?? '', s.claimNext?.leaseMs ?? 0);
+    list(s.claimNext?.tokens);
+    return a;
+  };
 
   const pairs = (fields: FieldValues): (string | Buffer)[] => {
     const out: (string | Buffer)[] = [];
@@ -198,15 +230,7 @@ export function createRedisItemLedger(options: RedisItemLedgerOptions): ItemLedg
       if (steps.length === 0) return [];
       const replies = await many('quarryLedgerCommit', steps.map((s) => ({
         ref: s.ref,
-        args: [now(), s.ref.messageId, s.token, s.kind, s.end ? JSON.stringify(s.end) : '', retentionMs, tupleTtlMs,
-          s.event ? JSON.stringify(s.event) : '', MAX_EVENTS,
-          s.successors?.length ?? 0, ...(s.successors ?? []),
-          s.writes?.size ?? 0, ...(s.writes ? pairs(s.writes) : []),
-          s.releases?.length ?? 0, ...(s.releases ?? []),
-          s.detach?.length ?? 0, ...(s.detach ?? []),
-          s.blobFields?.length ?? 0, ...(s.blobFields ?? []),
-          Object.keys(s.kept ?? {}).length, ...Object.entries(s.kept ?? {}).flat(),
-          s.claimNext?.owner ?? '', s.claimNext?.leaseMs ?? 0, s.claimNext?.tokens.length ?? 0, ...(s.claimNext?.tokens ?? [])],
+        args: commitArgs(s),
       })));
       const out = steps.map((_, i): StepOutcome => {
         const r = (replies[i] as Reply).map(str);
