@@ -30,12 +30,15 @@ const operators = [
     calls.set(ctx.trigger.itemKey, (calls.get(ctx.trigger.itemKey) ?? 0) + 1);
     return { out: b + c };
   } }),
+  defineOperator({ name: 'ch-e', version: '1', inputs: { out: z.number(), n: z.string() }, outputs: { label: z.string() }, handler: async ({ out, n }) => ({ label: `${n}:${out}` }) }),
 ];
-const dagOf = (name: string) => defineDag({ name, version: 1, source: ['n'], keep: ['out'], defaults: { timeoutMs: 5_000, concurrency: 8 } }, [
+// e reads `n`, which d does not hold: it claims (reading n) instead of being claimed by d's commit.
+const dagOf = (name: string) => defineDag({ name, version: 1, source: ['n'], keep: ['out', 'label'], defaults: { timeoutMs: 5_000, concurrency: 8 } }, [
   { id: 'a', operator: 'ch-a', reads: ['n'], writes: ['m'] },
   { id: 'b', operator: 'ch-b', after: ['a'], reads: ['m'], writes: ['b'] },
   { id: 'c', operator: 'ch-c', after: ['a'], reads: ['m'], writes: ['c'] },
   { id: 'd', operator: 'ch-d', after: ['b', 'c'], reads: ['b', 'c'], writes: ['out'] },
+  { id: 'e', operator: 'ch-e', after: ['d'], reads: ['out', 'n'], writes: ['label'] },
 ]);
 
 async function run(name: string, chain: boolean, tamper?: (ledger: ItemLedger) => void) {
@@ -52,7 +55,7 @@ async function run(name: string, chain: boolean, tamper?: (ledger: ItemLedger) =
     await rt.submit(keys.map((k, i) => ({ dag: dag.name, itemKey: k, source: { n: String(i) } })));
     await rt.idle(60_000);
     const records = await Promise.all(keys.map((k) => rt.ledger.findByKey(dag.name, k)));
-    const topics = Object.fromEntries(await Promise.all(['a', 'b', 'c', 'd'].map(async (n) => [n, (await bus.read(`${namespace}.${dag.name}.${n}`)).length] as const)));
+    const topics = Object.fromEntries(await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (n) => [n, (await bus.read(`${namespace}.${dag.name}.${n}`)).length] as const)));
     return { records, topics, keys };
   } finally {
     await rt.close();
@@ -88,19 +91,20 @@ describe('chaining on Kafka + Redis', () => {
     for (const [i, r] of chained.records.entries()) {
       assert.equal(r?.state, 'completed', JSON.stringify(r));
       assert.equal(r?.kept?.out, String(i * 2 + i + 1));
-      assert.deepEqual(r?.events.filter((e) => e.status === 'ok').map((e) => e.node).sort(), ['a', 'b', 'c', 'd']);
+      assert.equal(r?.kept?.label, JSON.stringify(`${i}:${i * 2 + i + 1}`));
+      assert.deepEqual(r?.events.filter((e) => e.status === 'ok').map((e) => e.node).sort(), ['a', 'b', 'c', 'd', 'e']);
     }
-    assert.deepEqual(chained.topics, { a: 40, b: 0, c: 0, d: 0 });
+    assert.deepEqual(chained.topics, { a: 40, b: 0, c: 0, d: 0, e: 0 });
     // Handed on with what its predecessor held: b and c need no claim of their own (a wrote m,
-    // all they read; a's commit claimed them), the join d reads only the other branch's field;
-    // the outputs above show the values were the right ones.
+    // all they read; a's commit claimed them), the join d reads only the other branch's field,
+    // e only n (d holds out); the outputs above show the values were the right ones.
     const sets = (m: Map<string, Set<string>>) => Object.fromEntries([...m].map(([k, v]) => [k, [...v].sort()]));
-    assert.deepEqual(sets(chainedReads), { 'a<': ['n'], 'claimed:a<': ['b<a,c<a'], 'd<b': ['c'], 'd<c': ['b'] });
+    assert.deepEqual(sets(chainedReads), { 'a<': ['n'], 'claimed:a<': ['b<a,c<a'], 'd<b': ['c'], 'd<c': ['b'], 'e<d': ['n'] });
     const plainReads = new Map<string, Set<string>>();
     const plain = await run('off', false, reads(plainReads));
-    assert.deepEqual(sets(plainReads), { 'a<': ['n'], 'b<a': ['m'], 'c<a': ['m'], 'd<b': ['b,c'], 'd<c': ['b,c'] });
+    assert.deepEqual(sets(plainReads), { 'a<': ['n'], 'b<a': ['m'], 'c<a': ['m'], 'd<b': ['b,c'], 'd<c': ['b,c'], 'e<d': ['out,n'] });
     assert.ok(plain.records.every((r) => r?.state === 'completed'));
-    assert.deepEqual(plain.topics, { a: 40, b: 40, c: 40, d: 80 }, 'without chaining every hop is a Kafka message (d: one per arrival)');
+    assert.deepEqual(plain.topics, { a: 40, b: 40, c: 40, d: 80, e: 40 }, 'without chaining every hop is a Kafka message (d: one per arrival)');
   });
 
   it('a commit lost in the middle of a chain: the entry batch comes again and its repair finishes every item once', async () => {
