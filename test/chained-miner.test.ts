@@ -3,7 +3,9 @@
 // while every item completes with its whole history; a failure in the middle of a chain (a
 // commit lost, as a Redis blip or a dying process would) redelivers the batch that started it,
 // and the ledger's repair sends what the chain left open through Kafka, so every item still
-// ends once. The same run without `chain` puts every hop on Kafka.
+// ends once. The same run without `chain` puts every hop on Kafka. Chained, a successor's claim
+// reads only the fields its predecessor did not hand on, and one that needs none is claimed by
+// its predecessor's commit.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
