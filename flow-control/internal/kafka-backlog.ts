@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Consumer, type Producer, type Admin } from 'kafkajs';
 import type { Backlog } from '../backlog.ts';
 import { decodeGateItem, encodeGateItem, PRIORITIES, type GateItem, type Priority } from '../gate-item.ts';
-import { restartOnCrash } from '../../framework/bus/index.ts';
+import { patientRead, restartOnCrash, topicsServed } from '../../framework/bus/index.ts';
 
 export interface KafkaBacklogOptions {
   brokers: string[];
@@ -35,7 +35,10 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
   const consumer: Consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000,
     maxWaitTimeInMs: 100, rebalanceTimeout: 10_000, allowAutoTopicCreation: false });
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: PRIORITIES.map((p) => ({ topic: topic(p), numPartitions: opts.partitions ?? 1 })) });
+  await admin.createTopics({ waitForLeaders: false, topics: PRIORITIES.map((p) => ({ topic: topic(p), numPartitions: opts.partitions ?? 1 })) });
+  // A fresh topic's leader is elected after createTopics answers: until then, reads of it are
+  // refused (NOT_LEADER_FOR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION).
+  await topicsServed(admin, PRIORITIES.map(topic), 30_000);
   await producer.connect();
   if (!opts.inspectOnly) {
     await consumer.connect();
@@ -132,7 +135,10 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
     },
     async size(cls) {
       const t = topic(cls);
-      const [ends, groups] = await Promise.all([admin.fetchTopicOffsets(t), admin.fetchOffsets({ groupId: opts.groupId, topics: [t] })]);
+      const [ends, groups] = await Promise.all([
+        patientRead(() => admin.fetchTopicOffsets(t)),
+        patientRead(() => admin.fetchOffsets({ groupId: opts.groupId, topics: [t] })),
+      ]);
       const committed = new Map((groups[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
       let n = 0n;
       for (const e of ends) {

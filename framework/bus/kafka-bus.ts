@@ -2,7 +2,7 @@
 // commit by hand after each handled batch, lag from committed vs end offsets, and `read`
 // through a throwaway group. Nothing Kafka-specific crosses the port.
 import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin } from 'kafkajs';
-import { ConfigError, QuarryError, type ConfigProblem } from '../errors/index.ts';
+import { ConfigError, type ConfigProblem } from '../errors/index.ts';
 import type { ConsumedBatch, Subscription, TopicLag, TriggerBus } from './trigger-bus.ts';
 import {
   busClosedError,
@@ -17,6 +17,7 @@ import { subscribeKafka } from './internal/kafka-subscription.ts';
 import { coalesceProduces } from './internal/produce-coalescer.ts';
 import { readKafkaTopic } from './internal/kafka-read.ts';
 import { quietLogCreator } from './internal/kafka-log.ts';
+import { patientRead, topicsServed } from './internal/kafka-admin.ts';
 
 export type KafkaBusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -66,43 +67,6 @@ function checkOptions(o: KafkaBusOptions): void {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems, 'Kafka bus options');
-}
-
-/**
- * An admin read that a broker refused for a moment (a partition whose leader is being elected
- * answers NOT_LEADER_FOR_PARTITION, as after a broker restart or a topic's creation) is asked
- * again, a few times, before the error goes to the caller.
- */
-async function patientRead<T>(read: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await read();
-    } catch (err) {
-      if (attempt >= 5 || (err as { retriable?: boolean }).retriable !== true || kafkaErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
-}
-
-/**
- * Resolves once the broker answers metadata for every topic with a leader for each partition. A
- * freshly started broker acknowledges `createTopics` (even `waitForLeaders`) before it serves
- * the topics: a consumer subscribing at once fails with UNKNOWN_TOPIC_OR_PARTITION.
- */
-async function topicsServed(admin: Admin, topics: readonly string[], timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ready = await admin.fetchTopicMetadata({ topics: [...topics] }).then(
-      (m) => m.topics.length === topics.length && m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
-      (err: unknown) => {
-        if (Date.now() > until) throw err;
-        return false;
-      },
-    );
-    if (ready) return;
-    if (Date.now() > until) throw new QuarryError('BUS_TOPICS_UNSERVED', `the broker did not serve topic(s) ${topics.join(', ')} within ${timeoutMs} ms of creating them`, { retryable: true });
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** A connection opened on first use and shared; `forget` drops it, so the next `get` opens anew. */
