@@ -76,6 +76,8 @@ describe('the relation writer during a Cassandra outage', () => {
   let engine: RelationEngine;
   let rt: Runtime;
   let calls = 0;
+  /** Runs once, at the start of the writer's next call, before its writes reach the store. */
+  let onNextCall: (() => Promise<void>) | undefined;
 
   before(async () => {
     proxy = await cassandraProxy(target);
@@ -85,7 +87,13 @@ describe('the relation writer during a Cassandra outage', () => {
     engine = createRelationEngine({ store: await openRelationStore(`cassandra:${proxy.address}/${keyspace}`, { lazy: true, writeConsistency: 'one', readConsistency: 'one', translateAddress: () => proxy.address }) });
     const { page } = createRelationWriterOperators({ engine });
     const { name, version, inputs, outputs, maxBatch, concurrency } = page;
-    const counted = defineOperator({ name, version, inputs, outputs, maxBatch, concurrency, batchHandler: async (items, b) => ((calls += items.length), page.batchHandler(items, b)) }) as unknown as OperatorDefinition;
+    const counted = defineOperator({ name, version, inputs, outputs, maxBatch, concurrency, batchHandler: async (items, b) => {
+      calls += items.length;
+      const hook = onNextCall;
+      onNextCall = undefined;
+      await hook?.();
+      return page.batchHandler(items, b);
+    } }) as unknown as OperatorDefinition;
     rt = await startRuntime({ dags: [dag], operators: [source as unknown as OperatorDefinition, counted] });
   });
   after(async () => {
@@ -123,10 +131,15 @@ describe('the relation writer during a Cassandra outage', () => {
 
   it('backs off when the connection is cut mid-run, then completes once it is back', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `http://outage.test/b${i}`);
-    const before = calls;
+    // The cut comes with the writer's first call of the run, while its connections are open: a
+    // cut timed from outside could come after all 20 items were written (they take milliseconds).
+    let cut = false;
+    onNextCall = async () => {
+      await proxy.down();
+      cut = true;
+    };
     await submit(keys);
-    await until(() => calls > before, 'the first writes');
-    await proxy.down();
+    await until(() => cut, 'the first writes');
     const cutAt = calls;
     await until(() => calls >= cutAt + 30, 'the writer to be retried after the cut');
     assert.ok(ended(keys).length < keys.length, 'the cut left items waiting');
