@@ -139,7 +139,7 @@ describe('the relation writer during a Cassandra outage', () => {
       cut = true;
     };
     await submit(keys);
-    await until(() => cut, 'the first writes');
+    await until(() => cut, 'the cut at the writer\'s first call');
     const cutAt = calls;
     await until(() => calls >= cutAt + 30, 'the writer to be retried after the cut');
     assert.ok(ended(keys).length < keys.length, 'the cut left items waiting');

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Consumer, type Producer, type Admin } from 'kafkajs';
 import type { Backlog } from '../backlog.ts';
 import { decodeGateItem, encodeGateItem, PRIORITIES, type GateItem, type Priority } from '../gate-item.ts';
-import { patientRead, restartOnCrash, topicsServed } from '../../framework/bus/index.ts';
+import { createServedTopics, patientRead, restartOnCrash } from '../../framework/bus/index.ts';
 
 export interface KafkaBacklogOptions {
   brokers: string[];
@@ -35,10 +35,9 @@ export async function createKafkaBacklog(opts: KafkaBacklogOptions): Promise<Bac
   const consumer: Consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000,
     maxWaitTimeInMs: 100, rebalanceTimeout: 10_000, allowAutoTopicCreation: false });
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: false, topics: PRIORITIES.map((p) => ({ topic: topic(p), numPartitions: opts.partitions ?? 1 })) });
   // A fresh topic's leader is elected after createTopics answers: until then, reads of it are
   // refused (NOT_LEADER_FOR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION).
-  await topicsServed(admin, PRIORITIES.map(topic), 30_000);
+  await createServedTopics(admin, PRIORITIES.map((p) => ({ topic: topic(p), numPartitions: opts.partitions ?? 1 })), 30_000);
   await producer.connect();
   if (!opts.inspectOnly) {
     await consumer.connect();

@@ -27,4 +27,4 @@ export type {
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded-bus.ts';
 export { createKafkaBus, type KafkaBusOptions, type KafkaBusLogLevel } from './kafka-bus.ts';
 export { restartOnCrash, type RestartOnCrash } from './internal/restart-on-crash.ts';
-export { patientRead, topicsServed } from './internal/kafka-admin.ts';
+export { createServedTopics, patientRead } from './internal/kafka-admin.ts';

@@ -17,7 +17,7 @@ import { subscribeKafka } from './internal/kafka-subscription.ts';
 import { coalesceProduces } from './internal/produce-coalescer.ts';
 import { readKafkaTopic } from './internal/kafka-read.ts';
 import { quietLogCreator } from './internal/kafka-log.ts';
-import { patientRead, topicsServed } from './internal/kafka-admin.ts';
+import { createServedTopics, patientRead } from './internal/kafka-admin.ts';
 
 export type KafkaBusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -151,21 +151,10 @@ export function createKafkaBus(options: KafkaBusOptions): TriggerBus {
       checkPartitions(partitions);
       if (topics.length === 0) return;
       const a = await getAdmin();
-      try {
-        await a.createTopics({
-          topics: [...new Set(topics)].map((topic) => ({
-            topic, numPartitions: partitions ?? 1,
-            ...(options.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
-          })),
-          // kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a fresh broker answers
-          // for a while: topicsServed below waits for the leaders instead.
-          waitForLeaders: false,
-        });
-      } catch (err) {
-        const errors = (err as { errors?: unknown[] }).errors;
-        if (!Array.isArray(errors) || !errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS')) throw err;
-      }
-      await topicsServed(a, [...new Set(topics)], subConfig.joinTimeoutMs);
+      await createServedTopics(a, [...new Set(topics)].map((topic) => ({
+        topic, numPartitions: partitions ?? 1,
+        ...(options.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+      })), subConfig.joinTimeoutMs);
     },
 
     async produce(topic, messages) {

@@ -1,6 +1,6 @@
 // Admin reads made patient: a broker that just created a topic, or just restarted, refuses
 // reads for a moment. Shared by the Kafka bus and the gate's Kafka backlog.
-import type { Admin } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
 import { QuarryError } from '../../errors/index.ts';
 import { kafkaErrorType } from './kafka-convert.ts';
 
@@ -25,7 +25,7 @@ export async function patientRead<T>(read: () => Promise<T>): Promise<T> {
  * freshly started broker acknowledges `createTopics` (even `waitForLeaders`) before it serves
  * the topics: a consumer subscribing at once fails with UNKNOWN_TOPIC_OR_PARTITION.
  */
-export async function topicsServed(admin: Admin, topics: readonly string[], timeoutMs: number): Promise<void> {
+async function topicsServed(admin: Admin, topics: readonly string[], timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ready = await admin.fetchTopicMetadata({ topics: [...topics] }).then(
@@ -39,4 +39,19 @@ export async function topicsServed(admin: Admin, topics: readonly string[], time
     if (Date.now() > until) throw new QuarryError('BUS_TOPICS_UNSERVED', `the broker did not serve topic(s) ${topics.join(', ')} within ${timeoutMs} ms of creating them`, { retryable: true });
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Creates those of the topics that do not exist yet, and resolves once the broker serves every
+ * one of them. kafkajs's own `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
+ * fresh broker answers for a while: `topicsServed` waits for the leaders instead.
+ */
+export async function createServedTopics(admin: Admin, topics: readonly ITopicConfig[], timeoutMs: number): Promise<void> {
+  try {
+    await admin.createTopics({ topics: [...topics], waitForLeaders: false });
+  } catch (err) {
+    const errors = (err as { errors?: unknown[] }).errors;
+    if (!Array.isArray(errors) || !errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS')) throw err;
+  }
+  await topicsServed(admin, topics.map((t) => t.topic), timeoutMs);
 }
