@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type { ContentFeatures, LinkVertex, OcrLine, PageVertex } from './model.ts';
 import type { RelationStore, WriteSet } from './relation-store.ts';
 import {
-  check, featuresSchema, linkInputSchema, ocrLinesSchema, ocrTextSchema, pageInputSchema, signSchema, tenantSchema, urlSchema,
+  check, checkKeys, contentKeyParts, featuresSchema, linkKeyParts, pageKeyParts, linkInputSchema, ocrLinesSchema, ocrTextSchema, pageInputSchema, signSchema, tenantSchema, urlSchema,
   visitCheckSchema, type LinkInput, type PageInput, type VisitCheck,
 } from './inputs.ts';
 import { contentOfLink, imagesOfPage, relate, resolvePage, type ContentRelation, type LinkContent, type PageImages } from './queries.ts';
@@ -63,7 +63,12 @@ export class RelationEngine {
 
   /** A batch of page crawls: one read, one write set per round. Bad input fails only its item. */
   async upsertPages(raws: readonly PageInput[]): Promise<(WriteResult | Error)[]> {
-    return this.batch(raws, (r) => check(pageInputSchema, r, 'page input') as CheckedPage, (p) => [p.url, ...p.aliases].map(pageKey), (items) => planPages(this.ctx, items));
+    const checkOne = (r: PageInput): CheckedPage => {
+      const p = check(pageInputSchema, r, 'page input') as CheckedPage;
+      checkKeys(this.store.maxKeyBytes, pageKeyParts(p), 'page input');
+      return p;
+    };
+    return this.batch(raws, checkOne, (p) => [p.url, ...p.aliases].map(pageKey), (items) => planPages(this.ctx, items));
   }
 
   /** Records a fetch of an image link: dead, alive with a content, or alive with content unknown. */
@@ -72,7 +77,12 @@ export class RelationEngine {
   }
 
   async markLinks(raws: readonly LinkInput[]): Promise<(LinkWriteResult | Error)[]> {
-    return this.batch(raws, (r) => check(linkInputSchema, r, 'link input') as CheckedLink, (l) => [linkKey(l.url)], (items) => planLinks(this.ctx, items), (l) => [linkKey(l.url), ...(l.contentSign !== undefined ? [contentKey(l.contentSign)] : [])]);
+    const checkOne = (r: LinkInput): CheckedLink => {
+      const l = check(linkInputSchema, r, 'link input') as CheckedLink;
+      checkKeys(this.store.maxKeyBytes, linkKeyParts(l), 'link input');
+      return l;
+    };
+    return this.batch(raws, checkOne, (l) => [linkKey(l.url)], (items) => planLinks(this.ctx, items), (l) => [linkKey(l.url), ...(l.contentSign !== undefined ? [contentKey(l.contentSign)] : [])]);
   }
 
   async upsertContent(sign: string, features: ContentFeatures, thumbnailRef?: string, o: { tenant?: string } = {}): Promise<void> {
@@ -91,6 +101,7 @@ export class RelationEngine {
       if (c.ocrText !== undefined) check(ocrTextSchema, c.ocrText, 'ocr text');
       if (c.ocrLines !== undefined) check(ocrLinesSchema, c.ocrLines, 'ocr lines');
       if (c.tenant !== undefined) check(tenantSchema, c.tenant, 'tenant');
+      checkKeys(this.store.maxKeyBytes, contentKeyParts(c, DEFAULT_TENANT), 'content');
       return c;
     };
     return this.batch(raws, checkOne, (c) => [contentKey(c.sign)], async (items) => {

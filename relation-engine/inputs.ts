@@ -63,6 +63,63 @@ export const visitCheckSchema = z.object({
 export type VisitCheck = z.input<typeof visitCheckSchema>;
 export const urlSchema = id;
 
+/**
+ * The longest keys a write builds from an item's ids must fit the store's key limit (the embedded
+ * store's keys join a page URL and a link URL: 1,978 bytes in all with 4 KB pages). An item whose
+ * keys do not fit fails alone, with a ConfigError naming the field, before anything is written.
+ */
+export interface KeyParts {
+  field: string;
+  /** The ids one key joins (one separator byte after each), plus `fixed` bytes of prefix or suffix. */
+  parts: readonly string[];
+  fixed: number;
+}
+
+/** Fixed bytes around one id in the longest single-id key (journal: time, kind, version). */
+const ONE_ID = 24;
+/** Separators around two ids in one key (`link NUL f NUL page`, `bucket sign NUL link`). */
+const TWO_IDS = 3;
+
+export function pageKeyParts(p: { url: string; finalUrl?: string | undefined; aliases: readonly string[]; links: readonly { url: string }[] }): KeyParts[] {
+  const pageSide: [string, string][] = [['url', p.url], ...(p.finalUrl !== undefined ? [['finalUrl', p.finalUrl] as [string, string]] : []), ...p.aliases.map((a, i): [string, string] => [`aliases.${i}`, a])];
+  const longest = pageSide.reduce((a, b) => (utf8(b[1]) > utf8(a[1]) ? b : a))[1];
+  return [
+    ...pageSide.map(([field, u]): KeyParts => ({ field, parts: [u], fixed: ONE_ID })),
+    ...p.links.map((l, i): KeyParts => ({ field: `links.${i}.url`, parts: [longest, l.url], fixed: TWO_IDS })),
+  ];
+}
+
+export function linkKeyParts(l: { url: string; contentSign?: string | undefined }): KeyParts[] {
+  return [
+    { field: 'url', parts: [l.url], fixed: ONE_ID },
+    ...(l.contentSign !== undefined ? [{ field: 'contentSign', parts: [l.url, l.contentSign], fixed: TWO_IDS }] : []),
+  ];
+}
+
+export function contentKeyParts(c: { sign: string; thumbnailRef?: string | undefined; tenant?: string | undefined }, defaultTenant: string): KeyParts[] {
+  return [
+    { field: 'sign', parts: [c.sign], fixed: ONE_ID },
+    ...(c.thumbnailRef !== undefined ? [{ field: 'thumbnailRef', parts: [c.thumbnailRef, c.sign, c.tenant ?? defaultTenant], fixed: TWO_IDS }] : []),
+  ];
+}
+
+export function checkKeys(maxKeyBytes: number, keys: readonly KeyParts[], context: string): void {
+  const problems: ConfigProblem[] = [];
+  for (const k of keys) {
+    const bytes = k.parts.reduce((n, part) => n + utf8(part), k.fixed);
+    if (bytes > maxKeyBytes) {
+      problems.push({
+        field: k.field,
+        expected: `short enough for the store's keys (${bytes} bytes${k.parts.length > 1 ? ' with the ids it is stored beside' : ''}, at most ${maxKeyBytes})`,
+        received: k.parts[k.parts.length - 1],
+      });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems, context);
+}
+
+const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
+
 export function check<S extends z.ZodTypeAny>(schema: S, value: unknown, context: string): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data as z.output<S>;

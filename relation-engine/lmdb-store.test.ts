@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { embeddedTestStore, relationStoreContract } from './testing/index.ts';
+import { createRelationEngine } from './index.ts';
+import { ConfigError } from '../framework/errors/index.ts';
 import { openLmdbStore } from './internal/lmdb-store.ts';
 import { cbase } from './internal/lmdb-writes.ts';
 import { key } from './internal/keys.ts';
@@ -43,5 +45,34 @@ test('embedded: values are plain msgpack maps, and values written under lmdb-js\
     await raw.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('embedded: an item whose keys would be longer than LMDB takes fails alone, naming its field, and writes nothing', async () => {
+  const t = await embeddedTestStore()();
+  try {
+    const engine = createRelationEngine({ store: t.store });
+    assert.equal(t.store.maxKeyBytes, 1_978);
+    const long = `http://x.example/${'a'.repeat(1_960)}.jpg`; // fits alone, not joined with its page URL
+    const page = (url: string, links: string[]) => ({ url, title: url, pageType: 'article', contentHash: 'h', crawledAtMs: 1, links: links.map((u) => ({ url: u })) });
+    const [good, bad] = await engine.upsertPages([page('http://x.example/good', [link]), page('http://x.example/bad', [link, long])]);
+    assert.ok(!(good instanceof Error), String(good));
+    assert.ok(bad instanceof ConfigError, String(bad));
+    assert.match(bad.message, /`links\.1\.url` to be short enough for the store's keys \(2004 bytes with the ids it is stored beside, at most 1978\)/);
+    assert.equal(await engine.imagesOfPage('http://x.example/bad'), undefined);
+    assert.deepEqual((await engine.imagesOfPage('http://x.example/good'))?.images.map((i) => i.url), [link]);
+    assert.equal((await engine.counts()).pages, 1);
+
+    const [okLink, longLink] = await engine.markLinks([
+      { url: link, alive: true, contentSign: sign, crawledAtMs: 2 },
+      { url: `http://x.example/${'b'.repeat(1_960)}.jpg`, alive: true, contentSign: sign, crawledAtMs: 2 },
+    ]);
+    assert.ok(!(okLink instanceof Error), String(okLink));
+    assert.ok(longLink instanceof ConfigError && /contentSign.*at most 1978/.test(longLink.message), String(longLink));
+    const [longRef] = await engine.upsertContents([{ sign, thumbnailRef: `blob://thumb/${'c'.repeat(1_970)}` }]);
+    assert.ok(longRef instanceof ConfigError && /thumbnailRef/.test(longRef.message), String(longRef));
+    assert.equal((await engine.counts()).links, 1);
+  } finally {
+    await t.dispose();
   }
 });

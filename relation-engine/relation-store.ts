@@ -79,6 +79,8 @@ export interface RelationStore {
   readonly kind: string;
   /** Number of C buckets; part of the scan order, fixed when the store is created. */
   readonly buckets: number;
+  /** The longest key the store takes, in bytes: the engine refuses an item whose keys would not fit. */
+  readonly maxKeyBytes: number;
 
   readPage(url: string): Promise<PageRecord>;
   readPageVertex(url: string): Promise<PageVertex | undefined>;

@@ -103,8 +103,12 @@ const SCAN_RANGES = 32;
 const SCAN_PARALLEL = 8;
 const RANGES = tokenRanges(SCAN_RANGES);
 
+/** Cassandra's limit on one key component (a partition or clustering key value): 64 KiB. */
+export const CASSANDRA_MAX_KEY_BYTES = 65_535;
+
 export class CassandraStore implements RelationStore {
   readonly kind = 'cassandra';
+  readonly maxKeyBytes = CASSANDRA_MAX_KEY_BYTES;
   private readonly limit: Limiter;
   private readonly read: cassandra.QueryOptions;
   private readonly write: cassandra.QueryOptions;

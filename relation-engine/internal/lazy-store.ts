@@ -11,7 +11,7 @@ export class StoreUnavailableError extends QuarryError {
   }
 }
 
-export function lazyStore(open: () => Promise<RelationStore>, kind: string, abandon?: () => Promise<void>): RelationStore {
+export function lazyStore(open: () => Promise<RelationStore>, kind: string, maxKeyBytes: number, abandon?: () => Promise<void>): RelationStore {
   let store: RelationStore | undefined;
   let opening: Promise<RelationStore> | undefined;
   let closed = false;
@@ -35,6 +35,7 @@ export function lazyStore(open: () => Promise<RelationStore>, kind: string, aban
     }) as unknown as RelationStore[K];
   return {
     kind,
+    maxKeyBytes,
     get buckets(): number {
       if (!store) throw new StoreUnavailableError(kind, new Error('not connected yet'));
       return store.buckets;

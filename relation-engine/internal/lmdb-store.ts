@@ -49,8 +49,11 @@ export async function openLmdbStore(options: LmdbStoreOptions): Promise<Relation
 class LmdbStore implements RelationStore {
   readonly kind = 'embedded';
   readonly buckets: number;
+  readonly maxKeyBytes: number;
   constructor(private readonly t: Tables) {
     this.buckets = t.buckets;
+    // lmdb-js's limit for the environment's page size (1,978 bytes with 4 KB pages). (Untyped.)
+    this.maxKeyBytes = (t.root as { maxKeySize?: number }).maxKeySize ?? 1_978;
   }
 
   private page(url: string): PageRecord {
