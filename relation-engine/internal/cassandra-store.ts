@@ -11,7 +11,7 @@ import { keyspaceExists, migrate } from './cassandra-schema.ts';
 import { num, toContent, toFo, toLinkVertex, toOc, toPageVertex } from './cassandra-rows.ts';
 import { createLimiter, type Limiter } from './limiter.ts';
 import { Q, type Queries } from './cassandra-queries.ts';
-import { executeGrouped, type Stmt } from './cassandra-batch.ts';
+import { everyNodeHoldsAll, executeGrouped, SHARED_PARTITIONS, SPREAD_PARTITIONS, type Stmt } from './cassandra-batch.ts';
 import { ORPHAN_SHARDS, removalStatements, writeStatements } from './cassandra-writes.ts';
 import { SlotQueues } from './cassandra-slots.ts';
 import { checkBuckets, StoreMissingError } from './store-errors.ts';
@@ -131,7 +131,8 @@ export class CassandraStore implements RelationStore {
   }
 
   private run(stmts: readonly Stmt[]): Promise<void> {
-    return executeGrouped(this.client, this.limit, stmts, this.write);
+    const partitions = everyNodeHoldsAll(this.client, this.options.keyspace) ? SHARED_PARTITIONS : SPREAD_PARTITIONS;
+    return executeGrouped(this.client, this.limit, stmts, this.write, partitions);
   }
 
   /** Every row of a query, a page at a time. */
