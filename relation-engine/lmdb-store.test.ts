@@ -76,29 +76,3 @@ test('embedded: an item whose keys would be longer than LMDB takes fails alone, 
     await t.dispose();
   }
 });
-
-test('embedded: counts are delta rows folded into the totals every 256 writes, exact across a reopen', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'quarry-lmdb-counts-'));
-  try {
-    let store = await openLmdbStore({ path: dir });
-    // Blind write sets (the batch path) and removals (transactions), concurrently, then one by one.
-    const write = (i: number) => (i % 3 === 2
-      ? store.remove({ counts: { pages: -1 } })
-      : store.apply({ linkVertices: [{ url: `http://x.example/${i}.jpg`, alive: true, version: 1, crawledAtMs: 1 }], counts: { pages: 2, links: 1 } }));
-    await Promise.all(Array.from({ length: 512 }, (_, i) => write(i)));
-    for (let i = 512; i < 600; i++) await write(i);
-    assert.deepEqual(await store.readCounts(), { pages: 600, links: 400 });
-    await store.close();
-    const raw = open({ path: dir, maxDbs: 16 });
-    const deltas = raw.openDB({ name: 'k', keyEncoding: 'binary' }).getKeysCount();
-    const totals = raw.openDB<number, string>({ name: 'n' });
-    assert.equal(deltas, 600 - 512, 'the rows written since the last fold wait to be folded');
-    assert.ok((totals.get('pages') ?? 0) > 0, 'the totals hold what was folded');
-    await raw.close();
-    store = await openLmdbStore({ path: dir });
-    assert.deepEqual(await store.readCounts(), { pages: 600, links: 400 });
-    await store.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});

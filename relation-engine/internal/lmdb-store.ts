@@ -1,7 +1,6 @@
 // The embedded RelationStore on LMDB: named databases mirroring the Cassandra tables, so a scan
 // yields contents in the same (bucket, sign) order. One write set is one transaction (atomic,
 // and lmdb-js coalesces concurrent transactions into one commit). Data survives a restart.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 import type {
@@ -10,7 +9,7 @@ import type {
 import { DEFAULT_BUCKETS } from '../model.ts';
 import type { BlobRef, CountDelta, DueVisit, RelationStore, RemovalSet, VisitState, WriteSet } from '../relation-store.ts';
 import { bucketPrefix, key, readU64, splitKey, u64, under } from './keys.ts';
-import { applyRemovals, cbase, foldCounts, journalKey, mergeContents, readCounts, runOps, writeOps, type Tables } from './lmdb-writes.ts';
+import { applyRemovals, applyWrites, cbase, journalKey, type Tables } from './lmdb-writes.ts';
 import { checkBuckets, StoreMissingError } from './store-errors.ts';
 
 type Row = Record<string, unknown>;
@@ -43,18 +42,9 @@ export async function openLmdbStore(options: LmdbStoreOptions): Promise<Relation
   const tables: Tables = {
     root, buckets, f: db('f'), o: db('o'), c: db('c'), j: db('j'), v: db('v'), d: db('d'), b: db('b'), z: db('z'),
     n: root.openDB<number, string>({ name: 'n' }),
-    k: root.openDB<Record<string, number>, Buffer>({ name: 'k', keyEncoding: 'binary' }),
   };
   return new LmdbStore(tables);
 }
-
-/** lmdb-js's `batch(callback)`: the callback's puts and removes in one transaction (untyped). */
-interface Batching {
-  batch(callback: () => void): Promise<boolean>;
-}
-
-/** Delta count rows a store writes between folds into the totals. */
-const FOLD_EVERY = 256;
 
 class LmdbStore implements RelationStore {
   readonly kind = 'embedded';
@@ -138,35 +128,11 @@ class LmdbStore implements RelationStore {
   }
 
   async apply(writes: WriteSet): Promise<void> {
-    const ops = writeOps(this.t, writes, this.countKey, this.maxKeyBytes);
-    if (writes.contents?.length) {
-      await this.t.root.transaction(() => {
-        runOps(ops);
-        mergeContents(this.t, writes.contents);
-      });
-    } else {
-      // Only puts and removes: lmdb-js applies the batch on its write thread, in one transaction.
-      await (this.t.root as unknown as Batching).batch(() => runOps(ops));
-    }
-    await this.countWritten(writes.counts);
+    await this.t.root.transaction(() => applyWrites(this.t, writes));
   }
 
   async remove(removals: RemovalSet): Promise<void> {
-    await this.t.root.transaction(() => applyRemovals(this.t, removals, this.countKey));
-    await this.countWritten(removals.counts);
-  }
-
-  /** A unique key for each delta row: this store's random prefix, then a sequence number. */
-  private readonly countPrefix = randomBytes(8);
-  private countSeq = 0;
-  private readonly countKey = (): Buffer => Buffer.concat([this.countPrefix, u64(this.countSeq++)]);
-  private unfolded = 0;
-
-  /** Every FOLD_EVERY delta rows this store wrote, folds every delta row into the totals. */
-  private async countWritten(delta: CountDelta | undefined): Promise<void> {
-    if (!delta || !Object.values(delta).some((d) => d !== 0) || ++this.unfolded < FOLD_EVERY) return;
-    this.unfolded = 0;
-    await this.t.root.transaction(() => foldCounts(this.t));
+    await this.t.root.transaction(() => applyRemovals(this.t, removals));
   }
 
   async readJournal({ beforeMs, limit }: { beforeMs: number; limit: number }): Promise<ChurnEntry[]> {
@@ -176,7 +142,9 @@ class LmdbStore implements RelationStore {
   }
 
   async readCounts(): Promise<CountDelta> {
-    return readCounts(this.t);
+    const out: CountDelta = {};
+    for (const { key: k, value } of this.t.n.getRange({})) out[k] = value;
+    return out;
   }
 
   async readVisits(keys: readonly { kind: 'page' | 'link'; url: string }[]): Promise<(VisitState | undefined)[]> {
