@@ -16,7 +16,7 @@ relationStoreContract('embedded (LMDB)', embeddedTestStore({ buckets: 16 }));
 const sign = '0123456789abcdef0123';
 const link = 'http://x.example/a.jpg';
 
-test('embedded: values are plain msgpack maps, and values written under lmdb-js\'s default (records) still read', async () => {
+test('embedded: values are plain msgpack maps, and a store written under lmdb-js\'s defaults (records, 4 KB pages) still reads, with its key limit', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'quarry-lmdb-enc-'));
   try {
     // A store written before: lmdb-js's default encoding, one inline record definition per value.
@@ -31,6 +31,7 @@ test('embedded: values are plain msgpack maps, and values written under lmdb-js\
     await old.close();
 
     const store = await openLmdbStore({ path: dir });
+    assert.equal(store.maxKeyBytes, 1_978, 'a store created with 4 KB pages keeps their key limit');
     assert.deepEqual(await store.readContent(sign), { sign, vertex: { sign, thumbnailRef: 'blob://t' }, links: [{ link, sign, crawledAtMs: 5, oVersion: 1 }] });
     await store.apply({ ocEdges: [{ link: 'http://x.example/b.jpg', sign, crawledAtMs: 6, oVersion: 2 }] });
     const [rec] = await store.readLinks([link]);
@@ -52,24 +53,24 @@ test('embedded: an item whose keys would be longer than LMDB takes fails alone, 
   const t = await embeddedTestStore()();
   try {
     const engine = createRelationEngine({ store: t.store });
-    assert.equal(t.store.maxKeyBytes, 1_978);
-    const long = `http://x.example/${'a'.repeat(1_960)}.jpg`; // fits alone, not joined with its page URL
+    assert.equal(t.store.maxKeyBytes, 4_026, 'a new store has 8 KB pages');
+    const long = `http://x.example/${'a'.repeat(3_990)}.jpg`; // fits alone, not joined with its page URL
     const page = (url: string, links: string[]) => ({ url, title: url, pageType: 'article', contentHash: 'h', crawledAtMs: 1, links: links.map((u) => ({ url: u })) });
     const [good, bad] = await engine.upsertPages([page('http://x.example/good', [link]), page('http://x.example/bad', [link, long])]);
     assert.ok(!(good instanceof Error), String(good));
     assert.ok(bad instanceof ConfigError, String(bad));
-    assert.match(bad.message, /`links\.1\.url` to be short enough for the store's keys \(2004 bytes with the ids it is stored beside, at most 1978\)/);
+    assert.match(bad.message, /`links\.1\.url` to be short enough for the store's keys \(4034 bytes with the ids it is stored beside, at most 4026\)/);
     assert.equal(await engine.imagesOfPage('http://x.example/bad'), undefined);
     assert.deepEqual((await engine.imagesOfPage('http://x.example/good'))?.images.map((i) => i.url), [link]);
     assert.equal((await engine.counts()).pages, 1);
 
     const [okLink, longLink] = await engine.markLinks([
       { url: link, alive: true, contentSign: sign, crawledAtMs: 2 },
-      { url: `http://x.example/${'b'.repeat(1_960)}.jpg`, alive: true, contentSign: sign, crawledAtMs: 2 },
+      { url: `http://x.example/${'b'.repeat(3_990)}.jpg`, alive: true, contentSign: sign, crawledAtMs: 2 },
     ]);
     assert.ok(!(okLink instanceof Error), String(okLink));
-    assert.ok(longLink instanceof ConfigError && /contentSign.*at most 1978/.test(longLink.message), String(longLink));
-    const [longRef] = await engine.upsertContents([{ sign, thumbnailRef: `blob://thumb/${'c'.repeat(1_970)}` }]);
+    assert.ok(longLink instanceof ConfigError && /contentSign.*at most 4026/.test(longLink.message), String(longLink));
+    const [longRef] = await engine.upsertContents([{ sign, thumbnailRef: `blob://thumb/${'c'.repeat(4_000)}` }]);
     assert.ok(longRef instanceof ConfigError && /thumbnailRef/.test(longRef.message), String(longRef));
     assert.equal((await engine.counts()).links, 1);
   } finally {

@@ -32,7 +32,9 @@ export async function openLmdbStore(options: LmdbStoreOptions): Promise<Relation
   // stores each value's key list inside it and builds a new reader for every value decoded: 15 %
   // of an export's CPU. Values written under that default still decode (each carries its keys).
   // (lmdb-js hands its msgpackr options through, untyped.)
-  const lmdbOptions: RootDatabaseOptionsWithPath & { useRecords: false } = { path: options.path, compression: false, maxDbs: 16, useRecords: false };
+  // 8 KB pages (for a new store; an existing one keeps its own): keys of up to 4,026 bytes, so a
+  // page URL and a link URL of about 2 KB each fit in one edge key (1,978 bytes with 4 KB pages).
+  const lmdbOptions: RootDatabaseOptionsWithPath & { useRecords: false } = { path: options.path, compression: false, maxDbs: 16, useRecords: false, pageSize: 8192 };
   const root = open(lmdbOptions);
   const meta = root.openDB<Row, string>({ name: 'meta' });
   const stored = meta.get('buckets') as { value: number } | undefined;
@@ -52,7 +54,8 @@ class LmdbStore implements RelationStore {
   readonly maxKeyBytes: number;
   constructor(private readonly t: Tables) {
     this.buckets = t.buckets;
-    // lmdb-js's limit for the environment's page size (1,978 bytes with 4 KB pages). (Untyped.)
+    // lmdb-js's limit for the environment's page size: 4,026 bytes with 8 KB pages, 1,978 with the
+    // 4 KB pages of a store created before (untyped).
     this.maxKeyBytes = (t.root as { maxKeySize?: number }).maxKeySize ?? 1_978;
   }
 
