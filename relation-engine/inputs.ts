@@ -65,8 +65,9 @@ export const urlSchema = id;
 
 /**
  * The longest keys a write builds from an item's ids must fit the store's key limit (the embedded
- * store's keys join a page URL and a link URL: 1,978 bytes in all with 4 KB pages). An item whose
- * keys do not fit fails alone, with a ConfigError naming the field, before anything is written.
+ * store's edge keys join a page URL and a link URL: 4,026 bytes in all with its 8 KB pages). An
+ * item whose keys do not fit fails alone, with a ConfigError naming the field, before anything is
+ * written.
  */
 export interface KeyParts {
   field: string;
@@ -75,7 +76,7 @@ export interface KeyParts {
   fixed: number;
 }
 
-/** Fixed bytes around one id in the longest single-id key (journal: time, kind, version). */
+/** Fixed bytes around one id in the longest single-id key (journal: time, kind, version: 22). */
 const ONE_ID = 24;
 /** Separators around two ids in one key (`link NUL f NUL page`, `bucket sign NUL link`). */
 const TWO_IDS = 3;
