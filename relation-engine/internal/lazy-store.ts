@@ -11,7 +11,7 @@ export class StoreUnavailableError extends QuarryError {
   }
 }
 
-export function lazyStore(open: () => Promise<RelationStore>, kind: string, maxKeyBytes: number, abandon?: () => Promise<void>): RelationStore {
+export function lazyStore(open: () => Promise<RelationStore>, kind: string, maxKeyBytes: number): RelationStore {
   let store: RelationStore | undefined;
   let opening: Promise<RelationStore> | undefined;
   let closed = false;
@@ -50,7 +50,6 @@ export function lazyStore(open: () => Promise<RelationStore>, kind: string, maxK
       closed = true;
       const s = store ?? (await opening?.catch(() => undefined));
       if (s) await s.close();
-      else await abandon?.();
     },
   };
 }
