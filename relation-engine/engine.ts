@@ -65,7 +65,7 @@ export class RelationEngine {
   async upsertPages(raws: readonly PageInput[]): Promise<(WriteResult | Error)[]> {
     const checkOne = (r: PageInput): CheckedPage => {
       const p = check(pageInputSchema, r, 'page input') as CheckedPage;
-      checkKeys(this.store.maxKeyBytes, pageKeyParts(p), 'page input');
+      checkKeys(this.store, pageKeyParts(p), 'page input');
       return p;
     };
     return this.batch(raws, checkOne, (p) => [p.url, ...p.aliases].map(pageKey), (items) => planPages(this.ctx, items));
@@ -79,7 +79,7 @@ export class RelationEngine {
   async markLinks(raws: readonly LinkInput[]): Promise<(LinkWriteResult | Error)[]> {
     const checkOne = (r: LinkInput): CheckedLink => {
       const l = check(linkInputSchema, r, 'link input') as CheckedLink;
-      checkKeys(this.store.maxKeyBytes, linkKeyParts(l), 'link input');
+      checkKeys(this.store, linkKeyParts(l), 'link input');
       return l;
     };
     return this.batch(raws, checkOne, (l) => [linkKey(l.url)], (items) => planLinks(this.ctx, items), (l) => [linkKey(l.url), ...(l.contentSign !== undefined ? [contentKey(l.contentSign)] : [])]);
@@ -101,7 +101,7 @@ export class RelationEngine {
       if (c.ocrText !== undefined) check(ocrTextSchema, c.ocrText, 'ocr text');
       if (c.ocrLines !== undefined) check(ocrLinesSchema, c.ocrLines, 'ocr lines');
       if (c.tenant !== undefined) check(tenantSchema, c.tenant, 'tenant');
-      checkKeys(this.store.maxKeyBytes, contentKeyParts(c, DEFAULT_TENANT), 'content');
+      checkKeys(this.store, contentKeyParts(c, DEFAULT_TENANT), 'content');
       return c;
     };
     return this.batch(raws, checkOne, (c) => [contentKey(c.sign)], async (items) => {

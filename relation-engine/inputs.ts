@@ -2,6 +2,7 @@
 // ConfigError naming every problem.
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../framework/errors/index.ts';
+import type { RelationStore } from './relation-store.ts';
 
 // NUL separates key parts in the embedded store, so it may not occur in a URL or a sign.
 const id = z.string().min(1).max(4096).refine((s) => !s.includes('\u0000'), 'must not contain NUL');
@@ -64,54 +65,48 @@ export type VisitCheck = z.input<typeof visitCheckSchema>;
 export const urlSchema = id;
 
 /**
- * The longest keys a write builds from an item's ids must fit the store's key limit (the embedded
- * store's edge keys join a page URL and a link URL: 4,026 bytes in all with its 8 KB pages). An
- * item whose keys do not fit fails alone, with a ConfigError naming the field, before anything is
- * written.
+ * The keys a write builds from an item's ids must fit the store's key limit (the embedded store's
+ * edge keys join a page URL and a link URL: 4,026 bytes in all with its 8 KB pages). An item
+ * whose keys do not fit fails alone, with a ConfigError naming the field, before anything is
+ * written. The store says how long a key built from given ids is (`RelationStore.keyBytes`).
  */
 export interface KeyParts {
   field: string;
-  /** The ids one key joins (one separator byte after each), plus `fixed` bytes of prefix or suffix. */
+  /** The ids one key is built from. */
   parts: readonly string[];
-  fixed: number;
 }
-
-/** Fixed bytes around one id in the longest single-id key (journal: time, kind, version: 22). */
-const ONE_ID = 24;
-/** Separators around two ids in one key (`link NUL f NUL page`, `bucket sign NUL link`). */
-const TWO_IDS = 3;
 
 export function pageKeyParts(p: { url: string; finalUrl?: string | undefined; aliases: readonly string[]; links: readonly { url: string }[] }): KeyParts[] {
   const pageSide: [string, string][] = [['url', p.url], ...(p.finalUrl !== undefined ? [['finalUrl', p.finalUrl] as [string, string]] : []), ...p.aliases.map((a, i): [string, string] => [`aliases.${i}`, a])];
   const longest = pageSide.reduce((a, b) => (utf8(b[1]) > utf8(a[1]) ? b : a))[1];
   return [
-    ...pageSide.map(([field, u]): KeyParts => ({ field, parts: [u], fixed: ONE_ID })),
-    ...p.links.map((l, i): KeyParts => ({ field: `links.${i}.url`, parts: [longest, l.url], fixed: TWO_IDS })),
+    ...pageSide.map(([field, u]): KeyParts => ({ field, parts: [u] })),
+    ...p.links.map((l, i): KeyParts => ({ field: `links.${i}.url`, parts: [longest, l.url] })),
   ];
 }
 
 export function linkKeyParts(l: { url: string; contentSign?: string | undefined }): KeyParts[] {
   return [
-    { field: 'url', parts: [l.url], fixed: ONE_ID },
-    ...(l.contentSign !== undefined ? [{ field: 'contentSign', parts: [l.url, l.contentSign], fixed: TWO_IDS }] : []),
+    { field: 'url', parts: [l.url] },
+    ...(l.contentSign !== undefined ? [{ field: 'contentSign', parts: [l.url, l.contentSign] }] : []),
   ];
 }
 
 export function contentKeyParts(c: { sign: string; thumbnailRef?: string | undefined; tenant?: string | undefined }, defaultTenant: string): KeyParts[] {
   return [
-    { field: 'sign', parts: [c.sign], fixed: ONE_ID },
-    ...(c.thumbnailRef !== undefined ? [{ field: 'thumbnailRef', parts: [c.thumbnailRef, c.sign, c.tenant ?? defaultTenant], fixed: TWO_IDS }] : []),
+    { field: 'sign', parts: [c.sign] },
+    ...(c.thumbnailRef !== undefined ? [{ field: 'thumbnailRef', parts: [c.thumbnailRef, c.sign, c.tenant ?? defaultTenant] }] : []),
   ];
 }
 
-export function checkKeys(maxKeyBytes: number, keys: readonly KeyParts[], context: string): void {
+export function checkKeys(store: Pick<RelationStore, 'maxKeyBytes' | 'keyBytes'>, keys: readonly KeyParts[], context: string): void {
   const problems: ConfigProblem[] = [];
   for (const k of keys) {
-    const bytes = k.parts.reduce((n, part) => n + utf8(part), k.fixed);
-    if (bytes > maxKeyBytes) {
+    const bytes = store.keyBytes(k.parts);
+    if (bytes > store.maxKeyBytes) {
       problems.push({
         field: k.field,
-        expected: `short enough for the store's keys (${bytes} bytes${k.parts.length > 1 ? ' with the ids it is stored beside' : ''}, at most ${maxKeyBytes})`,
+        expected: `short enough for the store's keys (${bytes} bytes${k.parts.length > 1 ? ' with the ids it is stored beside' : ''}, at most ${store.maxKeyBytes})`,
         received: k.parts[k.parts.length - 1],
       });
     }

@@ -4,7 +4,7 @@
 // `buckets` applies when the store is created; an existing store keeps the count it was made with.
 import { ConfigError } from '../framework/errors/index.ts';
 import { openLmdbStore } from './internal/lmdb-store.ts';
-import { CASSANDRA_MAX_KEY_BYTES, openCassandraStore, type CassandraStoreOptions } from './internal/cassandra-store.ts';
+import { CASSANDRA_MAX_KEY_BYTES, cassandraKeyBytes, openCassandraStore, type CassandraStoreOptions } from './internal/cassandra-store.ts';
 import { lazyStore } from './internal/lazy-store.ts';
 import type { RelationStore } from './relation-store.ts';
 
@@ -50,5 +50,5 @@ export async function openRelationStore(spec: string | StoreSpec, extra: OpenSto
     return openLmdbStore({ path: s.path, ...(buckets ? { buckets } : {}), ...(rest.mustExist ? { mustExist: true } : {}) });
   }
   const options = { ...rest, ...(buckets ? { buckets } : {}), contactPoints: s.contactPoints, keyspace: s.keyspace, localDataCenter: s.localDataCenter };
-  return lazy ? lazyStore(() => openCassandraStore(options), 'cassandra', CASSANDRA_MAX_KEY_BYTES) : openCassandraStore(options);
+  return lazy ? lazyStore(() => openCassandraStore(options), 'cassandra', CASSANDRA_MAX_KEY_BYTES, cassandraKeyBytes) : openCassandraStore(options);
 }

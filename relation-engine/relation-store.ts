@@ -81,6 +81,8 @@ export interface RelationStore {
   readonly buckets: number;
   /** The longest key the store takes, in bytes: the engine refuses an item whose keys would not fit. */
   readonly maxKeyBytes: number;
+  /** The bytes of the longest key the store builds from these ids together. */
+  keyBytes(ids: readonly string[]): number;
 
   readPage(url: string): Promise<PageRecord>;
   readPageVertex(url: string): Promise<PageVertex | undefined>;

@@ -105,10 +105,13 @@ const RANGES = tokenRanges(SCAN_RANGES);
 
 /** Cassandra's limit on one key component (a partition or clustering key value): 64 KiB. */
 export const CASSANDRA_MAX_KEY_BYTES = 65_535;
+/** Every id is a key component of its own: the longest one counts. */
+export const cassandraKeyBytes = (ids: readonly string[]): number => Math.max(0, ...ids.map((id) => Buffer.byteLength(id, 'utf8')));
 
 export class CassandraStore implements RelationStore {
   readonly kind = 'cassandra';
   readonly maxKeyBytes = CASSANDRA_MAX_KEY_BYTES;
+  readonly keyBytes = cassandraKeyBytes;
   private readonly limit: Limiter;
   private readonly read: cassandra.QueryOptions;
   private readonly write: cassandra.QueryOptions;

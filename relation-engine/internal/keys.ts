@@ -17,6 +17,17 @@ function join(parts: readonly Part[], tail?: number): Buffer {
   return out;
 }
 
+/**
+ * The longest key built from these ids: with one, the journal's (time, kind, id, version: 22
+ * bytes around it); with several, the ids joined by NUL with one more separator (`link NUL f NUL
+ * page`) or a 2-byte bucket (`bucket sign NUL link`).
+ */
+export function keyBytes(ids: readonly string[]): number {
+  let n = ids.length === 1 ? 22 : ids.length + 1;
+  for (const id of ids) n += Buffer.byteLength(id, 'utf8');
+  return n;
+}
+
 export function key(...parts: Part[]): Buffer {
   return join(parts);
 }

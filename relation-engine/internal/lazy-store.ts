@@ -11,7 +11,7 @@ export class StoreUnavailableError extends QuarryError {
   }
 }
 
-export function lazyStore(open: () => Promise<RelationStore>, kind: string, maxKeyBytes: number): RelationStore {
+export function lazyStore(open: () => Promise<RelationStore>, kind: string, maxKeyBytes: number, keyBytes: RelationStore['keyBytes']): RelationStore {
   let store: RelationStore | undefined;
   let opening: Promise<RelationStore> | undefined;
   let closed = false;
@@ -36,6 +36,7 @@ export function lazyStore(open: () => Promise<RelationStore>, kind: string, maxK
   return {
     kind,
     maxKeyBytes,
+    keyBytes,
     get buckets(): number {
       if (!store) throw new StoreUnavailableError(kind, new Error('not connected yet'));
       return store.buckets;

@@ -8,7 +8,7 @@ import type {
 } from '../model.ts';
 import { DEFAULT_BUCKETS } from '../model.ts';
 import type { BlobRef, CountDelta, DueVisit, RelationStore, RemovalSet, VisitState, WriteSet } from '../relation-store.ts';
-import { bucketPrefix, key, readU64, splitKey, u64, under } from './keys.ts';
+import { bucketPrefix, key, keyBytes, readU64, splitKey, u64, under } from './keys.ts';
 import { applyRemovals, applyWrites, cbase, journalKey, type Tables } from './lmdb-writes.ts';
 import { checkBuckets, StoreMissingError } from './store-errors.ts';
 
@@ -52,6 +52,7 @@ class LmdbStore implements RelationStore {
   readonly kind = 'embedded';
   readonly buckets: number;
   readonly maxKeyBytes: number;
+  readonly keyBytes = keyBytes;
   constructor(private readonly t: Tables) {
     this.buckets = t.buckets;
     // lmdb-js's limit for the environment's page size: 4,026 bytes with 8 KB pages, 1,978 with the
