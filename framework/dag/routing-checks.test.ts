@@ -60,4 +60,22 @@ describe('DAG routing: fallback, shadow, tenant pools', () => {
     assert.match(text, /node `ocr` reads field `text`, but operator `ocr-vip` has no input `text`/);
     assert.deepEqual(problemsOf({ fallback: 'ocr-big', pools: { vip: 'ocr-big' } }, ops), []);
   });
+
+  it('requires a routed operator to take the node\'s fields as the node\'s own operator does', () => {
+    const withKind = (name: string, kind: 'blob' | 'blob-ref'): [string, OperatorDescription] => [name, { name, version: '1', resource: 'cpu', inputs: [{ ...f('image'), kind }], outputs: [f('words')] }];
+    const ops = new Map([withKind('ocr', 'blob'), withKind('ocr-big', 'blob-ref'), withKind('ocr-next', 'blob-ref'), withKind('ocr-vip', 'blob')]);
+    const compile = (node: Partial<NodeSpec>) => {
+      try {
+        compileDag(defineDag({ name: 'd', source: ['image'], blobs: ['image'], keep: ['words'] }, [{ id: 'ocr', operator: 'ocr', reads: ['image'], writes: ['words'], ...node } as NodeSpec]), { operators: ops });
+        return [];
+      } catch (err) {
+        return (err as { problems: string[] }).problems;
+      }
+    };
+    const text = compile({ fallback: 'ocr-big', shadow: { operator: 'ocr-next' }, pools: { vip: 'ocr-vip' } }).join('\n');
+    assert.match(text, /node `ocr` \(fallback\): operator `ocr-big` takes field `image` as blob-ref, but the node's operator `ocr`, whose Describe shapes the requests, as blob/);
+    assert.match(text, /node `ocr` \(shadow\): operator `ocr-next` takes field `image` as blob-ref/);
+    assert.doesNotMatch(text, /ocr-vip/);
+    assert.deepEqual(compile({ pools: { vip: 'ocr-vip' } }), []);
+  });
 });
