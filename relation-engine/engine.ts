@@ -208,7 +208,7 @@ export class RelationEngine {
 
   /** Retires what the journal says changed; a live or in-flight edge is never deleted. */
   retire(o: RetireOptions = {}): Promise<RetireReport> {
-    return retire(this.store, { limit: o.limit ?? Number.POSITIVE_INFINITY, graceMs: o.graceMs ?? 0, orphans: o.orphans ?? this.orphans, now: this.now, ...(o.blobs ? { blobs: o.blobs } : {}) });
+    return retire(this.store, { limit: o.limit ?? Number.POSITIVE_INFINITY, graceMs: o.graceMs ?? 0, orphans: o.orphans ?? this.orphans, now: this.now, ...(o.blobs ? { blobs: o.blobs } : {}), ...(o.indexes ? { indexes: o.indexes } : {}) });
   }
 
   /** Retires continuously (a deployment's retirement role), every `intervalMs`. */

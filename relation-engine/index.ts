@@ -11,7 +11,7 @@
  *   await engine.markLinks([{ url: imgUrl, alive: true, contentSign: 'ab12…', crawledAtMs: Date.now() }]);
  *   await engine.imagesOfPage(url);          // links with their live contents
  *   for await (const c of engine.scan()) {}  // every content with its links and pages
- *   await engine.retire({ blobs });          // retire what changed, and orphaned thumbnails
+ *   await engine.retire({ blobs, indexes }); // retire what changed, orphaned thumbnails and index entries
  */
 export { RelationEngine, createRelationEngine } from './engine.ts';
 export type { RelationEngineOptions, WriteResult, LinkWriteResult } from './engine.ts';
@@ -19,7 +19,7 @@ export type { PageInput, LinkInput, VisitCheck } from './inputs.ts';
 export type {
   ContentRelation, LinkContent, PageImage, PageImages, SourceLink, SourcePage,
 } from './queries.ts';
-export type { RetireOptions, RetireReport } from './retire.ts';
+export type { ContentIndexSink, RetireOptions, RetireReport } from './retire.ts';
 export type { Retirer, RetirerOptions } from './retirer.ts';
 export type { RelationCounts } from './counts.ts';
 export type { ExportProgress, ExportReport } from './export-jsonl.ts';

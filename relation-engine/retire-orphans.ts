@@ -12,6 +12,11 @@ export interface OrphanCandidates {
   signs: Set<string>;
 }
 
+/** A store derived from the graph's contents (the content index) that forgets retired ones. */
+export interface ContentIndexSink {
+  removeContents(signs: readonly string[]): Promise<void>;
+}
+
 /** Both copies of a page→link or link→content edge, at most at `version`. */
 export function pair(kind: 'page' | 'link', from: string, to: string, version: number): EdgeCopy[] {
   return kind === 'page'
@@ -19,16 +24,18 @@ export function pair(kind: 'page' | 'link', from: string, to: string, version: n
     : [{ kind: 'oc', from, to, version }, { kind: 'co', from, to, version }];
 }
 
-export async function retireOrphans(store: RelationStore, c: OrphanCandidates, now: number): Promise<{ links: number; contents: number; removed: number }> {
+export async function retireOrphans(store: RelationStore, c: OrphanCandidates, now: number, indexes: readonly ContentIndexSink[] = []): Promise<{ links: number; contents: number; removed: number }> {
   const out = { links: 0, contents: 0, removed: 0 };
   const signs = new Set(c.signs);
   const linkIds = [...c.links];
+  // The links to retire: planned first, removed last (below).
+  const gone = new Set<string>();
+  const lr: Required<Pick<RemovalSet, 'edges' | 'linkVertices' | 'visits'>> & { counts: CountDelta } = { edges: [], linkVertices: [], visits: [], counts: {} };
   if (linkIds.length > 0) {
     const recs = await store.readLinks(linkIds);
     const pageUrls = [...new Set(recs.flatMap((r) => r.pages.map((p) => p.page)))];
     const pv = new Map<string, PageVertex | undefined>();
     (await store.readPageVertices(pageUrls)).forEach((v, i) => pv.set(pageUrls[i]!, v));
-    const r: Required<Pick<RemovalSet, 'edges' | 'linkVertices' | 'visits'>> & { counts: CountDelta } = { edges: [], linkVertices: [], visits: [], counts: {} };
     recs.forEach((rec, i) => {
       const v = rec.vertex;
       if (!v) return;
@@ -38,43 +45,52 @@ export async function retireOrphans(store: RelationStore, c: OrphanCandidates, n
       });
       if (shown) return;
       const url = linkIds[i]!;
-      r.linkVertices.push({ url, version: v.version });
-      r.visits.push({ kind: 'link', url });
+      gone.add(url);
+      lr.linkVertices.push({ url, version: v.version });
+      lr.visits.push({ kind: 'link', url });
       for (const e of rec.contents) {
-        r.edges.push(...pair('link', url, e.sign, e.oVersion));
+        lr.edges.push(...pair('link', url, e.sign, e.oVersion));
         signs.add(e.sign);
       }
-      for (const e of rec.pages) r.edges.push(...pair('page', e.page, url, e.fVersion));
+      for (const e of rec.pages) lr.edges.push(...pair('page', e.page, url, e.fVersion));
       const live = rec.contents.some((e) => v.alive && e.oVersion === v.version);
-      addDelta(r.counts, { links: -1, [v.alive ? 'aliveLinks' : 'deadLinks']: -1, ocEdges: live ? -1 : 0 });
+      addDelta(lr.counts, { links: -1, [v.alive ? 'aliveLinks' : 'deadLinks']: -1, ocEdges: live ? -1 : 0 });
       out.links++;
     });
-    out.removed += r.edges.length;
-    if (r.linkVertices.length > 0) await store.remove(r);
+    out.removed += lr.edges.length;
   }
-  if (signs.size === 0) return out;
-  const contents: ContentRecord[] = await mapLimit([...signs], 16, (s) => store.readContent(s));
-  const linkUrls = [...new Set(contents.flatMap((rec) => rec.links.map((e) => e.link)))];
-  const lv = new Map<string, LinkVertex | undefined>();
-  (await store.readLinks(linkUrls)).forEach((rec, i) => lv.set(linkUrls[i]!, rec.vertex));
-  const r: Required<Pick<RemovalSet, 'edges' | 'contents'>> & { counts: CountDelta } = { edges: [], contents: [], counts: {} };
+  const cr: Required<Pick<RemovalSet, 'edges' | 'contents'>> & { counts: CountDelta } = { edges: [], contents: [], counts: {} };
   const refs = [];
-  for (const rec of contents) {
-    if (!rec.vertex) continue;
-    const served = rec.links.some((e) => {
-      const l = lv.get(e.link);
-      return !l || e.oVersion > l.version || (l.alive && e.oVersion === l.version);
-    });
-    if (served) continue;
-    r.contents.push(rec.sign);
-    for (const e of rec.links) r.edges.push(...pair('link', e.link, rec.sign, e.oVersion));
-    addDelta(r.counts, { contents: -1, contentsWithFeatures: rec.vertex.features ? -1 : 0, contentsWithOcr: rec.vertex.ocrText !== undefined ? -1 : 0 });
-    if (rec.vertex.thumbnailRef !== undefined) refs.push({ blob: rec.vertex.thumbnailRef, sign: rec.sign, tenant: '*' });
-    out.contents++;
+  if (signs.size > 0) {
+    const contents: ContentRecord[] = await mapLimit([...signs], 16, (s) => store.readContent(s));
+    const linkUrls = [...new Set(contents.flatMap((rec) => rec.links.map((e) => e.link)))].filter((u) => !gone.has(u));
+    const lv = new Map<string, LinkVertex | undefined>();
+    (await store.readLinks(linkUrls)).forEach((rec, i) => lv.set(linkUrls[i]!, rec.vertex));
+    for (const rec of contents) {
+      if (!rec.vertex) continue;
+      // A link retiring in this run serves nothing; its edges go with it.
+      const served = rec.links.some((e) => {
+        if (gone.has(e.link)) return false;
+        const l = lv.get(e.link);
+        return !l || e.oVersion > l.version || (l.alive && e.oVersion === l.version);
+      });
+      if (served) continue;
+      cr.contents.push(rec.sign);
+      for (const e of rec.links) if (!gone.has(e.link)) cr.edges.push(...pair('link', e.link, rec.sign, e.oVersion));
+      addDelta(cr.counts, { contents: -1, contentsWithFeatures: rec.vertex.features ? -1 : 0, contentsWithOcr: rec.vertex.ocrText !== undefined ? -1 : 0 });
+      if (rec.vertex.thumbnailRef !== undefined) refs.push({ blob: rec.vertex.thumbnailRef, sign: rec.sign, tenant: '*' });
+      out.contents++;
+    }
+    out.removed += cr.edges.length;
   }
-  out.removed += r.edges.length;
-  // References first: a crash after leaves a content whose next retirement finds it again.
+  // Contents before the links that served them, and their references and index entries before
+  // them: a crash (or a failing index) anywhere leaves what the next run, from the same journal
+  // entries, finds again — the links still there lead it to their contents.
   await releaseRefs(store, refs, now);
-  if (r.contents.length > 0) await store.remove(r);
+  if (cr.contents.length > 0) {
+    for (const index of indexes) await index.removeContents(cr.contents);
+    await store.remove(cr);
+  }
+  if (lr.linkVertices.length > 0) await store.remove(lr);
   return out;
 }

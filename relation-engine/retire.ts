@@ -6,7 +6,9 @@
 import type { ChurnEntry, EdgeCopy, LinkRecord, PageRecord } from './model.ts';
 import type { CountDelta, RelationStore, RemovalSet } from './relation-store.ts';
 import { addDelta } from './counts.ts';
-import { pair, retireOrphans, type OrphanCandidates } from './retire-orphans.ts';
+import { pair, retireOrphans, type ContentIndexSink, type OrphanCandidates } from './retire-orphans.ts';
+
+export type { ContentIndexSink } from './retire-orphans.ts';
 import { sweepBlobs, type BlobDeleter } from './write-contents.ts';
 
 export interface RetireOptions {
@@ -18,6 +20,12 @@ export interface RetireOptions {
   orphans?: boolean;
   /** Where orphaned thumbnails are deleted; without it they wait for a run that has one. */
   blobs?: BlobDeleter;
+  /**
+   * Stores derived from the graph's contents (the content index) that forget a content retired
+   * as an orphan. Told before the content goes, so a failure stops the run and the next one
+   * finds the content again.
+   */
+  indexes?: readonly ContentIndexSink[];
 }
 
 export interface RetireReport {
@@ -36,7 +44,7 @@ export interface RetireReport {
 
 const BATCH = 256;
 
-export async function retire(store: RelationStore, o: Required<Omit<RetireOptions, 'blobs'>> & { blobs?: BlobDeleter; now: () => number }): Promise<RetireReport> {
+export async function retire(store: RelationStore, o: Required<Omit<RetireOptions, 'blobs' | 'indexes'>> & Pick<RetireOptions, 'blobs' | 'indexes'> & { now: () => number }): Promise<RetireReport> {
   if (!(o.limit >= 0)) throw new TypeError(`Expected \`limit\` to be a number ≥ 0, got \`${o.limit}\``);
   const report: RetireReport = { entries: 0, removed: 0, pending: 0, orphanLinks: 0, orphanContents: 0, blobsDeleted: 0, complete: true };
   const started = o.now();
@@ -54,7 +62,7 @@ export async function retire(store: RelationStore, o: Required<Omit<RetireOption
     report.removed += removals.edges?.length ?? 0;
     await store.remove({ edges: removals.edges ?? [] });
     if (o.orphans) {
-      const r = await retireOrphans(store, candidates, o.now());
+      const r = await retireOrphans(store, candidates, o.now(), o.indexes ?? []);
       report.orphanLinks += r.links;
       report.orphanContents += r.contents;
       report.removed += r.removed;

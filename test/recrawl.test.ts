@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCrawl } from '../cli/commands/crawl.ts';
+import { openIndexStore } from '../operators/index-builder/index.ts';
 import { startDemoSite, type DemoSite, type GroundTruth, type SiteVersion } from '../demo-site/index.ts';
 import { createRelationEngine, openRelationStore, type CassandraStore, type RelationEngine } from '../relation-engine/index.ts';
 
@@ -64,6 +65,15 @@ function recrawlSuite(label: string, relationsOf: (dir: string) => string): void
           const truth = site.groundTruth;
           assert.equal(exact.contents, truth.contents.length, 'no content no link serves is kept');
           assert.equal(exact.links, truth.links.filter((l) => l.status !== 'rejected').length, 'no link no page shows is kept');
+          const index = openIndexStore(`embedded:${join(dir, 'index')}`, { mustExist: true });
+          try {
+            const indexed: string[] = [];
+            for await (const page of index.scanPhashes()) indexed.push(...page.map(([sign]) => sign));
+            assert.deepEqual(indexed.sort(), truth.contents.map((c) => c.contentId).sort(), 'the content index holds exactly the live contents: retired ones are forgotten');
+          } finally {
+            await index.close();
+          }
+          if (version > 1) assert.ok((summary.retired?.orphanContents ?? 0) > 0, 'this round retired contents (so the index check above means something)');
           if (!relations.startsWith('cassandra:')) {
             const thumbs = readdirSync(join(dir, 'blobs'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && /thumbnail/.test(f.name));
             assert.equal(thumbs.length, truth.contents.length, 'each live content keeps one thumbnail; retired ones are deleted');

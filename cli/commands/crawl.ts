@@ -172,7 +172,7 @@ export async function runCrawl(opts: CrawlOptions, log: (line: string) => void =
     ]);
     await rt.idle(timeoutMs);
     // The crawl is over: nothing of it is in flight, so what it left stale retires now, with no grace.
-    const retired = await builtIns.engine.retire({ blobs: backends.blobs, graceMs: 0 });
+    const retired = await builtIns.engine.retire({ blobs: backends.blobs, graceMs: 0, indexes: [builtIns.indexStore] });
     const admitted = gate?.admission.gate.stats().admittedTotal;
     const summary = { ...(await summarize({ records, engine: builtIns.engine, indexStore: builtIns.indexStore, elapsedMs: Date.now() - started, seeds })), ...(admitted ? { admittedByGate: admitted } : {}), retired };
     if (opts.report) writeFileSync(opts.report, `${JSON.stringify(summary, null, 2)}\n`);

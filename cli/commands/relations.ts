@@ -5,12 +5,13 @@
 //   quarry relations export --out graph.jsonl           every content with its relation (ordered)
 //   quarry relations pages | dead-links                 the live pages; the dead image links and why
 //   quarry relations refused [--data dir | --kafka b]   refused and dead-lettered URLs, full reasons
-//   quarry relations counts [--exact] | retire [--limit n] [--grace ms] [--follow ms]
+//   quarry relations counts [--exact] | retire [--limit n] [--grace ms] [--follow ms] [--index-store spec]
 // --store embedded:<dir> | cassandra:<host:port>/<keyspace>  (default embedded:.quarry/relations);
 // a store that does not exist is an error naming it (queries never create one).
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { openIndexStore } from '../../operators/index-builder/index.ts';
 import { createRelationEngine, openRelationStore, type RelationEngine } from '../../relation-engine/index.ts';
 import { registerRefusedCommand } from './relations-refused.ts';
 
@@ -74,15 +75,22 @@ export function registerRelationsCommand(program: Command): void {
     .option('--limit <n>', 'process at most n journal entries', intAtLeast('--limit', 1))
     .option('--grace <ms>', 'leave entries younger than this (writes that may be in flight)', intAtLeast('--grace', 0), 600_000)
     .option('--follow <ms>', 'keep running: retire every <ms> until stopped (a deployment\'s retirement role)', intAtLeast('--follow', 1))
-    .action(async (o: { limit?: number; grace: number; follow?: number }, cmd: Command) => withEngine(cmd, async (e) => {
-      if (o.follow === undefined) return e.retire({ graceMs: o.grace, ...(o.limit === undefined ? {} : { limit: o.limit }) });
-      const retirer = e.startRetirer({ intervalMs: o.follow, graceMs: o.grace, onReport: (r) => process.stdout.write(`${JSON.stringify(r)}\n`), onError: (err) => process.stderr.write(`retire: ${(err as Error).message}\n`) });
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await retirer.stop();
-      return undefined;
+    .option('--index-store <spec>', 'the content index (embedded:<dir> or redis:<url>) that forgets the contents retired here')
+    .action(async (o: { limit?: number; grace: number; follow?: number; indexStore?: string }, cmd: Command) => withEngine(cmd, async (e) => {
+      const index = o.indexStore === undefined ? undefined : openIndexStore(o.indexStore, { mustExist: true });
+      try {
+        const options = { graceMs: o.grace, ...(index ? { indexes: [index] } : {}) };
+        if (o.follow === undefined) return await e.retire({ ...options, ...(o.limit === undefined ? {} : { limit: o.limit }) });
+        const retirer = e.startRetirer({ ...options, intervalMs: o.follow, onReport: (r) => process.stdout.write(`${JSON.stringify(r)}\n`), onError: (err) => process.stderr.write(`retire: ${(err as Error).message}\n`) });
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await retirer.stop();
+        return undefined;
+      } finally {
+        await index?.close();
+      }
     }));
 
   rel.command('export').description('every content with its links and pages as JSON lines, in scan order')

@@ -127,6 +127,23 @@ export function engineContract(name: string, make: MakeTestStore): void {
       assert.deepEqual((await engine.sourcesOfContent(`${p}#b`))?.links.map((l) => l.url), [b]);
     });
 
+    test('the content index forgets a retired content before it goes; a failing index stops the run, and the next one retires it', async () => {
+      const p = `http://${ns()}/p`;
+      const a = `${p}/a.jpg`;
+      await engine.upsertPage({ url: p, links: [{ url: a }], crawledAtMs: 1 });
+      await engine.markLink({ url: a, alive: true, contentSign: `${p}#a`, crawledAtMs: 1 });
+      await engine.upsertContent(`${p}#a`, feat);
+      await engine.upsertPage({ url: p, links: [], crawledAtMs: 2 });
+      const failing = { removeContents: async () => { throw new Error('index down'); } };
+      await assert.rejects(engine.retire({ indexes: [failing] }), /index down/);
+      assert.ok(await t.store.readContentVertex(`${p}#a`), 'the content stays while its index entry could not go');
+      const told: string[] = [];
+      const r = await engine.retire({ indexes: [{ removeContents: async (signs) => void told.push(...signs) }] });
+      assert.ok(r.orphanContents >= 1);
+      assert.ok(told.includes(`${p}#a`), `the index is told: ${told.join(', ')}`);
+      assert.equal(await t.store.readContentVertex(`${p}#a`), undefined);
+    });
+
     test('a thumbnail shared by two tenants is deleted only after both let it go', async () => {
       const s = `${ns()}-shared`;
       const blob = `blob://${s}`;

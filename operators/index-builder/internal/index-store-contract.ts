@@ -97,6 +97,32 @@ export function indexStoreContract(name: string, factory: StoreFactory): void {
     assert.deepEqual(await store.stats(), { phashes: 0, texts: 2 });
   });
 
+  withStore('removeContents forgets a content\'s hash, band entries, text and postings, and only its own', async (store) => {
+    const [a, b] = ['f0f0f0f0f0f0f0f0', 'f0f0f0f0f0f0f0f1'];
+    await store.putPhashes([{ sign: sign(1), phash: a, bandKeys: bandKeys(a) }, { sign: sign(2), phash: b, bandKeys: bandKeys(b) }]);
+    await store.putTexts([
+      { sign: sign(1), text: { text: 'red apple', tokens: ['red', 'apple'] } },
+      { sign: sign(2), text: { text: 'green apple', tokens: ['green', 'apple'] } },
+      { sign: sign(3), text: { text: 'red', tokens: ['red'] } },
+    ]);
+    await store.removeContents([sign(1), sign(3), sign(9)]); // sign(9) was never indexed
+    await store.removeContents([sign(1)]); // and again: nothing left to forget
+    await store.removeContents([]);
+    assert.equal(await store.getPhash(sign(1)), null);
+    assert.equal(await store.getText(sign(1)), null);
+    assert.equal(await store.getText(sign(3)), null);
+    assert.deepEqual(await store.bandMembers(bandKeys(a)), [`${b}:${sign(2)}`], 'a shares 3 bands with b: only b is left in them');
+    const p = await store.postings(['red', 'apple', 'green']);
+    assert.deepEqual([p.get('red'), p.get('apple'), p.get('green')], [[], [sign(2)], [sign(2)]]);
+    const scanned: string[] = [];
+    for await (const page of store.scanPhashes()) scanned.push(...page.map(([s]) => s));
+    assert.deepEqual(scanned, [sign(2)]);
+    assert.deepEqual(await store.stats(), { phashes: 1, texts: 1 });
+    const again = await factory.reopen(store);
+    assert.equal(await again.getPhash(sign(1)), null, 'the removal is durable');
+    return again;
+  });
+
   withStore('data survives a close and reopen', async (store) => {
     const p = 'aaaaaaaaaaaaaaaa';
     await store.putPhashes([{ sign: sign(7), phash: p, bandKeys: bandKeys(p) }]);

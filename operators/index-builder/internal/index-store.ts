@@ -36,6 +36,11 @@ export interface IndexStore {
   getText(sign: string): Promise<StoredText | null>;
   /** For each token, the signs whose text contains it (an empty list when none). */
   postings(tokens: readonly string[]): Promise<Map<string, string[]>>;
+  /**
+   * Forget these contents (retired from the relation graph): their pHash, band entries, text and
+   * postings. Signs the index does not hold are skipped. Atomic per content; one round trip.
+   */
+  removeContents(signs: readonly string[]): Promise<void>;
   stats(): Promise<{ phashes: number; texts: number }>;
   close(): Promise<void>;
 }

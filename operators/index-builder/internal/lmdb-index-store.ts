@@ -67,6 +67,23 @@ export function openLmdbIndexStore({ path }: { path: string }): IndexStore {
     async postings(tokens) {
       return new Map(tokens.map((t) => [t, [...posts.getValues(t)]]));
     },
+    async removeContents(signs) {
+      if (signs.length === 0) return;
+      await root.transaction(() => {
+        for (const sign of signs) {
+          const ph = phashes.get(sign);
+          if (ph) {
+            for (const k of ph.keys) void bands.remove(k, `${ph.phash}:${sign}`);
+            void phashes.remove(sign);
+          }
+          const tx = texts.get(sign);
+          if (tx) {
+            for (const t of tx.tokens) void posts.remove(t, sign);
+            void texts.remove(sign);
+          }
+        }
+      });
+    },
     async stats() {
       return { phashes: phashes.getCount(), texts: texts.getCount() };
     },

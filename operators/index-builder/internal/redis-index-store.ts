@@ -52,6 +52,26 @@ while i <= #ARGV do
 end
 return 1`;
 
+// KEYS: the pHash and text hashes; ARGV: prefix, then the signs.
+const REMOVE = `
+for i = 2, #ARGV do
+  local sign = ARGV[i]
+  local ph = redis.call('HGET', KEYS[1], sign)
+  if ph then
+    local hash = nil
+    for part in string.gmatch(ph, '%S+') do
+      if hash == nil then hash = part else redis.call('SREM', ARGV[1] .. 'b:' .. part, hash .. ':' .. sign) end
+    end
+    redis.call('HDEL', KEYS[1], sign)
+  end
+  local tx = redis.call('HGET', KEYS[2], sign)
+  if tx then
+    for _, t in ipairs(cjson.decode(tx).tokens) do redis.call('SREM', ARGV[1] .. 't:' .. t, sign) end
+    redis.call('HDEL', KEYS[2], sign)
+  end
+end
+return 1`;
+
 /** `url`: one node (`redis://host:port[/db]`) or a Redis Cluster (comma-separated `redis://host:port` seeds). */
 export function openRedisIndexStore({ url, keyPrefix = '{quarry-index}:' }: { url: string; keyPrefix?: string }): IndexStore {
   const redis = createRedisClient(url, { maxRetriesPerRequest: 2 });
@@ -107,6 +127,10 @@ export function openRedisIndexStore({ url, keyPrefix = '{quarry-index}:' }: { ur
           return [t, members as string[]];
         }),
       );
+    },
+    async removeContents(signs) {
+      if (signs.length === 0) return;
+      await redis.eval(REMOVE, 2, k('ph'), k('tx'), keyPrefix, ...signs);
     },
     async stats() {
       const [phashes, texts] = await Promise.all([redis.hlen(k('ph')), redis.hlen(k('tx'))]);
