@@ -7,7 +7,8 @@ import { createImageSpiderOperator } from '../operators/image-spider/index.ts';
 import { createIndexBuilderOperator, openIndexStore, type IndexStore } from '../operators/index-builder/index.ts';
 import { createOcrOperator, createPaddleOcrEngine, type OcrEngine } from '../operators/ocr/index.ts';
 import { createPageSpiderOperator } from '../operators/page-spider/index.ts';
-import { createPoliteness, DEFAULT_USER_AGENT, safeFetch, type PolitenessOptions } from '../operators/net/index.ts';
+import { createPoliteness, createRedisHostLimiter, DEFAULT_USER_AGENT, safeFetch, type PolitenessOptions } from '../operators/net/index.ts';
+import { createRedisClient } from '../framework/redis/index.ts';
 import { createRelationWriterOperators } from '../operators/relation-writer/index.ts';
 import { createRelationEngine, openRelationStore, type RelationEngine, type RelationStore } from '../relation-engine/index.ts';
 
@@ -22,6 +23,8 @@ export interface BuiltInDeps {
   politeness?: Pick<PolitenessOptions, 'hostConcurrency' | 'hostDelayMs' | 'robots' | 'maxWaitMs'>;
   /** The longest one fetch may take (default 15 s); a host that exceeds it gets a quarter for a while. */
   fetchBudgetMs?: number;
+  /** A Redis URL: the spiders' per-host limits are shared with every process given the same one (a deployment's). */
+  hostLimits?: string;
   /** Open a Cassandra relation store on first use, retrying while unreachable (operator services). */
   lazyRelations?: boolean;
 }
@@ -34,6 +37,9 @@ export interface BuiltInOperators {
 }
 
 export async function createBuiltInOperators(deps: BuiltInDeps, only?: readonly string[]): Promise<BuiltInOperators> {
+  // A bad URL fails here, before any store opens. A slot is leased for a few whole fetch
+  // budgets: a process that dies holding one frees it then.
+  const limitsRedis = deps.hostLimits === undefined ? undefined : createRedisClient(deps.hostLimits, { maxRetriesPerRequest: 2 });
   const store: RelationStore = await openRelationStore(deps.relations, deps.lazyRelations ? { lazy: true } : {});
   const engine = createRelationEngine({ store });
   const indexStore = openIndexStore(deps.index);
@@ -42,6 +48,7 @@ export async function createBuiltInOperators(deps: BuiltInDeps, only?: readonly 
   const timeouts = { connectMs: 5_000, readMs: 10_000 };
   const politeness = createPoliteness({
     ...deps.politeness, userAgent: DEFAULT_USER_AGENT,
+    ...(limitsRedis ? { limiter: createRedisHostLimiter({ redis: limitsRedis, leaseMs: 4 * (deps.fetchBudgetMs ?? 15_000) }) } : {}),
     fetch: (url, o) => safeFetch(url, { allowPrivate: deps.allowPrivate, connectTimeoutMs: timeouts.connectMs, readTimeoutMs: timeouts.readMs, totalTimeoutMs: 15_000, ...o }),
   });
   const pageState = {
@@ -67,6 +74,7 @@ export async function createBuiltInOperators(deps: BuiltInDeps, only?: readonly 
     indexStore,
     async close() {
       await ocrEngine?.close();
+      await limitsRedis?.quit().catch(() => undefined);
       await indexStore.close();
       await store.close();
     },

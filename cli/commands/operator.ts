@@ -19,6 +19,7 @@ interface OperatorCliOptions extends ChannelFlags {
   parentPid?: string;
   hostConcurrency?: string;
   hostDelay?: string;
+  hostLimits?: string;
   fetchBudget?: string;
 }
 
@@ -36,6 +37,7 @@ export function registerOperatorCommand(program: Command): void {
     .option('--data <dir>', 'where embedded state lives', '.quarry')
     .option('--host-concurrency <n>', 'spiders: requests in flight to one host at once (default 2)')
     .option('--host-delay <ms>', 'spiders: least time between requests to one host without a Crawl-delay (default 1000)')
+    .option('--host-limits <redis-url>', 'spiders: keep the per-host limits in this Redis, shared with every spider process given it (default: per process)')
     .option('--fetch-budget <ms>', 'spiders: the longest one page or image may take to arrive (default 15000)')
     .option('--parent-pid <pid>', 'exit when this process is gone (set by `quarry run` and `crawl --isolate`)');
   addServerChannelFlags(command)
@@ -51,7 +53,7 @@ export function registerOperatorCommand(program: Command): void {
       };
       const fetchBudget = opts.fetchBudget === undefined ? {} : { fetchBudgetMs: Math.max(1, parsePositiveInt('fetch-budget', opts.fetchBudget, 15_000)) };
       // A relation writer started while Cassandra is down backs off instead of failing to start.
-      const built = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate: opts.allowPrivate ?? [], politeness, ...fetchBudget, lazyRelations: true }, names);
+      const built = await createBuiltInOperators({ relations: config.relations, index: config.index, allowPrivate: opts.allowPrivate ?? [], politeness, ...fetchBudget, ...(opts.hostLimits !== undefined ? { hostLimits: opts.hostLimits } : {}), lazyRelations: true }, names);
       const capacity = opts.capacity === undefined ? {} : { capacity: parsePositiveInt('capacity', opts.capacity, 256) };
       const server = await serveOperators(built.operators, { host: opts.host, port: parsePositiveInt('port', opts.port, 0), ...capacity, ...security }).catch(async (err: unknown) => {
         await built.close();

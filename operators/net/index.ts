@@ -20,5 +20,6 @@ export { createAddressGuard, type AddressGuard } from './internal/address-guard.
 export { checkUrl } from './internal/check-url.ts';
 export { createPoliteness, type Politeness, type PolitenessOptions } from './internal/politeness.ts';
 export { createHostLimiter, type HostLimiter, type HostLimit } from './internal/host-limiter.ts';
+export { createRedisHostLimiter, type RedisHostLimiterOptions } from './internal/redis-host-limiter.ts';
 export { createRobotsCache, type RobotsCache, type RobotsVerdict } from './internal/robots.ts';
 export type { Resolver, ResolvedAddress } from './internal/guarded-lookup.ts';

@@ -1,6 +1,7 @@
 // Politeness for every spider in a process: robots.txt obeyed (fetched through the SSRF guard,
 // cached per origin), a per-host concurrency cap and minimum delay (the site's Crawl-delay when
-// it states one), and a per-host time budget that shrinks for a host that was too slow.
+// it states one; counted in this process, or over every process sharing a Redis limiter), and a
+// per-host time budget that shrinks for a host that was too slow.
 import { ConfigError, type ConfigProblem } from '../../../framework/errors/index.ts';
 import { FetchError } from './fetch-error.ts';
 import { createHostLimiter, type HostLimiter } from './host-limiter.ts';
@@ -21,6 +22,8 @@ export interface PolitenessOptions {
   userAgent: string;
   /** How robots.txt is fetched: safeFetch with the spider's guard and timeouts. */
   fetch: (url: string, options: Pick<SafeFetchOptions, 'maxBytes' | 'maxRedirects' | 'accept' | 'gate'>) => Promise<SafeFetchResult>;
+  /** Where the per-host turns are kept (default: in this process; `createRedisHostLimiter` shares them over processes). */
+  limiter?: HostLimiter;
   now?: () => number;
 }
 
@@ -48,7 +51,7 @@ export function createPoliteness(o: PolitenessOptions): Politeness {
   const maxWaitMs = int('maxWaitMs', o.maxWaitMs, 2_000, 0);
   if (problems.length > 0) throw new ConfigError(problems, 'politeness options');
   const now = o.now ?? Date.now;
-  const limiter = createHostLimiter(now);
+  const limiter = o.limiter ?? createHostLimiter(now);
   const slowUntil = new Map<string, number>();
   // robots.txt itself waits its host's turn like any request to the host.
   const robots: RobotsCache | undefined = o.robots === false ? undefined : createRobotsCache({
