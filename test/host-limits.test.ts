@@ -3,22 +3,21 @@
 // a time (per process, each would open its own).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { createContractClient, type WireItem } from '../framework/operator-conformance/index.ts';
+import { ProcessGroup } from './fixtures/processes.ts';
 
 const REDIS = process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
 const TRICKLE_MS = 300;
 
 describe('quarry operator --host-limits: spider processes share per-host limits through Redis', () => {
   const dir = mkdtempSync(join(tmpdir(), 'quarry-host-limits-'));
-  const children: ChildProcess[] = [];
+  const procs = new ProcessGroup(join(dir, 'logs'));
   let server: http.Server;
   let site = '';
   let open = 0;
@@ -39,7 +38,7 @@ describe('quarry operator --host-limits: spider processes share per-host limits 
     site = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    await procs.killAll();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     rmSync(dir, { recursive: true, force: true });
@@ -48,15 +47,8 @@ describe('quarry operator --host-limits: spider processes share per-host limits 
   async function spider(n: number): Promise<string> {
     const args = ['operator', 'page-spider', '--port', '0', '--allow-private', '127.0.0.0/8', '--host-concurrency', '1', '--host-delay', '0',
       '--host-limits', REDIS, '--data', join(dir, `p${n}`), '--relations', `embedded:${join(dir, `p${n}`, 'relations')}`, '--index', `embedded:${join(dir, `p${n}`, 'index')}`];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`quarry operator exited with ${code}: ${stderr}`)));
-    });
-    return (JSON.parse(line) as { listening: string }).listening;
+    const p = await procs.start(`spider-${n}`, ['--import', 'tsx', 'cli/main.ts', ...args], {});
+    return p.ready['listening'] as string;
   }
 
   it('pages asked of two processes at once reach the host one at a time', async () => {

@@ -2,39 +2,24 @@
 // limiters, each with its own client as two spider processes would have, share one host's
 // concurrency and delay; a slot held by a process that died frees itself when its lease ends;
 // an unreachable Redis makes a request wait for a later try (HOST_BUSY), never go unlimited.
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { createRedisClient, type RedisClient } from '../../framework/redis/index.ts';
-import { DEFAULT_TEST_REDIS_CLUSTER, deleteMatching } from '../../framework/testing/index.ts';
+import { useRedisTestServer } from '../../framework/testing/index.ts';
 import { createRedisHostLimiter, isFetchError } from './index.ts';
-
-const targets = [
-  ['redis', process.env.QUARRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390', 'QUARRY_TEST_REDIS_URL'],
-  ['redis-cluster', process.env.QUARRY_TEST_REDIS_CLUSTER ?? DEFAULT_TEST_REDIS_CLUSTER, 'QUARRY_TEST_REDIS_CLUSTER'],
-] as const;
 
 const busy = (err: unknown) => isFetchError(err) && err.code === 'HOST_BUSY';
 
-for (const [kind, url, variable] of targets) {
+for (const [kind, server] of [['redis', useRedisTestServer('host-limits')], ['redis-cluster', useRedisTestServer('host-limits', { cluster: true })]] as const) {
   describe(`host limits shared through ${kind}`, () => {
-    const prefix = `quarry-hosts-test-${randomUUID()}:`;
+    const prefix = `${server.namespace()}:`;
     const clients: RedisClient[] = [];
     const process = (leaseMs = 60_000) => {
-      const redis = createRedisClient(url, { maxRetriesPerRequest: 2 });
+      const redis = createRedisClient(server.url, { maxRetriesPerRequest: 2 });
       clients.push(redis);
       return createRedisHostLimiter({ redis, keyPrefix: prefix, leaseMs });
     };
-    let admin: RedisClient;
-    before(async () => {
-      admin = createRedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 0, noReconnect: true });
-      await admin.connect().then(() => admin.ping()).catch((err: unknown) => {
-        assert.fail(`Redis is required for this test and is not reachable at ${url} (${variable}): ${String(err)}`);
-      });
-    });
     after(async () => {
-      await deleteMatching(admin, `${prefix}*`);
-      await admin.quit();
       for (const c of clients) await c.quit();
     });
 
