@@ -1,13 +1,14 @@
 // Nothing strands in flight (#13): on real Kafka + Redis, a trigger that never reached the bus —
 // the produce lost after the ledger opened its token — is produced again by the miner's sweep
 // once the item has been quiet for `strandedAfterMs`: an entry trigger, and a successor's. The
-// same run with the sweep off leaves the items in flight, so the sweep is what ends them.
+// same run with the sweep off leaves the items in flight, so the sweep is what ends them. A
+// trigger that only waits in its node's backlog is not produced a second time.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineDag } from '../framework/dag/index.ts';
+import { compileDag, defineDag } from '../framework/dag/index.ts';
 import { createKafkaBus, type TriggerBus } from '../framework/bus/index.ts';
 import { createRedisBlobStore } from '../framework/blob-store/index.ts';
 import { createRedisItemLedger } from '../framework/item-ledger/index.ts';
@@ -97,5 +98,30 @@ describe('stranded tokens on Kafka + Redis', () => {
       assert.deepEqual(rec.kept, { out: String((i + 1) * 2 + 1) });
     }
     assert.deepEqual(await ledger.counts(dag.name), { 'in-flight': 0, completed: 4, filtered: 0, 'dead-lettered': 0, quarantined: 0 });
+  });
+
+  it('does not produce again the triggers waiting in their node\'s backlog while it lasts', async () => {
+    // b takes one item at a time, 250 ms each: 12 items wait up to 3 s in its topic, 3 times
+    // `strandedAfterMs`. Quiet and unheld, they are stranded but for the backlog they sit in.
+    const slow = defineDag({ name: `backlog-${ns}`, version: 1, source: ['n'], keep: ['out'], defaults: { timeoutMs: 5_000 } }, [
+      { id: 'a', operator: 'strand-a', reads: ['n'], writes: ['m'] },
+      { id: 'b', operator: 'strand-slow', after: ['a'], reads: ['m'], writes: ['out'], concurrency: 1 },
+    ]);
+    const slowOp = defineOperator({ name: 'strand-slow', version: '1', inputs: { m: z.number() }, outputs: { out: z.number() }, handler: async ({ m }) => {
+      await sleep(250);
+      return { out: m + 1 };
+    } });
+    const rt = await startRuntime({ dags: [slow], operators: [...operators, slowOp], namespace: ns, ...backends, bus, strandedAfterMs: 1_000 });
+    const items = Array.from({ length: 12 }, (_, i) => `slow-${i}`);
+    try {
+      await rt.submit(items.map((k, i) => ({ dag: slow.name, itemKey: k, source: { n: String(i) } })));
+      await rt.idle(60_000);
+    } finally {
+      await rt.close();
+    }
+    assert.deepEqual(await ledger.counts(slow.name), { 'in-flight': 0, completed: 12, filtered: 0, 'dead-lettered': 0, quarantined: 0 });
+    const topic = compileDag(slow, { namespace: ns }).nodes.find((n) => n.id === 'b')!.topic;
+    const onB = (await bus.read(topic, { limit: 1_000 })).map((m) => decodeTrigger(m.value).itemKey);
+    assert.deepEqual(onB.sort(), [...items].sort(), 'each item\'s trigger for b went out once');
   });
 });

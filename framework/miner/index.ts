@@ -8,7 +8,8 @@
  *   await miner.start();
  *   await ingress.submit([{ dag: 'page-ingest', itemKey: url, source: { url } }]);
  */
-export { createMiner, nodeGroup, nodeLag, DEFAULT_STRANDED_AFTER_MS, type Miner, type MinerOptions, type HostedNode } from './miner.ts';
+export { createMiner, DEFAULT_STRANDED_AFTER_MS, type Miner, type MinerOptions, type HostedNode } from './miner.ts';
+export { nodeGroup, nodeLag } from './node-lag.ts';
 export { createIngress, newTraceparent, assignMessageId, type Ingress, type IngressOptions } from './ingress.ts';
 export { decideAnswer, decideFilter, type Decision, type OpStatus } from './decide.ts';
 export { replayLetters, replayIdOf, type ReplayLine, type ReplayStatus, type ReplayDeps } from './replay.ts';

@@ -3,8 +3,8 @@
 // the same groups and share the partitions.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BusMessage, Subscription, TriggerBus } from '../bus/trigger-bus.ts';
-import { RETRY_TIERS_MS, type DagPlan, type PlanNode } from '../dag/index.ts';
+import type { BusMessage, Subscription } from '../bus/trigger-bus.ts';
+import { RETRY_TIERS_MS, type DagPlan } from '../dag/index.ts';
 import { QuarryError } from '../errors/index.ts';
 import type { EchoBatchFn } from '../operator-client/index.ts';
 import { createMemoryShadowLog, type ShadowLog } from '../shadow-log/index.ts';
@@ -12,6 +12,7 @@ import { decodeTrigger, encodeTrigger, type OperatorDescription } from '../wire/
 import { createNodeRunner, type NodeRunner } from './node-runner.ts';
 import { routeNode } from './node-routing.ts';
 import { laneTopic } from './triggers.ts';
+import { nodeGroup } from './node-lag.ts';
 import { startSweeper, type Sweeper } from './sweeper.ts';
 import type { MinerDeps } from './work.ts';
 
@@ -69,15 +70,6 @@ export interface Miner {
 export function batching(concurrency: number, maxBatch: number): { maxBatchSize: number; concurrency: number } {
   const size = Math.max(1, Math.min(maxBatch, Math.ceil(concurrency / 2)));
   return { maxBatchSize: size, concurrency: Math.max(1, Math.ceil(concurrency / size)) };
-}
-
-/** A node's consumer group (one per lane) is named like its topic. */
-export const nodeGroup = (topic: string): string => topic;
-
-/** Triggers waiting for a node: the lag of both its lanes. */
-export async function nodeLag(bus: Pick<TriggerBus, 'lag'>, node: Pick<PlanNode, 'topic' | 'highTopic'>): Promise<number> {
-  const lanes = await Promise.all([node.topic, node.highTopic].map((topic) => bus.lag(nodeGroup(topic), [topic])));
-  return lanes.flat().reduce((n, l) => n + l.lag, 0);
 }
 
 export function createMiner(options: MinerOptions): Miner {
