@@ -7,9 +7,9 @@ import type { ChurnEntry, EdgeCopy, LinkRecord, PageRecord } from './model.ts';
 import type { CountDelta, RelationStore, RemovalSet } from './relation-store.ts';
 import { addDelta } from './counts.ts';
 import { pair, retireOrphans, type ContentIndexSink, type OrphanCandidates } from './retire-orphans.ts';
+import { sweepBlobs, type BlobDeleter } from './write-contents.ts';
 
 export type { ContentIndexSink } from './retire-orphans.ts';
-import { sweepBlobs, type BlobDeleter } from './write-contents.ts';
 
 export interface RetireOptions {
   /** Journal entries to process at most (default: all). */

@@ -47,6 +47,10 @@ export function createRedisHostLimiter(o: RedisHostLimiterOptions): HostLimiter 
     if (!s) local.set(host, (s = { active: 0, waiting: 0 }));
     return s;
   };
+  // This process's counts, for `stats`: a host's entry goes once nothing of it is here.
+  const forget = (host: string, s: { active: number; waiting: number }) => {
+    if (s.active === 0 && s.waiting === 0) local.delete(host);
+  };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   return {
     async acquire(host: string, url: string, limit: HostLimit, maxWaitMs: number) {
@@ -61,7 +65,10 @@ export function createRedisHostLimiter(o: RedisHostLimiterOptions): HostLimiter 
             // No shared turn can be had: the request waits for a later try, it never goes unlimited.
             throw new FetchError('HOST_BUSY', url, `The host limits shared through Redis are out of reach (${err instanceof Error ? err.message : String(err)}); try again later`, { retryAfterMs: 5_000, cause: err });
           });
-          if (wait === 0) break;
+          if (wait === 0) {
+            s.active++;
+            break;
+          }
           const left = deadline - Date.now();
           if (left <= 0) {
             const retryAfterMs = Math.max(limit.delayMs * 2, 1_000);
@@ -71,13 +78,14 @@ export function createRedisHostLimiter(o: RedisHostLimiterOptions): HostLimiter 
         }
       } finally {
         s.waiting--;
+        forget(host, s);
       }
-      s.active++;
       let released = false;
       return () => {
         if (released) return;
         released = true;
         s.active--;
+        forget(host, s);
         // A lost release only keeps the slot until its lease expires.
         void o.redis.zrem(active!, lease).catch(() => undefined);
       };
