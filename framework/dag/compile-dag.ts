@@ -207,7 +207,10 @@ function checkOperators(spec: DagSpec, operators: ReadonlyMap<string, OperatorDe
   const problems: string[] = [];
   for (const n of spec.nodes) {
     if (n.kind === 'filter' || n.kind === 'defer') continue;
+    // The node's requests are shaped by its own operator's Describe (a blob as bytes or as a
+    // reference): an operator it routes to must take every field it shares the same way.
     const primary = operators.get(n.operator);
+    const primaryKinds = new Map(primary ? [...primary.inputs, ...primary.outputs].map((f) => [f.name, f.kind]) : []);
     for (const [role, name] of routedOperators(n)) {
       const op = operators.get(name);
       if (!op) {
@@ -224,16 +227,8 @@ function checkOperators(spec: DagSpec, operators: ReadonlyMap<string, OperatorDe
         const used = n.reads.includes(f.name) || (n.writes ?? []).includes(f.name);
         if (used && f.kind === 'blob' && !isBlob) problems.push(`node \`${n.id}\`: field \`${f.name}\` is a blob for operator \`${name}\` but not declared in the DAG's \`blobs\``);
         if (used && f.kind === 'json' && isBlob) problems.push(`node \`${n.id}\`: field \`${f.name}\` is JSON for operator \`${name}\` but declared as a blob in the DAG`);
-      }
-      // The node's requests are shaped by its own operator's Describe (a blob as bytes or as a
-      // reference): an operator it routes to must take every field it shares the same way.
-      if (role !== 'operator' && primary) {
-        const kinds = new Map([...primary.inputs, ...primary.outputs].map((f) => [f.name, f.kind]));
-        for (const f of [...op.inputs, ...op.outputs]) {
-          const theirs = kinds.get(f.name);
-          const used = n.reads.includes(f.name) || (n.writes ?? []).includes(f.name);
-          if (used && theirs !== undefined && theirs !== f.kind) problems.push(`node \`${n.id}\` (${role}): operator \`${name}\` takes field \`${f.name}\` as ${f.kind}, but the node's operator \`${n.operator}\`, whose Describe shapes the requests, as ${theirs}`);
-        }
+        const theirs = primaryKinds.get(f.name);
+        if (used && role !== 'operator' && theirs !== undefined && theirs !== f.kind) problems.push(`node \`${n.id}\` (${role}): operator \`${name}\` takes field \`${f.name}\` as ${f.kind}, but the node's operator \`${n.operator}\`, whose Describe shapes the requests, as ${theirs}`);
       }
     }
   }

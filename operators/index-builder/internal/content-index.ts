@@ -34,8 +34,6 @@ export interface ContentIndex {
   indexText(sign: string, text: string): Promise<number>;
   /** Many texts in one store call; returns each one's number of distinct tokens. */
   indexTexts(entries: readonly { sign: string; text: string }[]): Promise<number[]>;
-  /** Forget contents retired from the relation graph (their hash, text and postings). */
-  removeContents(signs: readonly string[]): Promise<void>;
   /** Contents within `maxDistance` bits, nearest first; a query by sign leaves that sign out. */
   nearDuplicates(query: NearDuplicateQuery, maxDistance?: number): Promise<NearDuplicate[]>;
   /** Connected components (single linkage) of contents within `maxDistance`; only groups of ≥ 2. */
@@ -78,7 +76,6 @@ export function createContentIndex({ store, maxDistance: defaultDistance = 6 }: 
     indexPhashes,
     indexText: async (sign, text) => (await indexTexts([{ sign, text }]))[0]!,
     indexTexts,
-    removeContents: (signs) => store.removeContents(signs),
 
     async nearDuplicates(query, maxDistance = defaultDistance) {
       checkDistance(maxDistance);
