@@ -107,8 +107,8 @@ async function chaosRun(t: TestContext, inst: ServiceInstance, procs: ProcessGro
   const miner = (i: number): Promise<Spawned> => procs.start(`${fault}-miner-${i}`, cli('miner', path('./fixtures/chaos-dag.ts'), '--operators', endpoints, ...backend, '--partitions', '4', '--id', `ch-${run}-m${i}`), env);
   try {
     const ops = await Promise.all([operator(0), operator(1), ...(relate ? [relationWriter(2), relationWriter(3)] : [])]);
-    await procs.start(`${fault}-gate`, cli('gate', 'run', path('./fixtures/chaos-dag.ts'), ...backend), env);
-    const miners = [await miner(1), await miner(2)];
+    // The miners read the operators' Describe as they start; the gate needs nobody.
+    const [, ...miners] = await Promise.all([procs.start(`${fault}-gate`, cli('gate', 'run', path('./fixtures/chaos-dag.ts'), ...backend), env), miner(1), miner(2)]);
 
     // Everything enters through the gate's durable backlog, as `quarry submit --gate` does.
     const gate = await openGate({ kafkaBrokers: inst.kafkaBrokers, redisUrl: inst.redisUrl, namespace, relations: 'embedded:/nonexistent', index: 'embedded:/nonexistent', dataDir: procs.logDir }, { consume: false });
