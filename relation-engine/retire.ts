@@ -38,6 +38,9 @@ export interface RetireReport {
   orphanLinks: number;
   orphanContents: number;
   blobsDeleted: number;
+  /** Orphaned blobs left in place because they were put again within the grace period (a new
+   * reference is likely on its way); the next run looks at them again. */
+  blobsLeased: number;
   /** True when every entry old enough was processed (the limit was not reached). */
   complete: boolean;
 }
@@ -46,7 +49,7 @@ const BATCH = 256;
 
 export async function retire(store: RelationStore, o: Required<Omit<RetireOptions, 'blobs' | 'indexes'>> & Pick<RetireOptions, 'blobs' | 'indexes'> & { now: () => number }): Promise<RetireReport> {
   if (!(o.limit >= 0)) throw new TypeError(`Expected \`limit\` to be a number ≥ 0, got \`${o.limit}\``);
-  const report: RetireReport = { entries: 0, removed: 0, pending: 0, orphanLinks: 0, orphanContents: 0, blobsDeleted: 0, complete: true };
+  const report: RetireReport = { entries: 0, removed: 0, pending: 0, orphanLinks: 0, orphanContents: 0, blobsDeleted: 0, blobsLeased: 0, complete: true };
   const started = o.now();
   const cutoff = started - o.graceMs;
   // Entries younger than the grace period are left in place: read only those older.
@@ -72,7 +75,11 @@ export async function retire(store: RelationStore, o: Required<Omit<RetireOption
     report.entries += entries.length;
   }
   report.pending = (await store.readJournal({ beforeMs: Number.MAX_SAFE_INTEGER, limit: 10_000 })).length;
-  if (o.blobs) report.blobsDeleted = await sweepBlobs(store, o.blobs, { beforeMs: o.now() - o.graceMs + 1, limit: 10_000 });
+  if (o.blobs) {
+    const swept = await sweepBlobs(store, o.blobs, { beforeMs: o.now() - o.graceMs + 1, graceMs: o.graceMs, limit: 10_000 });
+    report.blobsDeleted = swept.deleted;
+    report.blobsLeased = swept.leased;
+  }
   return report;
 }
 

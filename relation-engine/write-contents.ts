@@ -67,20 +67,30 @@ export async function releaseRefs(store: RelationStore, refs: readonly BlobRef[]
 }
 
 export interface BlobDeleter {
-  delete(refs: readonly string[]): Promise<void>;
+  /** Deletes each blob unless it was put within the last `idleMs`; returns the refs it left. */
+  deleteIdle(refs: readonly string[], idleMs: number): Promise<string[]>;
 }
 
-/** Deletes orphaned blobs whose grace has passed and that still have no reference. */
-export async function sweepBlobs(store: RelationStore, blobs: BlobDeleter, o: { beforeMs: number; limit: number }): Promise<number> {
+/**
+ * Deletes orphaned blobs whose grace has passed and that still have no reference. A blob put
+ * again within the grace (a new item's thumbnail whose reference is on its way) is left, with
+ * its orphan record, for the next run: the put is its lease, checked and deleted in one step by
+ * the blob store, so a reference recorded after this run's check never points at a deleted blob.
+ */
+export async function sweepBlobs(store: RelationStore, blobs: BlobDeleter, o: { beforeMs: number; graceMs: number; limit: number }): Promise<{ deleted: number; leased: number }> {
   const orphans = await store.readBlobOrphans(o);
   let deleted = 0;
+  let leased = 0;
   for (const { blob } of orphans) {
     const refs = await store.readBlobRefs(blob);
     if (refs.length === 0) {
-      await blobs.delete([blob]);
+      if ((await blobs.deleteIdle([blob], o.graceMs)).length > 0) {
+        leased++;
+        continue;
+      }
       deleted++;
     }
     await store.remove({ blobOrphans: [blob] });
   }
-  return deleted;
+  return { deleted, leased };
 }

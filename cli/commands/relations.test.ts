@@ -1,13 +1,14 @@
 // `quarry relations` over an embedded store: a store path that does not exist is an error naming
 // it (never an empty store created on the spot), pages and dead links can be listed, and
-// retirement tells the content index which contents it retired.
+// retirement tells the content index which contents it retired and deletes orphaned thumbnails.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createFileBlobStore } from '../../framework/blob-store/index.ts';
 import { createContentIndex, openIndexStore } from '../../operators/index-builder/index.ts';
 import { createRelationEngine, openRelationStore } from '../../relation-engine/index.ts';
 
@@ -76,4 +77,38 @@ test('retire --index-store: the content index forgets the contents retired, and 
   } finally {
     await after.close();
   }
+});
+
+test('retire --blobs: an orphaned thumbnail is deleted from the blob store given, one put again within --grace stays', async () => {
+  const spec = `embedded:${join(dir, 'rel-blobs')}`;
+  const blobDir = join(dir, 'blobs');
+  const blobs = createFileBlobStore({ dir: blobDir });
+  const [gone, again] = [await blobs.put('thumbnail/gone', Uint8Array.of(1)), await blobs.put('thumbnail/again', Uint8Array.of(2))];
+  // Written an hour ago, as the thumbnail `gone` was put; `again` is put anew by a new item.
+  const hourAgo = Date.now() - 3_600_000;
+  const engine = createRelationEngine({ store: await openRelationStore(spec), now: () => hourAgo });
+  const features = { width: 8, height: 8, format: 'png', clarity: 1, phash: '0'.repeat(16), dominantColor: '#000000' };
+  await engine.upsertContent('c'.repeat(64), features, gone);
+  await engine.upsertContent('d'.repeat(64), features, again);
+  await engine.releaseContent('c'.repeat(64));
+  await engine.releaseContent('d'.repeat(64));
+  await engine.close();
+  for (const shard of readdirSync(blobDir).filter((f) => f !== '.tmp')) {
+    for (const name of readdirSync(join(blobDir, shard))) utimesSync(join(blobDir, shard, name), new Date(hourAgo), new Date(hourAgo));
+  }
+  await blobs.put('thumbnail/again', Uint8Array.of(2)); // a new item's put: its lease
+
+  const missing = quarry('--store', spec, 'retire', '--blobs', 'embedded:/no/such/blob-dir');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /STORE_MISSING.*No blob store at `\/no\/such\/blob-dir`/);
+  const bad = quarry('--store', spec, 'retire', '--blobs', 's3://bucket');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /blobs.*`embedded:<dir>` or `redis:redis:\/\/host:port/);
+  const r = quarry('--store', spec, 'retire', '--grace', '600000', '--blobs', `embedded:${blobDir}`);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { blobsDeleted: number; blobsLeased: number };
+  assert.deepEqual([report.blobsDeleted, report.blobsLeased], [1, 1]);
+  assert.equal(await blobs.get(gone), null, 'the orphaned thumbnail is gone');
+  assert.deepEqual(await blobs.get(again), Uint8Array.of(2), 'the one put again within the grace stays');
+  await blobs.close();
 });

@@ -6,12 +6,16 @@
 //   quarry relations pages | dead-links                 the live pages; the dead image links and why
 //   quarry relations refused [--data dir | --kafka b]   refused and dead-lettered URLs, full reasons
 //   quarry relations counts [--exact] | retire [--limit n] [--grace ms] [--follow ms] [--index-store spec]
+//                                              [--blobs embedded:<dir> | redis:<url> [--namespace ns]]
 // --store embedded:<dir> | cassandra:<host:port>/<keyspace>  (default embedded:.quarry/relations);
 // a store that does not exist is an error naming it (queries never create one).
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { createFileBlobStore, createRedisBlobStore, type BlobStore } from '../../framework/blob-store/index.ts';
+import { ConfigError, QuarryError } from '../../framework/errors/index.ts';
 import { openIndexStore } from '../../operators/index-builder/index.ts';
+import { parseBackendConfig } from '../config.ts';
 import { createRelationEngine, openRelationStore, type RelationEngine } from '../../relation-engine/index.ts';
 import { registerRefusedCommand } from './relations-refused.ts';
 
@@ -34,6 +38,19 @@ function intAtLeast(flag: string, min: number) {
     if (!Number.isInteger(n) || n < min) throw new Error(`Expected \`${flag}\` to be an integer ≥ ${min}, got \`${v}\``);
     return n;
   };
+}
+
+/** `--blobs`: an embedded run's file blobs (`<data>/blobs`, which must exist) or a deployment's Redis. */
+function openBlobs(spec: string, namespace: string): BlobStore {
+  if (spec.startsWith('embedded:') && spec.length > 'embedded:'.length) {
+    const dir = spec.slice('embedded:'.length);
+    if (!existsSync(dir)) throw new QuarryError('STORE_MISSING', `No blob store at \`${dir}\` (${spec}): check the path (an embedded run keeps its blobs in <data>/blobs)`);
+    return createFileBlobStore({ dir });
+  }
+  if (spec.startsWith('redis:') && /^rediss?:\/\/./.test(spec.slice('redis:'.length))) {
+    return createRedisBlobStore({ redis: spec.slice('redis:'.length), namespace: parseBackendConfig({ namespace }).namespace });
+  }
+  throw new ConfigError([{ field: 'blobs', expected: '`embedded:<dir>` or `redis:redis://host:port[,…]`', received: spec }], 'blob store');
 }
 
 function notFound(what: string): never {
@@ -71,15 +88,18 @@ export function registerRelationsCommand(program: Command): void {
 
   registerRefusedCommand(rel);
 
-  rel.command('retire').description('retire what the churn journal says changed (never a live or in-flight edge); orphaned thumbnails are recorded here and deleted by the next `quarry crawl`, which holds the blob store')
+  rel.command('retire').description('retire what the churn journal says changed (never a live or in-flight edge), and delete the orphaned thumbnails of --blobs')
     .option('--limit <n>', 'process at most n journal entries', intAtLeast('--limit', 1))
-    .option('--grace <ms>', 'leave entries younger than this (writes that may be in flight)', intAtLeast('--grace', 0), 600_000)
+    .option('--grace <ms>', 'leave entries younger than this (writes that may be in flight), and thumbnails put again within it', intAtLeast('--grace', 0), 600_000)
     .option('--follow <ms>', 'keep running: retire every <ms> until stopped (a deployment\'s retirement role)', intAtLeast('--follow', 1))
     .option('--index-store <spec>', 'the content index (embedded:<dir> or redis:<url>) that forgets the contents retired here')
-    .action(async (o: { limit?: number; grace: number; follow?: number; indexStore?: string }, cmd: Command) => withEngine(cmd, async (e) => {
+    .option('--blobs <spec>', 'the blob store holding the kept thumbnails (embedded:<dir> or redis:<url>); without it, orphaned thumbnails stay recorded for a run that has it')
+    .option('--namespace <ns>', 'the Redis namespace of --blobs redis:<url>', 'quarry')
+    .action(async (o: { limit?: number; grace: number; follow?: number; indexStore?: string; blobs?: string; namespace: string }, cmd: Command) => withEngine(cmd, async (e) => {
+      const blobs = o.blobs === undefined ? undefined : openBlobs(o.blobs, o.namespace);
       const index = o.indexStore === undefined ? undefined : openIndexStore(o.indexStore, { mustExist: true });
       try {
-        const options = { graceMs: o.grace, ...(index ? { indexes: [index] } : {}) };
+        const options = { graceMs: o.grace, ...(index ? { indexes: [index] } : {}), ...(blobs ? { blobs } : {}) };
         if (o.follow === undefined) return await e.retire({ ...options, ...(o.limit === undefined ? {} : { limit: o.limit }) });
         const retirer = e.startRetirer({ ...options, intervalMs: o.follow, onReport: (r) => process.stdout.write(`${JSON.stringify(r)}\n`), onError: (err) => process.stderr.write(`retire: ${(err as Error).message}\n`) });
         await new Promise<void>((resolve) => {
@@ -89,7 +109,7 @@ export function registerRelationsCommand(program: Command): void {
         await retirer.stop();
         return undefined;
       } finally {
-        await index?.close();
+        await Promise.all([index?.close(), blobs?.close()]);
       }
     }));
 

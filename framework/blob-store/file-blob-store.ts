@@ -6,13 +6,14 @@
 // Writes go to `${dir}/.tmp/` and are renamed into place, so a reader never sees half a blob
 // and a retried put of the same key simply replaces it. A blob put with a TTL is stored under
 // `~<key>` with its expiry as its mtime; a sweep (at open, then every `sweepEveryMs`) deletes
-// those whose time has come.
+// those whose time has come. A kept blob's mtime is when it was last put: `deleteIdle` leaves
+// the ones put within its window.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from './blob-store.ts';
 import { ConfigError, QuarryError, describeValue } from '../errors/index.ts';
-import { checkBytes, checkKey, keyOfRef } from './internal/refs.ts';
+import { checkBytes, checkIdleMs, checkKey, keyOfRef } from './internal/refs.ts';
 
 export interface FileBlobStoreOptions {
   /** Folder holding the blobs; created when missing. */
@@ -105,11 +106,40 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
     },
     async delete(refs) {
       const paths = refs.map((ref) => pathOfRef(ref).path);
-      for (const path of paths) {
-        await unlink(path).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err;
+      for (const path of paths) await unlinkIfThere(path);
+    },
+    async deleteIdle(refs, idleMs) {
+      checkIdleMs(idleMs);
+      const targets = refs.map((ref) => ({ ref, expiring: keyOfRef(ref, PREFIX, 'file blob store').startsWith('~'), path: pathOfRef(ref).path }));
+      const kept: string[] = [];
+      const leased = (info: { mtimeMs: number } | null): boolean => info !== null && now() - info.mtimeMs < idleMs;
+      for (const { ref, expiring, path } of targets) {
+        if (expiring) {
+          await unlinkIfThere(path);
+          continue;
+        }
+        if (leased(await stat(path).catch(() => null))) {
+          kept.push(ref);
+          continue;
+        }
+        // Moved aside first, so the check and the delete are one step: a put landing after the
+        // move makes a new file in its place, one that landed before the move shows in the moved
+        // file's mtime, and is put back (unless a later put has already taken its place).
+        const aside = join(dir, TMP, `deleting-${randomUUID()}`);
+        const moved = await rename(path, aside).then(() => true, (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return false;
+          throw err;
         });
+        if (!moved) continue;
+        if (leased(await stat(aside))) {
+          await link(aside, path).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EEXIST') throw err;
+          });
+          kept.push(ref);
+        }
+        await unlink(aside);
       }
+      return kept;
     },
     async stats() {
       await ready;
@@ -131,6 +161,12 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
       await sweeping;
     },
   };
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
 }
 
 function checkSafeKey(key: string): void {

@@ -3,8 +3,21 @@
 // Keys carry no hash tag: on a Redis Cluster blobs spread over every master.
 import type { BlobStore } from './blob-store.ts';
 import { ConfigError } from '../errors/index.ts';
-import { checkBytes, checkKey, keyOfRef } from './internal/refs.ts';
+import { checkBytes, checkIdleMs, checkKey, keyOfRef } from './internal/refs.ts';
 import { escapeGlob, execBatch, scanKeys, useRedis, type RedisClient } from '../redis/index.ts';
+
+// Deletes a blob unless it was put (or read: Redis keeps one access time) within ARGV[1] ms: one
+// key, so the check and the delete are one step on its node. A blob with a TTL is an item's own
+// and goes at once. `OBJECT IDLETIME` counts whole seconds of Redis's clock, so a window is kept
+// one second longer (never shorter); with an LFU eviction policy Redis does not keep it, and the
+// script fails saying so.
+const DELETE_IDLE = `
+local idle = redis.call('OBJECT', 'IDLETIME', KEYS[1])
+if not idle then return 1 end
+local window = tonumber(ARGV[1])
+if window > 0 and redis.call('PTTL', KEYS[1]) < 0 and idle * 1000 < window + 1000 then return 0 end
+redis.call('UNLINK', KEYS[1])
+return 1`;
 
 export interface RedisBlobStoreOptions {
   /** A URL (the store owns and closes the connection) or a client (the caller's to close). */
@@ -40,6 +53,18 @@ export function createRedisBlobStore(options: RedisBlobStoreOptions): BlobStore 
       for (let i = 0; i < keys.length; i += 500) {
         await execBatch(client, keys.slice(i, i + 500).map((key) => ({ key, name: 'unlink', args: [key] })));
       }
+    },
+    async deleteIdle(refs, idleMs) {
+      checkIdleMs(idleMs);
+      const keys = refs.map(redisKeyOf);
+      const kept: string[] = [];
+      for (let i = 0; i < keys.length; i += 500) {
+        const replies = await execBatch(client, keys.slice(i, i + 500).map((key) => ({ key, name: 'eval', args: [DELETE_IDLE, 1, key, Math.ceil(idleMs)] })));
+        replies.forEach((deleted, j) => {
+          if (Number(deleted) === 0) kept.push(refs[i + j]!);
+        });
+      }
+      return kept;
     },
     async stats() {
       let blobs = 0;

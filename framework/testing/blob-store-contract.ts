@@ -3,6 +3,7 @@
 // Each case gets a fresh, empty store and closes it afterwards.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../blob-store/index.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -49,6 +50,23 @@ export function blobStoreContract(name: string, makeAdapter: () => Promise<BlobS
       assert.equal(await store.get(b), null);
     }));
 
+    it('deleteIdle leaves a blob put within its window, deletes the others, and an item\'s TTL blob at once', withStore(async (store) => {
+      const shared = await store.put('kept/shared', bytes('s'));
+      const owned = await store.put('item-1/owned', bytes('o'), { ttlMs: 60_000 });
+      const missing = shared.replace('kept/shared', 'kept/missing');
+      assert.deepEqual(await store.deleteIdle([shared, owned, missing], 60_000), [shared], 'a put is a lease; the TTL blob and the absent one count as deleted');
+      assert.equal(text(await store.get(shared)), 's');
+      assert.equal(await store.get(owned), null);
+      await sleep(2_100);
+      const again = await store.put('kept/again', bytes('a'));
+      assert.deepEqual(await store.deleteIdle([shared, again], 500), [again], 'only the blob put within the last 500 ms stays');
+      assert.equal(await store.get(shared), null);
+      assert.equal(text(await store.get(again)), 'a');
+      assert.deepEqual(await store.deleteIdle([again], 0), [], 'a window of 0 deletes whatever was put');
+      assert.equal(await store.get(again), null);
+      await assert.rejects(store.deleteIdle([again], -1), /Expected `idleMs` to be a finite number ≥ 0/);
+    }));
+
     it('does not share buffers with the caller', withStore(async (store) => {
       const value = bytes('abc');
       const ref = await store.put('k', value);
@@ -83,6 +101,7 @@ export function blobStoreContract(name: string, makeAdapter: () => Promise<BlobS
       for (const ref of foreign) {
         await assert.rejects(store.get(ref), (err: Error) => err.message.includes(`\`${ref}\``) || (ref === '' && /ref/.test(err.message)));
         await assert.rejects(store.delete([ref]), /does not belong/);
+        await assert.rejects(store.deleteIdle([ref], 0), /does not belong/);
       }
     }));
 

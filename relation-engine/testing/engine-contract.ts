@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import { createMemoryBlobStore } from '../../framework/blob-store/index.ts';
 import { createRelationEngine, type RelationEngine } from '../engine.ts';
 import type { MakeTestStore, TestStore } from './test-stores.ts';
 
@@ -112,7 +113,7 @@ export function engineContract(name: string, make: MakeTestStore): void {
       const p = `http://${ns()}/p`;
       const [a, b] = [`${p}/a.jpg`, `${p}/b.jpg`];
       const deleted: string[] = [];
-      const blobs = { delete: async (refs: readonly string[]) => void deleted.push(...refs) };
+      const blobs = { deleteIdle: async (refs: readonly string[]) => (deleted.push(...refs), []) };
       await engine.upsertPage({ url: p, links: [{ url: a }, { url: b }], crawledAtMs: 1 });
       await engine.markLink({ url: a, alive: true, contentSign: `${p}#a`, crawledAtMs: 1 });
       await engine.markLink({ url: b, alive: true, contentSign: `${p}#b`, crawledAtMs: 1 });
@@ -148,7 +149,7 @@ export function engineContract(name: string, make: MakeTestStore): void {
       const s = `${ns()}-shared`;
       const blob = `blob://${s}`;
       const deleted: string[] = [];
-      const blobs = { delete: async (refs: readonly string[]) => void deleted.push(...refs) };
+      const blobs = { deleteIdle: async (refs: readonly string[]) => (deleted.push(...refs), []) };
       await engine.upsertContent(s, feat, blob, { tenant: 'acme' });
       await engine.upsertContent(s, feat, blob, { tenant: 'globex' });
       await engine.releaseContent(s, { tenant: 'acme' });
@@ -157,6 +158,29 @@ export function engineContract(name: string, make: MakeTestStore): void {
       await engine.releaseContent(s, { tenant: 'globex' });
       await engine.retire({ blobs });
       assert.deepEqual(deleted, [blob]);
+    });
+
+    test('a thumbnail put again just as its last reference goes stays for the new reference: the put is its lease', async () => {
+      const s = `${ns()}-again`;
+      const blobs = createMemoryBlobStore({ now: () => clock });
+      const thumb = await blobs.put(`thumbnail/${s}`, Uint8Array.of(7));
+      await engine.upsertContent(s, feat, thumb, { tenant: 'acme' });
+      await engine.releaseContent(s, { tenant: 'acme' }); // its last reference goes: an orphan
+      clock += 5_000;
+      await blobs.put(`thumbnail/${s}`, Uint8Array.of(7)); // a new item puts the same thumbnail,
+      const first = await engine.retire({ blobs, graceMs: 1_000 }); // and the sweep runs before its reference is recorded
+      assert.deepEqual([first.blobsDeleted, first.blobsLeased], [0, 1]);
+      assert.deepEqual(await blobs.get(thumb), Uint8Array.of(7));
+      await engine.upsertContent(s, feat, thumb, { tenant: 'globex' }); // the new reference
+      clock += 5_000;
+      const second = await engine.retire({ blobs, graceMs: 1_000 });
+      assert.deepEqual([second.blobsDeleted, second.blobsLeased], [0, 0], 'referenced again: its orphan record goes, the blob stays');
+      assert.deepEqual(await blobs.get(thumb), Uint8Array.of(7));
+      await engine.releaseContent(s, { tenant: 'globex' });
+      clock += 5_000;
+      const third = await engine.retire({ blobs, graceMs: 1_000 });
+      assert.deepEqual([third.blobsDeleted, third.blobsLeased], [1, 0]);
+      assert.equal(await blobs.get(thumb), null);
     });
 
     test('a page reached under another URL is one vertex with its aliases; the alias\'s old edges retire', async () => {

@@ -27,3 +27,9 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
   checkBytes(bytes);
   return Uint8Array.from(bytes);
 }
+
+export function checkIdleMs(idleMs: unknown): asserts idleMs is number {
+  if (typeof idleMs !== 'number' || !Number.isFinite(idleMs) || idleMs < 0) {
+    throw new QuarryError('BLOB_BAD_INPUT', `Expected \`idleMs\` to be a finite number ≥ 0, got ${describeValue(idleMs)}`);
+  }
+}
