@@ -13,6 +13,7 @@ import { cassandraTestStore, embeddedTestStore, type MakeTestStore } from '../re
 import { machineInfo } from './internal/machine.ts';
 import { load1, machineCpuMs, processCpuMs } from './internal/proc-stats.ts';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 const { values: args } = parseArgs({ options: {
   pages: { type: 'string', default: '1000,10000' }, 'links-per-page': { type: 'string', default: '10' },
@@ -23,6 +24,7 @@ const LPP = Number(args['links-per-page']);
 const BATCH = Number(args.batch);
 const PAR = Number(args.parallel);
 const CHURN_PAGES = 100;
+const THREADS = availableParallelism();
 
 /**
  * The engine before batching (505dc55: per-row writes, per-content scan reads), its own bench at
@@ -44,6 +46,8 @@ interface Figures {
   pointReadsPerSec: number;
   scanMBPerSec: number;
   scanContentsPerSec: number;
+  /** Embedded: the export read by one worker thread per core (`threads`). */
+  threadedScanMBPerSec?: number;
   retireMs: number;
   retireEntries: number;
   /** CPU µs per item of this process and of the Cassandra JVM, and the cores busy elsewhere. */
@@ -138,6 +142,12 @@ async function measure(backend: string, make: MakeTestStore, pages: number): Pro
     const [report, sSec] = await timed(() => engine.exportJsonl(sink), cass);
     const scanCpu = lastCpu(links);
     if (report.contents !== links) throw new Error(`bench: exported ${report.contents} contents, expected ${links}`);
+    let threadedScanMBPerSec: number | undefined;
+    if (t.store.threadSpec !== undefined) {
+      const [threaded, tSec] = await timed(() => engine.exportJsonl(sink, { threads: THREADS }));
+      if (threaded.contents !== links || threaded.threads !== THREADS) throw new Error(`bench: the threaded export read ${threaded.contents} contents in ${threaded.threads} threads`);
+      threadedScanMBPerSec = threaded.bytes / 1e6 / tSec;
+    }
     // A fixed churn (100 pages each drop one link), then its retirement: the cost follows the churn.
     await engine.retire({ graceMs: 0 }); // the first writes' own journal entries
     clock += 1000;
@@ -156,6 +166,7 @@ async function measure(backend: string, make: MakeTestStore, pages: number): Pro
       pointReadsPerSec: reads / rSec,
       scanMBPerSec: report.bytes / 1e6 / sSec,
       scanContentsPerSec: report.contents / sSec,
+      ...(threadedScanMBPerSec !== undefined ? { threadedScanMBPerSec } : {}),
       retireMs: retSec * 1000, retireEntries: retired.entries,
       countsMs: cSec * 1000, exactCountsMs: xSec * 1000,
       edgeCpu, scanCpu, loadBefore, loadAfter: load1(),
@@ -196,6 +207,7 @@ const TARGETS: [string, string, keyof Figures, number][] = [
   ['LMDB edge writes/s', 'embedded (LMDB)', 'edgeWritesPerSec', 100_000],
   ['Cassandra export MB/s', 'cassandra', 'scanMBPerSec', 30],
   ['LMDB export MB/s', 'embedded (LMDB)', 'scanMBPerSec', 100],
+  [`LMDB export MB/s, ${THREADS} threads`, 'embedded (LMDB)', 'threadedScanMBPerSec', 100],
 ];
 const md = [
   '## Relation engine',
@@ -204,13 +216,14 @@ const md = [
   `Machine: ${m.nproc} cores, ${m.cpu}, ${m.ramGiB} GiB RAM, shared with other work. Date: ${date}.  `,
   `Dataset: pages × ${LPP} image links, one content per link; Cassandra 5.0 single node on loopback, rf 1, consistency ONE; ${BATCH} items per write set, ${PAR} in flight.`,
   '',
-  '| backend | links | vertex writes/s | edge writes/s | engine page upserts/s | point reads/s | export MB/s | export contents/s | retire 100 changed pages | counts() | exact recount |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.backend} | ${f(r.links)} | ${cell(r, 'vertexWritesPerSec')} | ${cell(r, 'edgeWritesPerSec')} | ${f(r.enginePageUpsertsPerSec)} | ${cell(r, 'pointReadsPerSec')} | ${cell(r, 'scanMBPerSec')} | ${f(r.scanContentsPerSec)} | ${f(r.retireMs)} ms (${r.retireEntries} entries) | ${f(r.countsMs)} ms | ${f(r.exactCountsMs)} ms |`),
+  `| backend | links | vertex writes/s | edge writes/s | engine page upserts/s | point reads/s | export MB/s | export MB/s, ${THREADS} threads | export contents/s | retire 100 changed pages | counts() | exact recount |`,
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.backend} | ${f(r.links)} | ${cell(r, 'vertexWritesPerSec')} | ${cell(r, 'edgeWritesPerSec')} | ${f(r.enginePageUpsertsPerSec)} | ${cell(r, 'pointReadsPerSec')} | ${cell(r, 'scanMBPerSec')} | ${f(r.threadedScanMBPerSec)} | ${f(r.scanContentsPerSec)} | ${f(r.retireMs)} ms (${r.retireEntries} entries) | ${f(r.countsMs)} ms | ${f(r.exactCountsMs)} ms |`),
   '',
   '"was": the same figure at 10,000 links from the engine before batching (505dc55, per-row writes and per-content reads), its own bench run on this machine on 2026-12-01 in a quieter hour, not in this run: on a loaded machine compare it only through the CPU-per-item table below.',
   'A vertex write is one link or content vertex; an edge write is one logical oc edge (two rows, forward and reverse), both through batched write sets.',
   'An engine page upsert reads the page, journals what it leaves behind, writes 10 fo edges (20 rows) and commits the vertex.',
+  `"export MB/s, ${THREADS} threads": the same export (the same bytes, in the same order) read and encoded by ${THREADS} worker threads (\`--threads\`, embedded stores only), each thread's start (about half a second of CPU, loading its modules) included.`,
   'Retirement and counts() do not scan: their cost follows the churn (the same 100 changed pages at both sizes) and stays flat as the graph grows; the exact recount scans everything.',
   '',
   '**What the load cost.** CPU per item (bench process: `process.cpuUsage()`; Cassandra JVM: `/proc/<pid>/stat` of the shared server, so other clients\' work counts too) and the cores other work kept busy meanwhile (`/proc/stat` minus both). On a shared machine CPU per item moves much less with the load than items/s does (it still grows when the cores are contended).',

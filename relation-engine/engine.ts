@@ -11,7 +11,8 @@ import {
 import { contentOfLink, imagesOfPage, relate, resolvePage, type ContentRelation, type LinkContent, type PageImages } from './queries.ts';
 import { retire, type RetireOptions, type RetireReport } from './retire.ts';
 import { exactCounts, maintainedCounts, type RelationCounts } from './counts.ts';
-import { exportJsonl, type ExportProgress, type ExportReport } from './export-jsonl.ts';
+import { exportJsonl, writeChunks, type ExportProgress, type ExportReport } from './export-jsonl.ts';
+import { threadedChunks } from './export-threads.ts';
 import { scanBatches, type ScanOptions } from './scan.ts';
 import { DEFAULT_SCHEDULE, dueVisits, planVisits, type DueVisitState, type SchedulePolicy } from './schedule.ts';
 import { planPageDeletion, planPages, type CheckedPage, type WriteContext, type WriteResult } from './write-pages.ts';
@@ -187,8 +188,21 @@ export class RelationEngine {
     return scanBatches(this.store, { parallel: this.scanParallel, ...o });
   }
 
-  exportJsonl(out: Writable, options: { onProgress?: (p: ExportProgress) => void; progressEveryMs?: number } & ScanOptions = {}): Promise<ExportReport> {
-    return exportJsonl(this.scanBatches(options), out, options);
+  /**
+   * Every content with its relation as JSON lines, in scan order. `threads` > 1 on an embedded
+   * store reads and encodes bucket ranges in that many worker threads (the same output).
+   */
+  async exportJsonl(out: Writable, options: { onProgress?: (p: ExportProgress) => void; progressEveryMs?: number; threads?: number } & ScanOptions = {}): Promise<ExportReport> {
+    const { threads = 1, ...o } = options;
+    if (!Number.isInteger(threads) || threads < 1) throw new TypeError(`Expected \`threads\` to be an integer ≥ 1, got \`${threads}\``);
+    const spec = this.store.threadSpec;
+    if (threads > 1 && spec !== undefined) return this.exportInThreads(spec, threads, out, o);
+    return exportJsonl(this.scanBatches(o), out, o);
+  }
+
+  private async exportInThreads(spec: string, threads: number, out: Writable, o: { onProgress?: (p: ExportProgress) => void; progressEveryMs?: number } & ScanOptions): Promise<ExportReport> {
+    const { contents } = await maintainedCounts(this.store);
+    return { ...(await writeChunks(threadedChunks(spec, { threads, buckets: this.store.buckets, contents, ...o }), out, o)), threads };
   }
 
   /** Live pages (not aliases, not deleted), in store order. */

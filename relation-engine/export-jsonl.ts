@@ -10,25 +10,50 @@ export interface ExportProgress {
   elapsedMs: number;
 }
 
-export interface ExportReport extends ExportProgress {}
+export interface ExportReport extends ExportProgress {
+  /** Threads that read the store (1: the calling thread alone). */
+  threads: number;
+}
 
-export async function exportJsonl(
-  batches: AsyncIterable<readonly ContentRelation[]>, out: Writable,
-  o: { onProgress?: (p: ExportProgress) => void; progressEveryMs?: number; now?: () => number } = {},
-): Promise<ExportReport> {
+export interface ExportChunk {
+  /** JSON lines, whole lines only. */
+  bytes: Uint8Array;
+  contents: number;
+}
+
+export interface WriteOptions {
+  onProgress?: (p: ExportProgress) => void;
+  progressEveryMs?: number;
+  now?: () => number;
+}
+
+/** One batch as JSON lines. */
+export function encodeBatch(batch: readonly ContentRelation[]): ExportChunk {
+  let text = '';
+  for (const row of batch) text += `${JSON.stringify(row)}\n`;
+  return { bytes: Buffer.from(text, 'utf8'), contents: batch.length };
+}
+
+async function* encodeAll(batches: AsyncIterable<readonly ContentRelation[]>): AsyncIterable<ExportChunk> {
+  for await (const batch of batches) yield encodeBatch(batch);
+}
+
+export function exportJsonl(batches: AsyncIterable<readonly ContentRelation[]>, out: Writable, o: WriteOptions = {}): Promise<ExportReport> {
+  return writeChunks(encodeAll(batches), out, o);
+}
+
+/** Writes encoded chunks in order, honouring `out`'s backpressure, with progress. */
+export async function writeChunks(chunks: AsyncIterable<ExportChunk>, out: Writable, o: WriteOptions = {}): Promise<ExportReport> {
   const now = o.now ?? Date.now;
   const started = now();
   const every = o.progressEveryMs ?? 1_000;
   let lastProgress = started;
   let contents = 0;
   let bytes = 0;
-  for await (const batch of batches) {
-    let text = '';
-    for (const row of batch) text += `${JSON.stringify(row)}\n`;
-    const chunk = Buffer.from(text, 'utf8');
-    contents += batch.length;
-    bytes += chunk.length;
-    if (!out.write(chunk)) await once(out, 'drain');
+  for await (const chunk of chunks) {
+    contents += chunk.contents;
+    bytes += chunk.bytes.byteLength;
+    if (!out.write(chunk.bytes)) await once(out, 'drain');
     const t = now();
     if (t - lastProgress >= every) {
       lastProgress = t;
@@ -37,5 +62,5 @@ export async function exportJsonl(
   }
   const report = { contents, bytes, elapsedMs: now() - started };
   o.onProgress?.(report);
-  return report;
+  return { ...report, threads: 1 };
 }

@@ -79,6 +79,8 @@ export interface RelationStore {
   readonly kind: string;
   /** Number of C buckets; part of the scan order, fixed when the store is created. */
   readonly buckets: number;
+  /** The spec another thread opens this same store by (embedded stores: exports in worker threads). */
+  readonly threadSpec?: string;
   /** The longest key the store takes, in bytes: the engine refuses an item whose keys would not fit. */
   readonly maxKeyBytes: number;
   /** The bytes of the longest key the store builds from these ids together. */
@@ -116,7 +118,11 @@ export interface RelationStore {
   readBlobOrphans(options: { beforeMs: number; limit: number }): Promise<{ blob: string; sinceMs: number }[]>;
 
   /** Contents of buckets [fromBucket, toBucket) in scan order (bucket, then sign bytes), in batches. */
-  scanContents(options?: { fromBucket?: number; toBucket?: number; batchSize?: number }): AsyncIterable<ContentRecord[]>;
+  /**
+   * `signFrom`/`signTo`: only the signs in [signFrom, signTo) of each bucket, for threads that
+   * split a bucket between them (embedded stores; another store refuses them).
+   */
+  scanContents(options?: { fromBucket?: number; toBucket?: number; batchSize?: number; signFrom?: string; signTo?: string }): AsyncIterable<ContentRecord[]>;
   /** Every stored edge copy, forward and reverse, in no particular order. */
   scanEdges(): AsyncIterable<EdgeCopy>;
   /** Every page / link vertex. */

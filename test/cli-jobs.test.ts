@@ -39,6 +39,12 @@ describe('quarry run and quarry relations on the demo site', () => {
     const exported = await quarry(['relations', 'export', ...store]);
     const contents = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { sign: string });
     assert.ok(contents.length > 0 && contents.every((c) => /^[0-9a-f]{64}$/.test(c.sign)));
+    const threaded = await quarry(['relations', 'export', '--threads', '2', ...store]);
+    assert.ok(threaded.stdout === exported.stdout, '--threads 2 writes the same lines in the same order');
+    assert.match(threaded.stderr, /contents, \d+ bytes in \d+ ms, 2 thread\(s\)/);
+    assert.match(exported.stderr, /, 1 thread\(s\)/);
+    const badThreads = await quarry(['relations', 'export', '--threads', '0', ...store]).catch((e: { code: number; stderr: string }) => e);
+    assert.match((badThreads as { stderr: string }).stderr, /Expected `--threads` to be an integer ≥ 1, got `0`/);
     const bad = await quarry(['relations', 'counts', '--store', 'nonsense']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((bad as { code: number }).code, 1);
     assert.match((bad as { stderr: string }).stderr, /store/i);

@@ -2,7 +2,7 @@
 //   quarry relations images http://site/page            images of a page, with their contents
 //   quarry relations sources <sign>                     which links and pages a content came from
 //   quarry relations link http://site/a.jpg             a link's state and content
-//   quarry relations export --out graph.jsonl           every content with its relation (ordered)
+//   quarry relations export --out graph.jsonl [--threads n]  every content with its relation (ordered)
 //   quarry relations pages | dead-links                 the live pages; the dead image links and why
 //   quarry relations refused [--data dir | --kafka b]   refused and dead-lettered URLs, full reasons
 //   quarry relations counts [--exact] | retire [--limit n] [--grace ms] [--follow ms] [--index-store spec]
@@ -115,10 +115,12 @@ export function registerRelationsCommand(program: Command): void {
 
   rel.command('export').description('every content with its links and pages as JSON lines, in scan order')
     .option('--out <file>', 'write to a file instead of stdout')
-    .action(async (o: { out?: string }, cmd: Command) => withEngine(cmd, async (e) => {
+    .option('--threads <n>', 'embedded stores: read and encode in n worker threads (the same output; worth it for large graphs on several cores)', intAtLeast('--threads', 1), 1)
+    .action(async (o: { out?: string; threads: number }, cmd: Command) => withEngine(cmd, async (e) => {
       const out = o.out ? createWriteStream(o.out) : process.stdout;
       const tty = process.stderr.isTTY;
       const report = await e.exportJsonl(out, {
+        threads: o.threads,
         onProgress: (p) => {
           const mb = p.bytes / 1e6;
           const line = `exported ${p.contents} contents, ${mb.toFixed(1)} MB, ${(mb / Math.max(p.elapsedMs / 1000, 1e-3)).toFixed(1)} MB/s`;
@@ -130,7 +132,7 @@ export function registerRelationsCommand(program: Command): void {
         out.end();
         await finished(out);
       }
-      process.stderr.write(`done: ${report.contents} contents, ${report.bytes} bytes in ${report.elapsedMs} ms\n`);
+      process.stderr.write(`done: ${report.contents} contents, ${report.bytes} bytes in ${report.elapsedMs} ms, ${report.threads} thread(s)\n`);
       return undefined;
     }));
 }

@@ -318,7 +318,8 @@ export class CassandraStore implements RelationStore {
     return out;
   }
 
-  async *scanContents(o: { fromBucket?: number; toBucket?: number; batchSize?: number } = {}): AsyncIterable<ContentRecord[]> {
+  async *scanContents(o: { fromBucket?: number; toBucket?: number; batchSize?: number; signFrom?: string; signTo?: string } = {}): AsyncIterable<ContentRecord[]> {
+    if (o.signFrom !== undefined || o.signTo !== undefined) throw new TypeError('The Cassandra store scans whole buckets: signFrom/signTo are for embedded stores');
     const size = o.batchSize ?? 256;
     let batch: ContentRecord[] = [];
     for (let b = o.fromBucket ?? 0; b < Math.min(o.toBucket ?? this.buckets, this.buckets); b++) {

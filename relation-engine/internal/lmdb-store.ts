@@ -45,7 +45,15 @@ export async function openLmdbStore(options: LmdbStoreOptions): Promise<Relation
     root, buckets, f: db('f'), o: db('o'), c: db('c'), j: db('j'), v: db('v'), d: db('d'), b: db('b'), z: db('z'),
     n: root.openDB<number, string>({ name: 'n' }),
   };
-  return new LmdbStore(tables);
+  return new LmdbStore(tables, options.path);
+}
+
+/** The keys of one bucket's signs in [from, to) (open ends: the bucket's start or end). */
+function signSlice(bucket: number, from: string | undefined, to: string | undefined, toBucket: number): { start: Buffer; end?: Buffer } {
+  if (toBucket !== bucket + 1) throw new TypeError(`Expected a sign slice to cover one bucket, got buckets [${bucket}, ${toBucket})`);
+  const start = Buffer.concat([bucketPrefix(bucket), Buffer.from(from ?? '', 'utf8')]);
+  const end = to !== undefined ? Buffer.concat([bucketPrefix(bucket), Buffer.from(to, 'utf8')]) : bucket + 1 < 65_536 ? bucketPrefix(bucket + 1) : undefined;
+  return { start, ...(end ? { end } : {}) };
 }
 
 class LmdbStore implements RelationStore {
@@ -53,8 +61,10 @@ class LmdbStore implements RelationStore {
   readonly buckets: number;
   readonly maxKeyBytes: number;
   readonly keyBytes = keyBytes;
-  constructor(private readonly t: Tables) {
+  readonly threadSpec: string;
+  constructor(private readonly t: Tables, path: string) {
     this.buckets = t.buckets;
+    this.threadSpec = `embedded:${path}`;
     // lmdb-js's limit for the environment's page size: 4,026 bytes with 8 KB pages, 1,978 with the
     // 4 KB pages of a store created before (untyped).
     this.maxKeyBytes = (t.root as { maxKeySize?: number }).maxKeySize ?? 1_978;
@@ -183,9 +193,9 @@ class LmdbStore implements RelationStore {
     return out;
   }
 
-  async *scanContents(o: { fromBucket?: number; toBucket?: number; batchSize?: number } = {}): AsyncIterable<ContentRecord[]> {
+  async *scanContents(o: { fromBucket?: number; toBucket?: number; batchSize?: number; signFrom?: string; signTo?: string } = {}): AsyncIterable<ContentRecord[]> {
     const size = o.batchSize ?? 256;
-    const range = {
+    const range = o.signFrom !== undefined || o.signTo !== undefined ? signSlice(o.fromBucket ?? 0, o.signFrom, o.signTo, o.toBucket ?? this.buckets) : {
       ...(o.fromBucket ? { start: bucketPrefix(o.fromBucket) } : {}),
       ...(o.toBucket !== undefined && o.toBucket < this.buckets ? { end: bucketPrefix(o.toBucket) } : {}),
     };
