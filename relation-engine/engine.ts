@@ -190,7 +190,7 @@ export class RelationEngine {
 
   /**
    * Every content with its relation as JSON lines, in scan order. `threads` > 1 on an embedded
-   * store reads and encodes bucket ranges in that many worker threads (the same output).
+   * store reads and encodes slices of the buckets in that many worker threads (the same output).
    */
   async exportJsonl(out: Writable, options: { onProgress?: (p: ExportProgress) => void; progressEveryMs?: number; threads?: number } & ScanOptions = {}): Promise<ExportReport> {
     const { threads = 1, ...o } = options;

@@ -8,7 +8,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFileBlobStore } from '../../framework/blob-store/index.ts';
+import { randomUUID } from 'node:crypto';
+import { createFileBlobStore, createRedisBlobStore } from '../../framework/blob-store/index.ts';
+import { useRedisTestServer } from '../../framework/testing/index.ts';
 import { createContentIndex, openIndexStore } from '../../operators/index-builder/index.ts';
 import { createRelationEngine, openRelationStore } from '../../relation-engine/index.ts';
 
@@ -111,4 +113,28 @@ test('retire --blobs: an orphaned thumbnail is deleted from the blob store given
   assert.equal(await blobs.get(gone), null, 'the orphaned thumbnail is gone');
   assert.deepEqual(await blobs.get(again), Uint8Array.of(2), 'the one put again within the grace stays');
   await blobs.close();
+});
+
+const redisServer = useRedisTestServer('cli-relations');
+
+test('retire --blobs redis:<url> --namespace: deletes the orphaned thumbnail in that namespace; another namespace is refused by name', async () => {
+  const namespace = `qt-blobs-${randomUUID().slice(0, 8)}`;
+  const spec = `embedded:${join(dir, 'rel-redis-blobs')}`;
+  const blobs = createRedisBlobStore({ redis: redisServer.admin, namespace });
+  const thumb = await blobs.put('thumbnail/x', Uint8Array.of(9));
+  const engine = createRelationEngine({ store: await openRelationStore(spec) });
+  await engine.upsertContent('e'.repeat(64), { width: 8, height: 8, format: 'png', clarity: 1, phash: '0'.repeat(16), dominantColor: '#000000' }, thumb);
+  await engine.releaseContent('e'.repeat(64));
+  await engine.close();
+  try {
+    const other = quarry('--store', spec, 'retire', '--grace', '0', '--blobs', `redis:${redisServer.url}`);
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /does not belong to this Redis blob store \(namespace `quarry`\)/);
+    const r = quarry('--store', spec, 'retire', '--grace', '0', '--blobs', `redis:${redisServer.url}`, '--namespace', namespace);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { blobsDeleted: number }).blobsDeleted, 1);
+    assert.equal(await blobs.get(thumb), null);
+  } finally {
+    await redisServer.admin.del(`${namespace}:b:thumbnail/x`);
+  }
 });
