@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blobStoreContract } from '../testing/index.ts';
@@ -35,6 +35,33 @@ describe('file blob store specifics', () => {
     const ref = await store.put('..%2F..%2Fescape/a', Uint8Array.of(1));
     assert.deepEqual((await store.get(ref)) ?? [], Uint8Array.of(1));
     assert.deepEqual(await readdir(join(root, 'jail')), ['blobs']);
+  });
+
+  it('at open, puts back a blob a dead sweep had moved aside to delete and clears a dead put\'s temp file', async () => {
+    const dir = join(root, 'stray');
+    const first = createFileBlobStore({ dir });
+    const [a, b] = [await first.put('kept/a', Uint8Array.of(1)), await first.put('kept/b', Uint8Array.of(2))];
+    await first.close();
+    const where = async (name: string): Promise<[string, string]> => {
+      for (const shard of (await readdir(dir)).filter((f) => f !== '.tmp')) if ((await readdir(join(dir, shard))).includes(name)) return [shard, name];
+      throw new Error(`no ${name}`);
+    };
+    // A sweep died between moving a and b aside and deciding; b was put again meanwhile.
+    for (const name of ['kept%2Fa', 'kept%2Fb']) {
+      const [shard] = await where(name);
+      await rename(join(dir, shard, name), join(dir, '.tmp', `deleting!${shard}!${name}!${name.length}`));
+    }
+    const again = createFileBlobStore({ dir });
+    await again.put('kept/b', Uint8Array.of(3));
+    await again.close();
+    await writeFile(join(dir, '.tmp', 'a-dead-put'), 'half a blob');
+
+    const reopened = createFileBlobStore({ dir, strayAfterMs: 0 });
+    assert.deepEqual(await reopened.stats(), { blobs: 2, bytes: 2 });
+    assert.deepEqual(await reopened.get(a), Uint8Array.of(1), 'put back');
+    assert.deepEqual(await reopened.get(b), Uint8Array.of(3), 'the later put stays');
+    await reopened.close();
+    assert.deepEqual(await readdir(join(dir, '.tmp')), []);
   });
 
   it('leaves no temp files behind', async () => {

@@ -7,10 +7,11 @@
 // and a retried put of the same key simply replaces it. A blob put with a TTL is stored under
 // `~<key>` with its expiry as its mtime; a sweep (at open, then every `sweepEveryMs`) deletes
 // those whose time has come. A kept blob's mtime is when it was last put: `deleteIdle` leaves
-// the ones put within its window.
+// the ones put within its window. At open, what a dead process left in `.tmp/` is cleared, and
+// a blob it had moved aside to delete is put back.
 import { createHash, randomUUID } from 'node:crypto';
 import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { BlobStore } from './blob-store.ts';
 import { ConfigError, QuarryError, describeValue } from '../errors/index.ts';
 import { checkBytes, checkIdleMs, checkKey, keyOfRef } from './internal/refs.ts';
@@ -22,6 +23,8 @@ export interface FileBlobStoreOptions {
   fsync?: boolean;
   /** How often expired blobs are swept. Default 10 minutes. */
   sweepEveryMs?: number;
+  /** At open, what is left in `.tmp/` this long (by ctime) is a dead process's. Default 1 minute. */
+  strayAfterMs?: number;
   now?: () => number;
 }
 
@@ -29,14 +32,16 @@ const PREFIX = 'file:';
 const TMP = '.tmp';
 /** File names of expiring blobs start with the encoded `~`. */
 const EXPIRING = '%7E';
+/** A blob moved aside by `deleteIdle`: `deleting!<shard>!<name>!<uuid>` (`!` is never in a name). */
+const ASIDE = 'deleting';
+const ASIDE_SEP = '!';
 
 export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
   const dir = options?.dir;
   if (typeof dir !== 'string' || dir.length === 0) {
     throw new ConfigError([{ field: 'dir', expected: 'a non-empty path', received: dir }], 'file blob store options');
   }
-  const ready = mkdir(join(dir, TMP), { recursive: true });
-  ready.catch(() => {}); // surfaced by the first put or stats, not as an unhandled rejection
+  const made = mkdir(join(dir, TMP), { recursive: true });
   const pathOf = (key: string): { folder: string; path: string } => {
     checkSafeKey(key);
     const hash = createHash('sha256').update(key).digest('hex');
@@ -59,6 +64,27 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
       }
     }
   };
+  // Left in .tmp by a process that died: a put's temp file (dropped), or a blob moved aside by
+  // `deleteIdle` before its check (put back: the sweep that moved it still holds its orphan
+  // record, so the next one decides again). Only those `strayAfterMs` old: another process using
+  // the folder may be in the middle of one.
+  const recover = async (): Promise<void> => {
+    const at = Date.now();
+    for (const name of await readdir(join(dir, TMP)).catch(() => [] as string[])) {
+      const path = join(dir, TMP, name);
+      const info = await stat(path).catch(() => null);
+      if (!info || at - info.ctimeMs < (options.strayAfterMs ?? 60_000)) continue;
+      const [tag, shard, blob] = name.split(ASIDE_SEP);
+      if (tag === ASIDE && shard && blob) {
+        await mkdir(join(dir, shard), { recursive: true });
+        await link(path, join(dir, shard, blob)).catch(() => undefined); // EEXIST: a later put is in place
+      }
+      await unlinkIfThere(path);
+    }
+  };
+  // Every operation waits for the folder and for what a dead process left to be put right.
+  const ready = made.then(recover);
+  ready.catch(() => {}); // surfaced by the first operation, not as an unhandled rejection
   let sweeping = ready.then(sweep).catch(() => undefined);
   const timer = setInterval(() => {
     sweeping = sweeping.then(sweep).catch(() => undefined);
@@ -96,6 +122,7 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
     },
     async get(ref) {
       const { path } = pathOfRef(ref);
+      await ready;
       try {
         const data = await readFile(path);
         return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -106,11 +133,13 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
     },
     async delete(refs) {
       const paths = refs.map((ref) => pathOfRef(ref).path);
+      await ready;
       for (const path of paths) await unlinkIfThere(path);
     },
     async deleteIdle(refs, idleMs) {
       checkIdleMs(idleMs);
       const targets = refs.map((ref) => ({ ref, expiring: keyOfRef(ref, PREFIX, 'file blob store').startsWith('~'), path: pathOfRef(ref).path }));
+      await ready;
       const kept: string[] = [];
       const leased = (info: { mtimeMs: number } | null): boolean => info !== null && now() - info.mtimeMs < idleMs;
       for (const { ref, expiring, path } of targets) {
@@ -125,7 +154,7 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
         // Moved aside first, so the check and the delete are one step: a put landing after the
         // move makes a new file in its place, one that landed before the move shows in the moved
         // file's mtime, and is put back (unless a later put has already taken its place).
-        const aside = join(dir, TMP, `deleting-${randomUUID()}`);
+        const aside = join(dir, TMP, [ASIDE, basename(dirname(path)), basename(path), randomUUID()].join(ASIDE_SEP));
         const moved = await rename(path, aside).then(() => true, (err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return false;
           throw err;
@@ -137,7 +166,7 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
           });
           kept.push(ref);
         }
-        await unlink(aside);
+        await unlinkIfThere(aside);
       }
       return kept;
     },
