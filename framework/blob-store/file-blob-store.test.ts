@@ -55,6 +55,14 @@ describe('file blob store specifics', () => {
     await again.put('kept/b', Uint8Array.of(3));
     await again.close();
     await writeFile(join(dir, '.tmp', 'a-dead-put'), 'half a blob');
+    const strays = (await readdir(join(dir, '.tmp'))).sort();
+    assert.equal(strays.length, 3, 'two blobs aside, one dead put');
+
+    // Younger than `strayAfterMs`: another process may be in the middle of it, so it is left alone.
+    const early = createFileBlobStore({ dir });
+    assert.deepEqual(await early.stats(), { blobs: 1, bytes: 1 });
+    await early.close();
+    assert.deepEqual((await readdir(join(dir, '.tmp'))).sort(), strays);
 
     const reopened = createFileBlobStore({ dir, strayAfterMs: 0 });
     assert.deepEqual(await reopened.stats(), { blobs: 2, bytes: 2 });

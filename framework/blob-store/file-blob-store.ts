@@ -70,10 +70,12 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
   // the folder may be in the middle of one.
   const recover = async (): Promise<void> => {
     const at = Date.now();
+    const after = options.strayAfterMs ?? 60_000;
     for (const name of await readdir(join(dir, TMP)).catch(() => [] as string[])) {
       const path = join(dir, TMP, name);
       const info = await stat(path).catch(() => null);
-      if (!info || at - info.ctimeMs < (options.strayAfterMs ?? 60_000)) continue;
+      // 0 takes everything: a file's ctime can read a fraction of a millisecond past `Date.now()`.
+      if (!info || (after > 0 && at - info.ctimeMs < after)) continue;
       const [tag, shard, blob] = name.split(ASIDE_SEP);
       if (tag === ASIDE && shard && blob) {
         await mkdir(join(dir, shard), { recursive: true });
