@@ -23,7 +23,7 @@ export interface FileBlobStoreOptions {
   fsync?: boolean;
   /** How often expired blobs are swept. Default 10 minutes. */
   sweepEveryMs?: number;
-  /** At open, what is left in `.tmp/` this long (by ctime) is a dead process's. Default 1 minute. */
+  /** At open, what is left in `.tmp/` this long (by ctime) is a dead process's. Default 1 minute; 0: all of it. */
   strayAfterMs?: number;
   now?: () => number;
 }
