@@ -10,6 +10,19 @@ export type ContentPatch = Partial<Omit<ContentVertex, 'sign'>>;
 /** Deltas to the maintained counts (names are RelationCounts keys). */
 export type CountDelta = Record<string, number>;
 
+/** The counts a content earns the first time a write gives it a vertex, features, OCR text. */
+export type ContentMilestone = 'contents' | 'contentsWithFeatures' | 'contentsWithOcr';
+
+/** Whether a content vertex (or its absence) still lacks a milestone. */
+export function lacks(v: { features?: unknown; ocrText?: string } | undefined, m: ContentMilestone): boolean {
+  return m === 'contents' ? v === undefined : m === 'contentsWithFeatures' ? v?.features === undefined : v?.ocrText === undefined;
+}
+
+/** Whether a patch gives a milestone (a write always gives the vertex). */
+export function gives(patch: ContentPatch, m: ContentMilestone): boolean {
+  return m === 'contents' || (m === 'contentsWithFeatures' ? patch.features !== undefined : patch.ocrText !== undefined);
+}
+
 /** When a page or image link is due again, and what its change history says. */
 export interface VisitState {
   kind: 'page' | 'link';
@@ -51,7 +64,13 @@ export interface WriteSet {
   journal?: ChurnEntry[];
   foEdges?: FoEdge[];
   ocEdges?: OcEdge[];
-  contents?: { sign: string; patch: ContentPatch }[];
+  /**
+   * `firsts`: the milestones the planner saw the content lack and this patch gives. They are not
+   * in `counts`: the store counts each once per content, for whichever write gives it first, also
+   * when writers in several processes race (LMDB checks inside its write transaction; Cassandra
+   * claims each with a lightweight transaction).
+   */
+  contents?: { sign: string; patch: ContentPatch; firsts?: readonly ContentMilestone[] }[];
   blobRefs?: BlobRef[];
   /** Blobs whose last reference went: `sinceMs` starts their grace period. */
   blobOrphans?: { blob: string; sinceMs: number }[];

@@ -2,8 +2,9 @@
 // thumbnail is referenced by (blob, content, tenant); when its last reference goes, the blob is
 // recorded as an orphan and retirement deletes it once its grace period has passed.
 import type { ContentFeatures, OcrLine } from './model.ts';
-import type { BlobRef, ContentPatch, CountDelta, RelationStore, WriteSet } from './relation-store.ts';
-import { addDelta } from './counts.ts';
+import { gives, lacks, type BlobRef, type ContentMilestone, type ContentPatch, type RelationStore, type WriteSet } from './relation-store.ts';
+
+const MILESTONES: readonly ContentMilestone[] = ['contents', 'contentsWithFeatures', 'contentsWithOcr'];
 
 export interface ContentWrite {
   sign: string;
@@ -20,16 +21,10 @@ export const DEFAULT_TENANT = 'default';
 /** Plans content merges (distinct signs); also returns the old thumbnails' refs to drop. */
 export async function planContents(store: RelationStore, inputs: readonly ContentWrite[], now: number): Promise<{ writes: WriteSet; dropRefs: BlobRef[] }> {
   const prev = await store.readContentVertices(inputs.map((c) => c.sign));
-  const counts: CountDelta = {};
   const blobRefs: BlobRef[] = [];
   const dropRefs: BlobRef[] = [];
   const contents = inputs.map((c, i) => {
     const p = prev[i];
-    addDelta(counts, {
-      contents: p ? 0 : 1,
-      contentsWithFeatures: c.features && !p?.features ? 1 : 0,
-      contentsWithOcr: c.ocrText !== undefined && p?.ocrText === undefined ? 1 : 0,
-    });
     if (c.thumbnailRef !== undefined) {
       blobRefs.push({ blob: c.thumbnailRef, sign: c.sign, tenant: c.tenant ?? DEFAULT_TENANT });
       if (p?.thumbnailRef !== undefined && p.thumbnailRef !== c.thumbnailRef) dropRefs.push({ blob: p.thumbnailRef, sign: c.sign, tenant: '*' });
@@ -40,10 +35,10 @@ export async function planContents(store: RelationStore, inputs: readonly Conten
       ...(c.ocrText !== undefined ? { ocrText: c.ocrText } : {}),
       ...(c.ocrLines !== undefined ? { ocrLines: c.ocrLines } : {}),
     };
-    return { sign: c.sign, patch };
+    return { sign: c.sign, patch, firsts: MILESTONES.filter((m) => lacks(p, m) && gives(patch, m)) };
   });
   void now;
-  return { writes: { contents, blobRefs, counts }, dropRefs };
+  return { writes: { contents, blobRefs }, dropRefs };
 }
 
 /**

@@ -40,8 +40,7 @@ export async function planLinks(ctx: WriteContext, inputs: readonly CheckedLink[
       edge = { link: input.url, sign: input.contentSign, crawledAtMs: input.crawledAtMs, oVersion: version };
       if (!exists.has(input.contentSign)) {
         exists.add(input.contentSign);
-        w.contents.push({ sign: input.contentSign, patch: {} });
-        addDelta(w.counts, { contents: 1 });
+        w.contents.push({ sign: input.contentSign, patch: {}, firsts: ['contents'] });
       }
     } else if (input.alive && current) {
       // Alive, content not determined (not modified, or not re-read): keep the live relation.

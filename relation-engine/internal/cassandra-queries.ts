@@ -5,8 +5,17 @@ const PAGE_V = 'v_title, v_page_type, v_content_hash, v_final_url, v_version, v_
 const LINK_V = 'v_alive, v_reason, v_version, v_crawled_at';
 const C_V = 'width, height, format, clarity, phash, dominant_color, ocr_text, ocr_lines, thumbnail_ref';
 
+/** The column that records a content milestone as counted. */
+const COUNTED = { contents: 'counted_vertex', contentsWithFeatures: 'counted_features', contentsWithOcr: 'counted_ocr' } as const;
+const claim = (ks: string, col: string) => `UPDATE ${ks}.contents SET ${col} = true WHERE bucket = ? AND sign = ? AND link = '' IF ${col} = null`;
+
 export function Q(ks: string) {
   return {
+    claim: {
+      contents: claim(ks, COUNTED.contents),
+      contentsWithFeatures: claim(ks, COUNTED.contentsWithFeatures),
+      contentsWithOcr: claim(ks, COUNTED.contentsWithOcr),
+    },
     readPage: `SELECT page, link, f_version, alt, title, context, ${PAGE_V} FROM ${ks}.pages WHERE page = ?`,
     readPagesIn: `SELECT page, link, f_version, alt, title, context, ${PAGE_V} FROM ${ks}.pages WHERE page IN ?`,
     readPageVertex: `SELECT ${PAGE_V} FROM ${ks}.pages WHERE page = ? LIMIT 1`,

@@ -46,6 +46,12 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE TABLE IF NOT EXISTS blob_refs (blob text, sign text, tenant text, PRIMARY KEY ((blob), sign, tenant))',
     'CREATE TABLE IF NOT EXISTS blob_orphans (shard int, blob text, since bigint, PRIMARY KEY ((shard), blob))',
   ],
+  [
+    // Which of a content's milestones are counted: each claimed once, by a lightweight transaction.
+    'ALTER TABLE contents ADD counted_vertex boolean',
+    'ALTER TABLE contents ADD counted_features boolean',
+    'ALTER TABLE contents ADD counted_ocr boolean',
+  ],
 ];
 
 export interface SchemaOptions {

@@ -115,6 +115,8 @@ export class CassandraStore implements RelationStore {
   private readonly limit: Limiter;
   private readonly read: cassandra.QueryOptions;
   private readonly write: cassandra.QueryOptions;
+  /** Lightweight transactions (serial across data centres: writers anywhere may race). */
+  private readonly claim: cassandra.QueryOptions;
   private readonly q: Queries;
   private readonly slots: SlotQueues;
   /** This process's counter shard: writers in different processes do not contend on one row. */
@@ -125,6 +127,7 @@ export class CassandraStore implements RelationStore {
     this.limit = createLimiter(options.concurrency ?? 32);
     this.read = { prepare: true, consistency: cl[options.readConsistency ?? 'localQuorum'] };
     this.write = { prepare: true, isIdempotent: true, consistency: cl[options.writeConsistency ?? 'localQuorum'] };
+    this.claim = { ...this.write, isIdempotent: false, serialConsistency: cassandra.types.consistencies.serial };
     this.q = Q(options.keyspace);
     this.slots = new SlotQueues((query, params) => this.exec(query, params, this.read), this.q, (stmts) => this.run(stmts));
   }
@@ -262,7 +265,24 @@ export class CassandraStore implements RelationStore {
     await this.run(p.journal);
     await this.run(p.rows);
     await this.run(p.vertices);
-    await this.addCounts(p.counts);
+    const counts = { ...p.counts };
+    for (const [name, n] of Object.entries(await this.claimFirsts(w.contents ?? []))) counts[name] = (counts[name] ?? 0) + n;
+    await this.addCounts(counts);
+  }
+
+  /**
+   * Claims each content milestone a write may be the first to give (the content row is written):
+   * a lightweight transaction per milestone, so of writers racing in several processes exactly
+   * one counts it. Not retried by the driver: a claim that timed out may have been applied.
+   */
+  private async claimFirsts(contents: NonNullable<WriteSet['contents']>): Promise<CountDelta> {
+    const claims = contents.flatMap(({ sign, firsts }) => (firsts ?? []).map((m) => ({ sign, m })));
+    const won: CountDelta = {};
+    await Promise.all(claims.map(async ({ sign, m }) => {
+      const rs = await this.exec(this.q.claim[m], [bucketOf(sign, this.buckets), sign], this.claim);
+      if (rs.first()?.['[applied]'] === true) won[m] = (won[m] ?? 0) + 1;
+    }));
+    return won;
   }
 
   async remove(r: RemovalSet): Promise<void> {

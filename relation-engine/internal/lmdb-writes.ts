@@ -3,7 +3,7 @@
 import type { Database, RootDatabase } from 'lmdb';
 import type { ChurnEntry, EdgeCopy } from '../model.ts';
 import { bucketOf } from '../model.ts';
-import type { RemovalSet, WriteSet } from '../relation-store.ts';
+import { gives, lacks, type CountDelta, type RemovalSet, type WriteSet } from '../relation-store.ts';
 import { key, u64, under } from './keys.ts';
 
 type Row = Record<string, unknown>;
@@ -60,9 +60,13 @@ export function applyWrites(t: Tables, w: WriteSet): void {
     void t.o.put(key(e.link, 'c', e.sign), row);
     void t.c.put(key(cbase(e.sign, t.buckets), e.link), row);
   }
-  for (const { sign, patch } of w.contents ?? []) {
+  const firsts: CountDelta = {};
+  for (const { sign, patch, firsts: maybe } of w.contents ?? []) {
     const k = key(cbase(sign, t.buckets), '');
-    const merged: Row = { ...(t.c.get(k) ?? {}), sign };
+    const prev = t.c.get(k);
+    // Inside the write transaction: the first write to give a milestone counts it.
+    for (const m of maybe ?? []) if (lacks(prev, m) && gives(patch, m)) firsts[m] = (firsts[m] ?? 0) + 1;
+    const merged: Row = { ...(prev ?? {}), sign };
     for (const [f, v] of Object.entries(patch)) if (v !== undefined) merged[f] = v;
     void t.c.put(k, merged);
   }
@@ -79,6 +83,7 @@ export function applyWrites(t: Tables, w: WriteSet): void {
   for (const v of w.pageVertices ?? []) void t.f.put(key(v.url, ''), clean(v as unknown as Row));
   for (const v of w.linkVertices ?? []) void t.o.put(key(v.url, ''), clean(v as unknown as Row));
   addCounts(t, w.counts);
+  addCounts(t, firsts);
 }
 
 export function applyRemovals(t: Tables, r: RemovalSet): void {

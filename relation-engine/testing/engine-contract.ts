@@ -6,7 +6,31 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { createMemoryBlobStore } from '../../framework/blob-store/index.ts';
 import { createRelationEngine, type RelationEngine } from '../engine.ts';
+import type { RelationStore } from '../relation-store.ts';
 import type { MakeTestStore, TestStore } from './test-stores.ts';
+
+/** A barrier for `n` callers at a time (given up after 5 s, so a miscount fails instead of hanging). */
+function meeting(n: number): { (): Promise<void>; met: number } {
+  let waiting: (() => void)[] = [];
+  const meet = Object.assign(() => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      waiting = waiting.filter((w) => w !== release);
+      resolve();
+    }, 5_000);
+    const release = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    waiting.push(release);
+    if (waiting.length >= n) {
+      meet.met++;
+      const all = waiting;
+      waiting = [];
+      all.forEach((w) => w());
+    }
+  }), { met: 0 });
+  return meet;
+}
 
 const feat = { width: 10, height: 20, format: 'jpeg', clarity: 0.75, phash: 'abcd', dominantColor: '#102030' };
 
@@ -256,6 +280,42 @@ export function engineContract(name: string, make: MakeTestStore): void {
         assert.deepEqual([counts.contents, counts.contentsWithFeatures, counts.contentsWithOcr, counts.links], [1, 1, 1, links.length]);
         const { staleEdgeCopies: _m, ...maintained } = counts;
         const { staleEdgeCopies: _x, ...exact } = await e.counts({ exact: true });
+        assert.deepEqual(maintained, exact);
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
+    test('two writer processes racing on one new content (its vertex, features, OCR) count it once', async () => {
+      const fresh = await make();
+      try {
+        let now = 3_000_000;
+        // Two engines on one store are two processes: neither's key locks hold the other back.
+        // Both read the content as missing before either writes (a barrier on that read).
+        const meet = meeting(2);
+        const racing = (store: RelationStore): RelationStore => new Proxy(store, {
+          get(target, prop) {
+            const v = Reflect.get(target, prop, target) as unknown;
+            if (prop === 'readContentVertices') {
+              return async (signs: readonly string[]) => {
+                const read = await target.readContentVertices(signs);
+                await meet();
+                return read;
+              };
+            }
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        });
+        const [one, two] = [0, 1].map(() => createRelationEngine({ store: racing(fresh.store), now: () => now++ }));
+        const sign = 'raced';
+        await Promise.all([one!.markLink({ url: 'http://r/a.png', alive: true, contentSign: sign, crawledAtMs: 1 }), two!.markLink({ url: 'http://r/b.png', alive: true, contentSign: sign, crawledAtMs: 1 })]);
+        await Promise.all([one!.upsertContent(sign, feat), two!.upsertContent(sign, feat)]);
+        await Promise.all([one!.setOcr(sign, 'HELLO'), two!.setOcr(sign, 'HELLO')]);
+        assert.equal(meet.met, 3, 'each round, both writers read before either wrote');
+        const counts = await one!.counts();
+        assert.deepEqual([counts.contents, counts.contentsWithFeatures, counts.contentsWithOcr], [1, 1, 1]);
+        const { staleEdgeCopies: _m, ...maintained } = counts;
+        const { staleEdgeCopies: _x, ...exact } = await one!.counts({ exact: true });
         assert.deepEqual(maintained, exact);
       } finally {
         await fresh.dispose();
