@@ -14,6 +14,7 @@ import { Q, type Queries } from './cassandra-queries.ts';
 import { everyNodeHoldsAll, executeGrouped, SHARED_PARTITIONS, SPREAD_PARTITIONS, type Stmt } from './cassandra-batch.ts';
 import { ORPHAN_SHARDS, removalStatements, writeStatements } from './cassandra-writes.ts';
 import { SlotQueues } from './cassandra-slots.ts';
+import { CassandraCounts } from './cassandra-counts.ts';
 import { checkBuckets, StoreMissingError } from './store-errors.ts';
 import { mergeUnordered, tokenRanges } from './token-ranges.ts';
 
@@ -115,20 +116,17 @@ export class CassandraStore implements RelationStore {
   private readonly limit: Limiter;
   private readonly read: cassandra.QueryOptions;
   private readonly write: cassandra.QueryOptions;
-  /** Lightweight transactions (serial across data centres: writers anywhere may race). */
-  private readonly claim: cassandra.QueryOptions;
   private readonly q: Queries;
   private readonly slots: SlotQueues;
-  /** This process's counter shard: writers in different processes do not contend on one row. */
-  private readonly countShard = Math.floor(Math.random() * 16);
+  private readonly counts: CassandraCounts;
 
   constructor(private readonly client: cassandra.Client, private readonly options: CassandraStoreOptions, readonly buckets: number) {
     const cl = cassandra.types.consistencies;
     this.limit = createLimiter(options.concurrency ?? 32);
     this.read = { prepare: true, consistency: cl[options.readConsistency ?? 'localQuorum'] };
     this.write = { prepare: true, isIdempotent: true, consistency: cl[options.writeConsistency ?? 'localQuorum'] };
-    this.claim = { ...this.write, isIdempotent: false, serialConsistency: cassandra.types.consistencies.serial };
     this.q = Q(options.keyspace);
+    this.counts = new CassandraCounts(client, this.limit, this.q, buckets, this.write);
     this.slots = new SlotQueues((query, params) => this.exec(query, params, this.read), this.q, (stmts) => this.run(stmts));
   }
 
@@ -265,24 +263,7 @@ export class CassandraStore implements RelationStore {
     await this.run(p.journal);
     await this.run(p.rows);
     await this.run(p.vertices);
-    const counts = { ...p.counts };
-    for (const [name, n] of Object.entries(await this.claimFirsts(w.contents ?? []))) counts[name] = (counts[name] ?? 0) + n;
-    await this.addCounts(counts);
-  }
-
-  /**
-   * Claims each content milestone a write may be the first to give (the content row is written):
-   * a lightweight transaction per milestone, so of writers racing in several processes exactly
-   * one counts it. Not retried by the driver: a claim that timed out may have been applied.
-   */
-  private async claimFirsts(contents: NonNullable<WriteSet['contents']>): Promise<CountDelta> {
-    const claims = contents.flatMap(({ sign, firsts }) => (firsts ?? []).map((m) => ({ sign, m })));
-    const won: CountDelta = {};
-    await Promise.all(claims.map(async ({ sign, m }) => {
-      const rs = await this.exec(this.q.claim[m], [bucketOf(sign, this.buckets), sign], this.claim);
-      if (rs.first()?.['[applied]'] === true) won[m] = (won[m] ?? 0) + 1;
-    }));
-    return won;
+    await this.counts.add(p.counts, w.contents);
   }
 
   async remove(r: RemovalSet): Promise<void> {
@@ -292,14 +273,7 @@ export class CassandraStore implements RelationStore {
     const p = removalStatements(this.q, this.buckets, { ...r, visits });
     await this.run(p.first);
     await this.run(p.last);
-    await this.addCounts(p.counts);
-  }
-
-  private async addCounts(delta: CountDelta): Promise<void> {
-    const entries = Object.entries(delta).filter(([, d]) => d !== 0);
-    if (entries.length === 0) return;
-    // Counter updates are not idempotent: the driver must not retry them on its own.
-    await this.limit(() => this.client.batch(entries.map(([name, d]) => ({ query: this.q.addCount, params: [cassandra.types.Long.fromNumber(d), this.countShard, name] })), { ...this.write, isIdempotent: false, counter: true, logged: false }));
+    await this.counts.add(p.counts);
   }
 
   readJournal(o: { beforeMs: number; limit: number }): Promise<ChurnEntry[]> {

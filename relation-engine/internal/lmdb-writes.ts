@@ -4,6 +4,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { ChurnEntry, EdgeCopy } from '../model.ts';
 import { bucketOf } from '../model.ts';
 import { gives, lacks, type CountDelta, type RemovalSet, type WriteSet } from '../relation-store.ts';
+import { addDelta } from '../counts.ts';
 import { key, u64, under } from './keys.ts';
 
 type Row = Record<string, unknown>;
@@ -65,7 +66,7 @@ export function applyWrites(t: Tables, w: WriteSet): void {
     const k = key(cbase(sign, t.buckets), '');
     const prev = t.c.get(k);
     // Inside the write transaction: the first write to give a milestone counts it.
-    for (const m of maybe ?? []) if (lacks(prev, m) && gives(patch, m)) firsts[m] = (firsts[m] ?? 0) + 1;
+    for (const m of maybe ?? []) if (lacks(prev, m) && gives(patch, m)) addDelta(firsts, { [m]: 1 });
     const merged: Row = { ...(prev ?? {}), sign };
     for (const [f, v] of Object.entries(patch)) if (v !== undefined) merged[f] = v;
     void t.c.put(k, merged);
